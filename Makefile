@@ -1,0 +1,52 @@
+# The stable interface of the repo. Each target bootstraps .venv from the pinned files when it is
+# missing or older than them, so a fresh clone needs only Python 3.11 and make.
+#
+#   make preview [PROGRAM=cluster|services/<name>] [STACK=staging|prod]
+#   make test        lint + type check + the whole test suite (what CI runs)
+#   make bench       benchmarks (print figures; never fail on speed)
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
+
+.PHONY: preview test lint typecheck unit bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt components/pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# The library is used from the working tree (no build step): a .pth file puts
+	@# components/ on the venv's path, like an editable install without build dependencies.
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'eksplatform-dev.pth').write_text(r'$(CURDIR)/components' + '\n')"
+	@touch $@
+
+preview: $(STAMP)
+	$(PY) -m eksplatform.preview $(if $(PROGRAM),--program $(PROGRAM)) $(if $(STACK),--stack $(STACK))
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check components cluster services tests bench policy
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy components/eksplatform tests bench
+	@# Programs are all __main__.py: check each on its own, against the library and real SDKs.
+	@set -e; for p in $(PROGRAMS); do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
+		{ echo "installing wrk and nginx-light (Debian) for the Envoy overhead benchmark"; \
+		  apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null; }
+	$(PY) bench/bench_preview.py
+	$(PY) bench/bench_kube_schema.py
+	$(PY) bench/bench_envoy_overhead.py
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache
