@@ -1,0 +1,141 @@
+"""``eksplatform-preview``: the offline preview of this repo's Pulumi programs.
+
+    eksplatform-preview                               every program, every stack
+    eksplatform-preview --program cluster --stack prod
+    eksplatform-preview --program services/feed-api
+
+Exit status: 0 clean; 1 a program failed; 2 invalid configuration or arguments (nothing
+registered); 3 a rendered Kubernetes object is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from .engine import (
+    EXIT_INVALID_CONFIG,
+    PreviewResult,
+    Workspace,
+    preview_document,
+    run_preview,
+    write_result,
+)
+from .project import ProjectError, list_stacks
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="eksplatform-preview",
+        description="Offline preview of the repo's Pulumi programs under mocks: what each stack "
+                    "would create, its Kubernetes manifests (schema-checked) and preview.json.")
+    p.add_argument("--root", type=Path, default=Path("."),
+                   help="repo root holding Pulumi.yaml and services/ (default: .)")
+    p.add_argument("--build-dir", type=Path, default=None,
+                   help="where to write previews (default: <root>/build)")
+    p.add_argument("--program", action="append", default=None,
+                   help="program id: 'cluster' or 'services/<name>' (repeatable; default: all)")
+    p.add_argument("--stack", action="append", default=None,
+                   help="stack name (repeatable; default: every Pulumi.<stack>.yaml)")
+    p.add_argument("--quiet", action="store_true", help="print only failures")
+    return p
+
+
+def _short_type(typ: str) -> str:
+    return typ
+
+
+def summarize(result: PreviewResult, out: TextIO) -> None:
+    title = f"{result.program_id} ({result.spec.stack})"
+    print(f"== {title} " + "=" * max(0, 72 - len(title)), file=out)
+    resources = result.resources
+    by_urn = {r.urn: r for r in resources}
+    top = [r for r in resources if not r.custom and (r.parent not in by_urn)]
+
+    def root_of(urn: str) -> str:
+        while by_urn.get(urn) and by_urn[urn].parent in by_urn:
+            urn = by_urn[urn].parent
+        return urn
+
+    groups: dict[str, Counter[str]] = {c.urn: Counter() for c in top}
+    loose: Counter[str] = Counter()
+    for r in resources:
+        if r in top:
+            continue
+        root = root_of(r.urn)
+        if root in groups:
+            groups[root][r.type] += 1
+        else:
+            loose[r.type] += 1
+    if resources:
+        print(f"Resources to create: {len(resources)}", file=out)
+    for comp in top:
+        counts = groups[comp.urn]
+        print(f"  {comp.type} '{comp.name}': {sum(counts.values())} resources", file=out)
+        for typ, n in sorted(counts.items()):
+            print(f"      {n:3d} x {typ}", file=out)
+    if loose:
+        print("  (top-level resources)", file=out)
+        for typ, n in sorted(loose.items()):
+            print(f"      {n:3d} x {typ}", file=out)
+    doc_outputs = preview_document(result)["outputs"]
+    if doc_outputs:
+        print("Stack outputs:", file=out)
+        for key in sorted(doc_outputs):
+            print(f"  {key}: {_brief(doc_outputs[key])}", file=out)
+    if result.manifests:
+        invalid = {d.urn for d in result.diagnostics if d.severity == "error" and d.urn}
+        print(f"Kubernetes objects: {len(result.manifests)} rendered, "
+              f"{sum(1 for m in result.manifests if m.urn in invalid)} invalid "
+              f"(schema of Kubernetes {result.kubernetes_version})", file=out)
+    shown = [d for d in result.diagnostics if d.severity in ("error", "warning", "info")]
+    if shown:
+        print("Diagnostics:", file=out)
+        for d in shown:
+            text = d.message.replace("\n", "\n      ")
+            print(f"  {d.severity}: {text}", file=out)
+    status = "ok" if result.ok else f"FAILED (exit {result.exit_code})"
+    print(f"Result: {status}", file=out)
+
+
+def _brief(value: Any) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    workspace = Workspace(args.root, args.build_dir)
+    programs = args.program or workspace.programs()
+    if not programs:
+        print(f"eksplatform-preview: no Pulumi programs under {args.root}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    worst = 0
+    for program_id in programs:
+        program_id = program_id.rstrip("/")
+        try:
+            stacks = args.stack or list_stacks(workspace.program_dir(program_id))
+        except ProjectError as exc:
+            print(f"eksplatform-preview: {exc}", file=sys.stderr)
+            return EXIT_INVALID_CONFIG
+        for stack in stacks:
+            result = run_preview(workspace, program_id, stack)
+            path = write_result(workspace, result)
+            if not args.quiet or not result.ok:
+                summarize(result, sys.stdout)
+                try:
+                    shown = path.relative_to(Path.cwd())
+                except ValueError:
+                    shown = path
+                print(f"Wrote {shown}/preview.json and {len(result.manifests)} manifests\n")
+            worst = max(worst, result.exit_code)
+    return worst
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,450 @@
+"""Offline preview: run a Pulumi program of this repo in-process under mocks, record every
+resource, render and schema-check its Kubernetes objects, and write ``preview.json``.
+
+The layout of a workspace (the repo root)::
+
+    Pulumi.yaml                  the cluster project (main: cluster/)  -> program "cluster"
+    services/<name>/Pulumi.yaml  one project per service               -> program "services/<name>"
+    build/<program>/<stack>/     preview.json, stack-outputs.json, manifests/
+
+A service's ``StackReference`` to the cluster stack is answered from the cluster's offline
+outputs (``stack-outputs.json``), synthesized first in a child process when missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import logging
+import os
+import runpy
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+from . import manifests as manifest_mod
+from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, is_secret, unwrap
+from .project import ProjectError, StackSpec, load_stack, project_name
+
+SECRET_DISPLAY = "[secret]"
+_HERE = Path(__file__).resolve().parent
+DEFAULT_KUBERNETES_VERSION = "1.31"
+
+EXIT_OK = 0
+EXIT_PROGRAM_FAILED = 1
+EXIT_INVALID_CONFIG = 2
+EXIT_INVALID_OBJECTS = 3
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str
+    """``error``, ``warning`` or ``info``."""
+    message: str
+    urn: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        out = {"severity": self.severity, "message": self.message}
+        if self.urn:
+            out["urn"] = self.urn
+        return out
+
+
+@dataclass
+class PreviewResult:
+    spec: StackSpec
+    program_id: str
+    resources: list[Recorded] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack outputs, secrets still wrapped."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    manifests: list[manifest_mod.Manifest] = field(default_factory=list)
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    exit_code: int = EXIT_OK
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    def by_type(self, typ: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == typ]
+
+    def plain_outputs(self) -> dict[str, Any]:
+        return {k: unwrap(v) for k, v in self.outputs.items()}
+
+
+class Workspace:
+    """The repo: where programs live and where previews are written."""
+
+    def __init__(self, root: Path, build_dir: Path | None = None) -> None:
+        self.root = root.resolve()
+        self.build_dir = (build_dir or self.root / "build").resolve()
+
+    def programs(self) -> list[str]:
+        """Program ids: ``cluster`` then ``services/<name>`` sorted."""
+        found = []
+        if (self.root / "Pulumi.yaml").is_file():
+            found.append(self.program_id(self.root))
+        services = self.root / "services"
+        if services.is_dir():
+            found += [f"services/{p.name}" for p in sorted(services.iterdir())
+                      if (p / "Pulumi.yaml").is_file()]
+        return found
+
+    def program_dir(self, program_id: str) -> Path:
+        """Directory holding the Pulumi.yaml of a program id."""
+        candidate = self.root / program_id
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+        if (self.root / "Pulumi.yaml").is_file() and self.program_id(self.root) == program_id:
+            return self.root
+        known = ", ".join(self.programs()) or "none"
+        raise ProjectError(f"no program {program_id!r} (programs here: {known})")
+
+    def program_id(self, program_dir: Path) -> str:
+        spec_main = _main_dir(program_dir)
+        return spec_main.relative_to(self.root).as_posix() if spec_main != self.root \
+            else program_dir.name
+
+    def out_dir(self, program_id: str, stack: str) -> Path:
+        return self.build_dir / program_id / stack
+
+    def find_project(self, project: str) -> str | None:
+        for pid in self.programs():
+            if project_name(self.program_dir(pid)) == project:
+                return pid
+        return None
+
+
+def _main_dir(program_dir: Path) -> Path:
+    import yaml
+
+    data = yaml.safe_load((program_dir / "Pulumi.yaml").read_text()) or {}
+    return (program_dir / str(data.get("main") or ".")).resolve()
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+class _CapturingEngine:
+    """Stands in for the Pulumi engine's log service; keeps what the program logs."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def Log(self, request: Any) -> None:  # noqa: N802 - gRPC method name
+        from pulumi.runtime.proto import engine_pb2
+
+        severity = {engine_pb2.DEBUG: "debug", engine_pb2.INFO: "info",
+                    engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}.get(
+            request.severity, "info")
+        if severity != "debug":
+            self.diagnostics.append(Diagnostic(severity, request.message, request.urn))
+
+
+@contextlib.contextmanager
+def _program_environment(main_dir: Path) -> Iterator[None]:
+    old_cwd = os.getcwd()
+    old_path = list(sys.path)
+    os.chdir(main_dir)
+    sys.path.insert(0, str(main_dir))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
+def _account_from_config(spec: StackSpec) -> MockAccount:
+    region = spec.config.get("aws:region") or "us-east-1"
+    account = "123456789012"
+    raw = spec.config.get("aws:allowedAccountIds")
+    if raw:
+        try:
+            ids = json.loads(raw)
+            if isinstance(ids, list) and ids:
+                account = str(ids[0])
+        except ValueError:
+            pass
+    return MockAccount(region=region, account_id=account)
+
+
+def _run_in_mocks(spec: StackSpec, mocks: PreviewMocks, monitor: RecordingMonitor,
+                  engine: _CapturingEngine) -> BaseException | None:
+    """Run the program's __main__.py inside a fresh Pulumi runtime; return what it raised."""
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import mocks as runtime_mocks
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_in_stack
+
+    settings.ROOT.set(None)
+    features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+    settings.configure(runtime_mocks.MockSettings(
+        monitor=monitor, monitor_features=features, engine=engine, project=spec.project,
+        stack=spec.stack, dry_run=True, organization="organization", callbacks=None))
+    runtime_config.set_all_config(dict(spec.config), list(spec.secret_keys))
+
+    main = spec.main_dir / "__main__.py"
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        with _program_environment(spec.main_dir):
+            loop.run_until_complete(run_in_stack(program))
+        return None
+    except BaseException as exc:  # noqa: BLE001 - reported as a diagnostic
+        return exc
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewResult:
+    """Run one stack of one program offline. Never raises for program failures: they become
+    diagnostics and a non-zero ``exit_code``."""
+    t0 = time.perf_counter()
+    try:
+        spec = load_stack(workspace.program_dir(program_id), stack)
+    except ProjectError as exc:
+        dummy = StackSpec(project="?", program_dir=workspace.root, main_dir=workspace.root,
+                          stack=stack, stack_file=workspace.root / f"Pulumi.{stack}.yaml")
+        return PreviewResult(spec=dummy, program_id=program_id,
+                             diagnostics=[Diagnostic("error", str(exc))],
+                             exit_code=EXIT_INVALID_CONFIG)
+    result = PreviewResult(spec=spec, program_id=program_id)
+    resolved_versions: list[str] = []
+
+    def resolve_stack(name: str) -> tuple[dict[str, Any], list[str]]:
+        outputs, secret_names = resolve_stack_reference(workspace, name, spec)
+        version = outputs.get("kubernetesVersion")
+        if isinstance(version, str):
+            resolved_versions.append(version)
+        return outputs, secret_names
+
+    mocks = PreviewMocks(_account_from_config(spec), resolve_stack)
+    monitor = RecordingMonitor(mocks)
+    engine = _CapturingEngine()
+    logging.getLogger("pulumi").setLevel(logging.ERROR)
+    error = contextvars.copy_context().run(_run_in_mocks, spec, mocks, monitor, engine)
+    t1 = time.perf_counter()
+    result.timings["run"] = t1 - t0
+
+    result.diagnostics.extend(engine.diagnostics)
+    for token in sorted(set(mocks.unknown_invokes)):
+        result.diagnostics.append(Diagnostic(
+            "warning", f"invoke {token} has no offline answer; the program saw an empty result"))
+    if error is not None:
+        result.exit_code = EXIT_INVALID_CONFIG if isinstance(error, ValidationError) \
+            else EXIT_PROGRAM_FAILED
+        result.diagnostics.append(Diagnostic("error", _describe_failure(error, spec)))
+        if isinstance(error, ValidationError):
+            # Validation runs before any resource is registered; report nothing half-built.
+            monitor.recorded.clear()
+            monitor.order.clear()
+
+    result.resources = order_resources(list(monitor.recorded.values()))
+    result.outputs = dict(monitor.stack_outputs) if error is None else {}
+    result.kubernetes_version = _kubernetes_version(spec, result.outputs, resolved_versions)
+
+    t2 = time.perf_counter()
+    result.manifests = manifest_mod.render_all(result.resources)
+    t3 = time.perf_counter()
+    result.timings["render"] = t3 - t2
+    schema_diags = manifest_mod.validate_all(result.manifests, result.kubernetes_version)
+    result.timings["validate"] = time.perf_counter() - t3
+    result.diagnostics.extend(schema_diags)
+    if result.exit_code == EXIT_OK and any(d.severity == "error" for d in result.diagnostics):
+        result.exit_code = EXIT_INVALID_OBJECTS if schema_diags else EXIT_PROGRAM_FAILED
+    return result
+
+
+def _describe_failure(error: BaseException, spec: StackSpec) -> str:
+    import pulumi
+
+    if isinstance(error, (ValidationError, pulumi.RunError)):
+        return str(error)
+    if os.environ.get("EKSPLATFORM_PREVIEW_DEBUG"):
+        return "program failed:\n" + "".join(traceback.format_exception(error)).rstrip()
+    # Show the program's own frames, not Pulumi's or this engine's internals.
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [f for f in frames if "site-packages" not in f.filename
+           and "/pulumi/" not in f.filename and "/asyncio/" not in f.filename
+           and "/concurrent/" not in f.filename and not f.filename.startswith(str(_HERE))]
+    where = "".join(traceback.format_list(own[-4:])) if own else ""
+    return f"program failed: {type(error).__name__}: {error}\n{where}".rstrip()
+
+
+def _kubernetes_version(spec: StackSpec, outputs: dict[str, Any], resolved: list[str]) -> str:
+    for key, value in spec.config.items():
+        if key.endswith(":kubernetesVersion") and value:
+            return value
+    version = outputs.get("kubernetesVersion")
+    if isinstance(version, str):
+        return version
+    return resolved[0] if resolved else DEFAULT_KUBERNETES_VERSION
+
+
+def order_resources(resources: list[Recorded]) -> list[Recorded]:
+    """Deterministic order: parents and dependencies first, ties broken by URN."""
+    import heapq
+
+    by_urn = {r.urn: r for r in resources}
+    edges: dict[str, set[str]] = {u: set() for u in by_urn}
+    indegree = {u: 0 for u in by_urn}
+    for r in resources:
+        before = {r.parent, *r.dependencies, r.provider.split("::id")[0] if r.provider else ""}
+        if r.provider:
+            before.add(r.provider.rsplit("::", 1)[0])
+        for b in before:
+            if b in by_urn and b != r.urn and r.urn not in edges[b]:
+                edges[b].add(r.urn)
+                indegree[r.urn] += 1
+    ready = [u for u, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    ordered: list[Recorded] = []
+    while ready:
+        u = heapq.heappop(ready)
+        ordered.append(by_urn[u])
+        for v in sorted(edges[u]):
+            indegree[v] -= 1
+            if indegree[v] == 0:
+                heapq.heappush(ready, v)
+    if len(ordered) != len(resources):  # a cycle cannot happen in Pulumi, but never drop resources
+        seen = {r.urn for r in ordered}
+        ordered += sorted((r for r in resources if r.urn not in seen), key=lambda r: r.urn)
+    return ordered
+
+
+# --- stack references ---------------------------------------------------------------------------
+
+
+def resolve_stack_reference(workspace: Workspace, name: str,
+                            referrer: StackSpec) -> tuple[dict[str, Any], list[str]]:
+    """Answer ``StackReference(name)`` from a program's offline outputs in this workspace.
+
+    ``name`` is ``org/project/stack``, ``project/stack`` or ``stack`` (the referrer's project)."""
+    parts = name.split("/")
+    if len(parts) == 3:
+        project, stack = parts[1], parts[2]
+    elif len(parts) == 2:
+        project, stack = parts
+    else:
+        project, stack = referrer.project, parts[0]
+    program_id = workspace.find_project(project)
+    if program_id is None:
+        raise ProjectError(f"StackReference {name!r}: no program with project name {project!r} "
+                           "in this repo")
+    path = workspace.out_dir(program_id, stack) / "stack-outputs.json"
+    if not path.is_file():
+        synthesize(workspace, program_id, stack)
+    if not path.is_file():
+        raise ProjectError(f"StackReference {name!r}: the preview of {program_id} ({stack}) failed; "
+                           f"run `make preview PROGRAM={program_id} STACK={stack}`")
+    data = json.loads(path.read_text())
+    return data["outputs"], list(data.get("secretOutputNames", []))
+
+
+def synthesize(workspace: Workspace, program_id: str, stack: str) -> int:
+    """Preview another program in a child process (the Pulumi runtime is process-global)."""
+    cmd = [sys.executable, "-m", "eksplatform.preview", "--root", str(workspace.root),
+           "--build-dir", str(workspace.build_dir), "--program", program_id, "--stack", stack,
+           "--quiet"]
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.run(cmd, env=env, check=False, capture_output=True, timeout=300).returncode
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _display(value: Any) -> Any:
+    """JSON-safe, secrets hidden, unknowns marked."""
+    if is_secret(value):
+        return SECRET_DISPLAY
+    if isinstance(value, dict):
+        return {str(k): _display(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_display(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return "[unknown]"
+    urn = getattr(value, "urn", None)
+    if urn is not None:  # a resource object (deserialized reference)
+        return "[resource]"
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe with secrets revealed (for stack-outputs.json, read by stack references)."""
+    return _display(unwrap(value))
+
+
+def _secret_names(outputs: dict[str, Any]) -> list[str]:
+    def has_secret(v: Any) -> bool:
+        if is_secret(v):
+            return True
+        if isinstance(v, dict):
+            return any(has_secret(x) for x in v.values())
+        if isinstance(v, list):
+            return any(has_secret(x) for x in v)
+        return False
+
+    return sorted(k for k, v in outputs.items() if has_secret(v))
+
+
+def preview_document(result: PreviewResult) -> dict[str, Any]:
+    """The ``pulumi preview --json`` shaped document."""
+    steps = []
+    for r in result.resources:
+        state = {"urn": r.urn, "type": r.type, "custom": r.custom, "parent": r.parent,
+                 "provider": r.provider, "dependencies": r.dependencies,
+                 "inputs": _display(r.inputs), "outputs": _display(r.outputs)}
+        if r.custom:
+            state["id"] = r.id
+        steps.append({"op": "create", "urn": r.urn, "newState": state})
+    creates = len(steps) + (1 if steps else 0)  # the stack itself
+    return {
+        "steps": steps,
+        "outputs": _display(result.outputs),
+        "changeSummary": {"create": creates} if creates else {},
+        "diagnostics": [d.as_json() for d in result.diagnostics],
+    }
+
+
+def write_result(workspace: Workspace, result: PreviewResult) -> Path:
+    out = workspace.out_dir(result.program_id, result.spec.stack)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = preview_document(result)
+    (out / "preview.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    stack_outputs = out / "stack-outputs.json"
+    if result.ok:
+        stack_outputs.write_text(json.dumps(
+            {"outputs": _plain(result.outputs), "secretOutputNames": _secret_names(result.outputs)},
+            indent=2, sort_keys=True) + "\n")
+    elif stack_outputs.exists():
+        stack_outputs.unlink()
+    manifest_mod.write_all(out / "manifests", result.manifests)
+    return out

@@ -1,0 +1,156 @@
+"""Render recorded Kubernetes resources to plain manifests (as ``kubectl apply -f`` takes them)
+and check them against the Kubernetes OpenAPI schema of the cluster's version."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .mocks import CLUSTER_SCOPED_KINDS, SECRET_SIG, SIG_KEY, Recorded, is_secret
+
+if TYPE_CHECKING:
+    from .engine import Diagnostic
+
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+"""What a secret value reads as in a rendered manifest (base64-encoded inside Secret.data)."""
+
+# Pulumi-kubernetes types that are components or tooling, not API objects.
+_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    urn: str
+    api_version: str
+    kind: str
+    name: str
+    namespace: str
+    body: dict[str, Any]
+
+    @property
+    def relpath(self) -> str:
+        if self.namespace:
+            return f"namespaces/{self.namespace}/{self.kind}/{self.name}.yaml"
+        return f"cluster/{self.kind}/{self.name}.yaml"
+
+    @property
+    def label(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}"
+
+
+def is_kubernetes_object(r: Recorded) -> bool:
+    return r.custom and r.type.startswith("kubernetes:") and not r.type.startswith(_NOT_OBJECTS)
+
+
+def _api_version(token: str) -> str:
+    """``kubernetes:apps/v1:Deployment`` -> ``apps/v1``; ``kubernetes:core/v1:Pod`` -> ``v1``."""
+    group_version = token.split(":")[1]
+    group, _, version = group_version.partition("/")
+    return version if group == "core" else group_version
+
+
+def _clean(value: Any, *, in_secret_data: bool = False) -> Any:
+    if is_secret(value):
+        inner = value.get("value")
+        if isinstance(inner, dict):
+            return {k: _clean({SIG_KEY: SECRET_SIG, "value": v}, in_secret_data=in_secret_data) for k, v in inner.items()}
+        if in_secret_data:
+            return base64.b64encode(SECRET_PLACEHOLDER.encode()).decode()
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {str(k): _clean(v, in_secret_data=in_secret_data) for k, v in value.items()
+                if v is not None}
+    if isinstance(value, list):
+        return [_clean(v, in_secret_data=in_secret_data) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def render(r: Recorded) -> Manifest:
+    state = r.outputs or r.inputs
+    api_version = str(state.get("apiVersion") or _api_version(r.type))
+    kind = str(state.get("kind") or r.type.rsplit(":", 1)[-1])
+    body: dict[str, Any] = {"apiVersion": api_version, "kind": kind}
+    for key in sorted(state):
+        if key in ("apiVersion", "kind", "id", "urn") or key.startswith("__"):
+            continue
+        value = state[key]
+        if kind == "Secret" and key == "data":
+            body[key] = _clean(value, in_secret_data=True)
+        else:
+            body[key] = _clean(value)
+    meta = body.setdefault("metadata", {})
+    meta.pop("uid", None)
+    if kind in CLUSTER_SCOPED_KINDS:
+        meta.pop("namespace", None)
+    ordered = {"apiVersion": api_version, "kind": kind, "metadata": meta}
+    ordered.update({k: v for k, v in body.items() if k not in ordered})
+    return Manifest(urn=r.urn, api_version=api_version, kind=kind, name=str(meta.get("name", "")),
+                    namespace=str(meta.get("namespace", "")), body=ordered)
+
+
+def render_all(resources: list[Recorded]) -> list[Manifest]:
+    return [render(r) for r in resources if is_kubernetes_object(r)]
+
+
+def validate_all(manifests: list[Manifest], kubernetes_version: str) -> list[Diagnostic]:
+    from .engine import Diagnostic
+    from .kube_schema import KubeSchemaValidator
+
+    if not manifests:
+        return []
+    try:
+        validator = KubeSchemaValidator.for_version(kubernetes_version)
+    except ValueError as exc:
+        return [Diagnostic("error", f"cannot schema-check Kubernetes objects: {exc}")]
+    diags: list[Diagnostic] = []
+    unchecked: dict[str, int] = {}
+    for m in manifests:
+        errors = validator.validate(m.body)
+        if not errors and not validator.has_schema(m.api_version, m.kind):
+            key = f"{m.api_version} {m.kind}"
+            unchecked[key] = unchecked.get(key, 0) + 1
+            continue
+        for err in errors:
+            diags.append(Diagnostic(
+                "error", f"{m.label} ({m.api_version}) is invalid for Kubernetes "
+                         f"{kubernetes_version}: {err.path or '<root>'}: {err.message}", m.urn))
+    for key, count in sorted(unchecked.items()):
+        diags.append(Diagnostic("info", f"{count} {key} object(s) not schema-checked "
+                                        "(custom resource: no built-in schema)"))
+    return diags
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def to_yaml(body: dict[str, Any]) -> str:
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+
+
+def write_all(directory: Path, manifests: list[Manifest]) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+    for m in manifests:
+        path = directory / m.relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_yaml(m.body))
