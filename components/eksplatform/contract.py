@@ -1,0 +1,97 @@
+"""The cluster contract: what the cluster stack hands to every service program.
+
+``cluster/`` builds one :class:`ClusterOutputs` and calls :meth:`ClusterOutputs.export`; a service
+program rebuilds it from the cluster stack with one call::
+
+    cluster = ClusterOutputs.from_stack_reference("organization/eks-platform/prod")
+
+Output names are camelCase (``clusterName``) and are API: renaming one breaks every service repo,
+so add fields, never rename; :data:`CONTRACT_VERSION` goes up when a field changes meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+CONTRACT_VERSION = 1
+"""Bumped when an existing field changes meaning; service programs check it."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterOutputs:
+    """Typed hand-off from the cluster stack to service stacks (every field an Output)."""
+
+    cluster_name: pulumi.Output[str]
+    """EKS cluster name."""
+    region: pulumi.Output[str]
+    """AWS region of the cluster."""
+    account_id: pulumi.Output[str]
+    """AWS account of the cluster."""
+    environment: pulumi.Output[str]
+    """``staging``, ``prod``...: the ``environment`` tag and Datadog ``env``."""
+    kubernetes_version: pulumi.Output[str]
+    """``1.MINOR`` of the control plane."""
+    endpoint: pulumi.Output[str]
+    """API server URL."""
+    certificate_authority: pulumi.Output[str]
+    """Base64 PEM of the cluster CA."""
+    kubeconfig: pulumi.Output[str]
+    """JSON kubeconfig (secret)."""
+    oidc_provider_arn: pulumi.Output[str]
+    """IAM OIDC provider ARN (IRSA trust)."""
+    oidc_provider_url: pulumi.Output[str]
+    """OIDC issuer without ``https://`` (IRSA condition keys)."""
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: pulumi.Output[str]
+    availability_zones: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+    """For internet-facing ALBs."""
+    private_subnet_ids: pulumi.Output[list[str]]
+    """For internal ALBs, nodes and pods."""
+    cluster_security_group_id: pulumi.Output[str]
+    node_security_group_id: pulumi.Output[str]
+    """Security group of the nodes: a service's ALB rule targets it."""
+    cost_centre: pulumi.Output[str]
+    """Company ``cost-centre`` tag of the stack."""
+
+    def export(self) -> None:
+        """Export every field as a stack output (camelCase names) plus ``contractVersion``."""
+        pulumi.export("contractVersion", CONTRACT_VERSION)
+        for f in dataclasses.fields(self):
+            pulumi.export(_camel(f.name), getattr(self, f.name))
+
+    @staticmethod
+    def output_names() -> list[str]:
+        return ["contractVersion"] + [_camel(f.name) for f in dataclasses.fields(ClusterOutputs)]
+
+    @classmethod
+    def from_stack_reference(cls, ref: str | pulumi.StackReference,
+                             opts: pulumi.ResourceOptions | None = None) -> ClusterOutputs:
+        """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference)."""
+        stack_ref = ref if isinstance(ref, pulumi.StackReference) else \
+            pulumi.StackReference(f"cluster-{ref.rsplit('/', 1)[-1]}", ref, opts=opts)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            values[f.name] = stack_ref.get_output(_camel(f.name))
+        version = stack_ref.get_output("contractVersion")
+        version.apply(_check_version)
+        values["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
+        return cls(**values)
+
+
+def _check_version(version: Any) -> None:
+    if version is None:
+        raise pulumi.RunError("the cluster stack exports no contractVersion: is the reference "
+                              "pointing at the platform's cluster stack?")
+    if int(version) != CONTRACT_VERSION:
+        raise pulumi.RunError(f"the cluster stack exports contract version {version}, this "
+                              f"library expects {CONTRACT_VERSION}: upgrade eksplatform")
