@@ -58,6 +58,14 @@ _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731
 _TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
 
 
+def _field_error(path: str, message: str) -> ValueError:
+    """A model-level check's error, pointed at one of the model's fields (dotted alias path)."""
+    return ValueError(f"{_FIELD_MARK}{path}{_FIELD_MARK}{message}")
+
+
+_FIELD_MARK = "\x1f"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
@@ -126,11 +134,12 @@ class NetworkConfig(_Model):
         zones = self.availability_zones
         if zones is not None:
             if len(zones) != self.az_count:
-                raise ValueError(
-                    f"availabilityZones lists {len(zones)} zones but azCount is {self.az_count}; "
+                raise _field_error(
+                    "availabilityZones",
+                    f"lists {len(zones)} zones but azCount is {self.az_count}; "
                     "make them agree (or drop availabilityZones to derive the zones)")
             if len(set(zones)) != len(zones):
-                raise ValueError("availabilityZones repeats a zone")
+                raise _field_error("availabilityZones", "repeats a zone")
         return self
 
 
@@ -194,8 +203,9 @@ class ControlPlaneConfig(_Model):
     @model_validator(mode="after")
     def _public_needs_cidrs(self) -> ControlPlaneConfig:
         if self.endpoint_public_access and not self.public_access_cidrs:
-            raise ValueError(
-                "endpointPublicAccess is true but publicAccessCidrs is empty; list the CIDRs "
+            raise _field_error(
+                "publicAccessCidrs",
+                "endpointPublicAccess is true but no CIDRs are listed; list the CIDRs "
                 "allowed to reach the API server, or set endpointPublicAccess: false")
         return self
 
@@ -295,8 +305,8 @@ class ClusterConfig(_Model):
         if zones is not None:
             bad = [z for z in zones if not z.startswith(self.region)]
             if bad:
-                raise ValueError(f"network.availabilityZones {', '.join(map(repr, bad))} are not "
-                                 f"zones of {self.region}")
+                raise _field_error("network.availabilityZones",
+                                   f"{', '.join(map(repr, bad))} are not zones of {self.region}")
         return self
 
     @property
@@ -377,9 +387,12 @@ def _problem(err: Any) -> Problem:
         message = message[len("Value error, "):]
     elif message.startswith("Assertion failed, "):
         message = message[len("Assertion failed, "):]
-    if kind == "value_error" and isinstance(value, dict):
-        # model-level checks: point at the model, not the whole value
-        value = MISSING if not value else {k: value[k] for k in list(value)[:3]}
+    if message.startswith(_FIELD_MARK):
+        # A model-level check that names its field: point at that field and quote its value.
+        _, path, message = message.split(_FIELD_MARK, 2)
+        for part in path.split("."):
+            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
+            loc = (*loc, part)
     return Problem(_display_key(loc), value, message)
 
 

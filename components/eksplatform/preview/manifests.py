@@ -103,11 +103,11 @@ def render_all(resources: list[Recorded]) -> list[Manifest]:
 
 
 def validate_all(manifests: list[Manifest], kubernetes_version: str) -> list[Diagnostic]:
+    if not manifests:
+        return []
     from .engine import Diagnostic
     from .kube_schema import KubeSchemaValidator
 
-    if not manifests:
-        return []
     try:
         validator = KubeSchemaValidator.for_version(kubernetes_version)
     except ValueError as exc:

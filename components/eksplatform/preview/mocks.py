@@ -632,7 +632,7 @@ def synthesize_eks_cluster(mocks: PreviewMocks, monitor: RecordingMonitor,
     }
     kubeconfig_json = json.dumps(kubeconfig, separators=(",", ":"))
     provider_urn = f"{stack_prefix}::{parent_type}$pulumi:providers:kubernetes::{args.name}-eks-k8s"
-    add_provider_inputs = {"kubeconfig": kubeconfig_json}
+    add_provider_inputs = {"kubeconfig": {SIG_KEY: SECRET_SIG, "value": kubeconfig_json}}
     monitor.register_synthesized(Recorded(
         urn=provider_urn, type="pulumi:providers:kubernetes", name=f"{args.name}-eks-k8s",
         custom=True, parent=component_urn, provider="", dependencies=[cluster_urn],

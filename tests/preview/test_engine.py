@@ -1,0 +1,181 @@
+"""The preview engine on small programs: config errors, invalid objects, secrets, references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from eksplatform.preview import cli
+from eksplatform.preview.engine import (
+    EXIT_INVALID_CONFIG,
+    EXIT_INVALID_OBJECTS,
+    EXIT_PROGRAM_FAILED,
+    Workspace,
+    run_preview,
+    write_result,
+)
+from tests.conftest import REPO, make_workspace, write_program
+
+K8S_PROGRAM = '''
+import pulumi
+import pulumi_kubernetes as k8s
+
+cfg = pulumi.Config()
+token = cfg.require_secret("token")
+replicas = cfg.require_int("replicas")
+k8s.core.v1.Secret("creds", metadata={"namespace": "apps"}, string_data={"token": token})
+k8s.apps.v1.Deployment(
+    "web",
+    metadata={"namespace": "apps", "name": "web"},
+    spec={
+        "replicas": replicas,
+        "selector": {"match_labels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{
+                "name": "web", "image": "registry.example.com/web:1.0.0",
+                "ports": [{"container_port": PORT}],
+            }]},
+        },
+    },
+)
+k8s.core.v1.Namespace("apps", metadata={"name": "apps"})
+pulumi.export("token", token)
+'''
+
+
+def _program(tmp_path: Path, port: str = "8080") -> Workspace:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(tmp_path / "ws" / "services" / "web", project="web",
+                  main=K8S_PROGRAM.replace("PORT", port),
+                  stacks={"dev": "config:\n  web:replicas: 2\n  web:token:\n    secure: AAABAJ0x\n"})
+    return ws
+
+
+def test_kubernetes_objects_render_as_kubectl_takes_them(tmp_path: Path) -> None:
+    ws = _program(tmp_path)
+    result = run_preview(ws, "services/web", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]
+    out = write_result(ws, result)
+    manifests = out / "manifests"
+    deployment = yaml.safe_load((manifests / "namespaces/apps/Deployment/web.yaml").read_text())
+    assert deployment["apiVersion"] == "apps/v1" and deployment["kind"] == "Deployment"
+    assert deployment["spec"]["replicas"] == 2 and isinstance(deployment["spec"]["replicas"], int)
+    port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+    assert port == 8080 and isinstance(port, int)
+    namespace = yaml.safe_load((manifests / "cluster/Namespace/apps.yaml").read_text())
+    assert "namespace" not in namespace["metadata"]
+    secret_files = list((manifests / "namespaces/apps/Secret").iterdir())
+    assert len(secret_files) == 1 and secret_files[0].name.startswith("creds-")  # auto-named
+    secret = yaml.safe_load(secret_files[0].read_text())
+    assert secret["stringData"]["token"] == "offline-secret-placeholder"
+
+
+def test_secure_config_is_a_marked_placeholder_kept_secret(tmp_path: Path) -> None:
+    ws = _program(tmp_path)
+    result = run_preview(ws, "services/web", "dev")
+    assert result.plain_outputs()["token"] == "[secret web:token: unknown offline]"
+    out = write_result(ws, result)
+    text = (out / "preview.json").read_text()
+    assert "unknown offline" not in text
+    assert json.loads(text)["outputs"]["token"] == "[secret]"
+    assert json.loads((out / "stack-outputs.json").read_text())["secretOutputNames"] == ["token"]
+
+
+def test_invalid_kubernetes_object_fails_with_its_path(tmp_path: Path) -> None:
+    ws = _program(tmp_path, port='"http"')
+    result = run_preview(ws, "services/web", "dev")
+    assert result.exit_code == EXIT_INVALID_OBJECTS
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert [e.message for e in errors] == [
+        "Deployment apps/web (apps/v1) is invalid for Kubernetes 1.31: "
+        "spec.template.spec.containers[0].ports[0].containerPort: expected integer, "
+        'got string "http"']
+    assert errors[0].urn.endswith("kubernetes:apps/v1:Deployment::web")
+
+
+def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    stack = tmp_path / "ws" / "Pulumi.prod.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: eu-west-1\n"
+        "  platform:kubernetesVersion: '1.27'\n"
+        "  platform:colour: blue\n"
+        "  platform:network:\n"
+        "    cidr: 10.0.0.0/8\n"
+        "    azCount: 0\n"
+        "    natGateways: 3\n")
+    result = run_preview(ws, "cluster", "prod")
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.resources == []
+    assert [d.message for d in result.diagnostics] == [
+        "Pulumi.prod.yaml: invalid stack configuration: 5 problems:\n"
+        "  - platform:kubernetesVersion: got '1.27': must be 1.29 or newer: the Envoy sidecar "
+        "runs as a native sidecar, on by default only from 1.29\n"
+        "  - platform:network.cidr: got '10.0.0.0/8': the VPC must be a /16 to /20 (AWS allows "
+        "/16 at most; pods need room)\n"
+        "  - platform:network.azCount: got 0: must be 1 to 6 (3 is the production norm)\n"
+        "  - platform:network.natGateways: got 3: Input should be 'perAz' or 'single'\n"
+        "  - platform:colour: got 'blue': unknown key; allowed keys here: aws:allowedAccountIds, "
+        "aws:region, platform:clusterName, platform:controlPlane, platform:costCentre, "
+        "platform:environment, platform:kubernetesVersion, platform:network, platform:ownerTeam, "
+        "platform:tags"]
+    out = write_result(ws, result)
+    assert json.loads((out / "preview.json").read_text())["steps"] == []
+    assert not (out / "stack-outputs.json").exists()
+
+
+def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(tmp_path / "ws" / "services" / "boom", project="boom",
+                  main="import pulumi\nraise KeyError('nope')\n", stacks={"dev": "config: {}\n"})
+    result = run_preview(ws, "services/boom", "dev")
+    assert result.exit_code == EXIT_PROGRAM_FAILED
+    message = result.diagnostics[-1].message
+    assert message.startswith("program failed: KeyError: 'nope'")
+    assert "site-packages" not in message
+
+
+SERVICE_PROGRAM = '''
+import pulumi
+from eksplatform import ClusterOutputs
+
+cluster = ClusterOutputs.from_stack_reference(f"organization/eks-platform/{pulumi.get_stack()}")
+pulumi.export("seenCluster", cluster.cluster_name)
+pulumi.export("seenSubnets", cluster.private_subnet_ids)
+pulumi.export("seenKubeconfig", cluster.kubeconfig)
+'''
+
+
+def test_stack_reference_is_answered_from_the_cluster_preview(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    write_program(tmp_path / "ws" / "services" / "svc", project="svc", main=SERVICE_PROGRAM,
+                  stacks={"staging": "config: {}\n"})
+    # the cluster stack has no preview yet: the engine synthesizes it first
+    assert not (ws.out_dir("cluster", "staging") / "stack-outputs.json").exists()
+    result = run_preview(ws, "services/svc", "staging")
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert (ws.out_dir("cluster", "staging") / "stack-outputs.json").exists()
+    cluster = json.loads((ws.out_dir("cluster", "staging") / "stack-outputs.json").read_text())
+    seen = result.plain_outputs()
+    assert seen["seenCluster"] == "eks-staging"
+    assert seen["seenSubnets"] == cluster["outputs"]["privateSubnetIds"]
+    assert "kubeconfig" in cluster["secretOutputNames"]
+    assert result.outputs["seenKubeconfig"]["value"] == cluster["outputs"]["kubeconfig"]
+    assert write_result(ws, result).joinpath("preview.json").read_text().count("[secret]") >= 1
+    assert result.kubernetes_version == "1.31"  # learned from the cluster contract
+
+
+def test_cli_exit_codes_and_summary(tmp_path: Path, capsys: object) -> None:
+    ws = _program(tmp_path)
+    code = cli.main(["--root", str(ws.root), "--program", "services/web"])
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert code == 0
+    assert "== services/web (dev)" in out and "Kubernetes objects: 3 rendered, 0 invalid" in out
+    assert "token: [secret]" in out
+    assert cli.main(["--root", str(ws.root), "--program", "services/nope"]) == EXIT_INVALID_CONFIG
+    assert cli.main(["--root", str(REPO), "--program", "cluster", "--stack", "qa",
+                     "--build-dir", str(tmp_path / "b")]) == EXIT_INVALID_CONFIG
