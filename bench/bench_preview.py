@@ -50,9 +50,26 @@ def _env() -> dict[str, str]:
 
 def wall(stack: str, build: Path) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "eksplatform.preview", "--root", str(REPO),
-                           "--build-dir", str(build), "--program", "cluster", "--stack", stack,
-                           "--quiet"], env=_env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eksplatform.preview",
+            "--root",
+            str(REPO),
+            "--build-dir",
+            str(build),
+            "--program",
+            "cluster",
+            "--stack",
+            stack,
+            "--quiet",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"preview of {stack} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -60,15 +77,22 @@ def wall(stack: str, build: Path) -> float:
 
 
 def split(stack: str, build: Path) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, "-c", _IN_PROCESS, str(REPO), str(build), stack],
-                          env=_env(), capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(REPO), str(build), stack],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def fmt(values: list[float]) -> str:
     med = statistics.median(values)
-    return f"{med * 1000:7.0f} ms  ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})  " \
-           f"{med / GOAL_S:5.2f} x goal"
+    return (
+        f"{med * 1000:7.0f} ms  ({min(values) * 1000:.0f}-{max(values) * 1000:.0f})  "
+        f"{med / GOAL_S:5.2f} x goal"
+    )
 
 
 def main() -> None:
@@ -88,8 +112,10 @@ def main() -> None:
                 sp.pop("ok")
                 for k, v in sp.items():
                     parts[s].setdefault(k, []).append(v)
-    print(f"Cluster program offline preview ({repeats} interleaved runs per stack, "
-          f"{os.cpu_count()} cores; goal: < {GOAL_S:.0f} s wall per stack)")
+    print(
+        f"Cluster program offline preview ({repeats} interleaved runs per stack, "
+        f"{os.cpu_count()} cores; goal: < {GOAL_S:.0f} s wall per stack)"
+    )
     for s in STACKS:
         res, man = counts[s]
         print(f"\n  stack {s}: {res} resources, {man} Kubernetes manifests")

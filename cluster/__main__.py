@@ -1,7 +1,6 @@
 """The cluster program: read the stack config, wire the components, export the contract."""
 
 import pulumi
-
 from eksplatform import (
     ClusterOutputs,
     ControlPlane,
@@ -14,36 +13,43 @@ from eksplatform import (
 from eksplatform.network import resolve_zones
 
 cfg = load_cluster_config()
-tags = Tags(team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre,
-            extra=cfg.tags)
+tags = Tags(
+    team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre, extra=cfg.tags
+)
 zones = resolve_zones(cfg.network.availability_zones, cfg.network.az_count)
 
-network = Network("network", NetworkArgs(
-    cidr=cfg.network.cidr,
-    availability_zones=zones,
-    cluster_name=cfg.cluster_name,
-    tags=tags,
-    nat_gateways=cfg.network.nat_gateways,
-    interface_endpoints=cfg.network.interface_endpoints,
-    flow_logs=cfg.network.flow_logs.enabled,
-    flow_logs_retention_days=cfg.network.flow_logs.retention_days,
-    flow_logs_traffic_type=cfg.network.flow_logs.traffic_type,
-))
+network = Network(
+    "network",
+    NetworkArgs(
+        cidr=cfg.network.cidr,
+        availability_zones=zones,
+        cluster_name=cfg.cluster_name,
+        tags=tags,
+        nat_gateways=cfg.network.nat_gateways,
+        interface_endpoints=cfg.network.interface_endpoints,
+        flow_logs=cfg.network.flow_logs.enabled,
+        flow_logs_retention_days=cfg.network.flow_logs.retention_days,
+        flow_logs_traffic_type=cfg.network.flow_logs.traffic_type,
+    ),
+)
 
-control_plane = ControlPlane("eks", ControlPlaneArgs(
-    cluster_name=cfg.cluster_name,
-    kubernetes_version=cfg.kubernetes_version,
-    vpc_id=network.vpc_id,
-    private_subnet_ids=network.private_subnet_ids,
-    public_subnet_ids=network.public_subnet_ids,
-    tags=tags,
-    endpoint_public_access=cfg.control_plane.endpoint_public_access,
-    public_access_cidrs=cfg.control_plane.public_access_cidrs,
-    admin_role_arns=cfg.control_plane.admin_role_arns,
-    log_types=cfg.control_plane.log_types,
-    log_retention_days=cfg.control_plane.log_retention_days,
-    deletion_protection=bool(cfg.control_plane.deletion_protection),
-))
+control_plane = ControlPlane(
+    "eks",
+    ControlPlaneArgs(
+        cluster_name=cfg.cluster_name,
+        kubernetes_version=cfg.kubernetes_version,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        tags=tags,
+        endpoint_public_access=cfg.control_plane.endpoint_public_access,
+        public_access_cidrs=cfg.control_plane.public_access_cidrs,
+        admin_role_arns=cfg.control_plane.admin_role_arns,
+        log_types=cfg.control_plane.log_types,
+        log_retention_days=cfg.control_plane.log_retention_days,
+        deletion_protection=bool(cfg.control_plane.deletion_protection),
+    ),
+)
 
 ClusterOutputs(
     cluster_name=control_plane.cluster_name,

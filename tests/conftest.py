@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview, write_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +40,9 @@ def make_workspace(root: Path, *, with_cluster: bool = True) -> Workspace:
     if with_cluster:
         for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
             shutil.copy(REPO / name, root / name)
-        shutil.copytree(REPO / "cluster", root / "cluster",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            REPO / "cluster", root / "cluster", ignore=shutil.ignore_patterns("__pycache__")
+        )
     return Workspace(root)
 
 
@@ -50,7 +50,8 @@ def write_program(directory: Path, *, project: str, main: str, stacks: dict[str,
     """Write a small Pulumi program (Pulumi.yaml, stack files, __main__.py)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "Pulumi.yaml").write_text(
-        f"name: {project}\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+        f"name: {project}\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n"
+    )
     for stack, text in stacks.items():
         (directory / f"Pulumi.{stack}.yaml").write_text(text)
     (directory / "__main__.py").write_text(main)

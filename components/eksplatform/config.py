@@ -53,8 +53,30 @@ _K8S_VERSION = re.compile(r"^1\.(\d{2})$")
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                   2557, 2922, 3288, 3653)
+_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 _TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
 
 
@@ -68,7 +90,10 @@ _FIELD_MARK = "\x1f"
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
     )
 
 
@@ -115,9 +140,13 @@ class NetworkConfig(_Model):
         try:
             net = ipaddress.IPv4Network(v, strict=True)
         except ValueError as exc:
-            raise ValueError(f"not a valid IPv4 CIDR block ({exc}); write it like 10.20.0.0/16")
+            raise ValueError(
+                f"not a valid IPv4 CIDR block ({exc}); write it like 10.20.0.0/16"
+            ) from None
         if not 16 <= net.prefixlen <= 20:
-            raise ValueError("the VPC must be a /16 to /20 (AWS allows /16 at most; pods need room)")
+            raise ValueError(
+                "the VPC must be a /16 to /20 (AWS allows /16 at most; pods need room)"
+            )
         if not net.is_private:
             raise ValueError("use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
         return v
@@ -137,7 +166,8 @@ class NetworkConfig(_Model):
                 raise _field_error(
                     "availabilityZones",
                     f"lists {len(zones)} zones but azCount is {self.az_count}; "
-                    "make them agree (or drop availabilityZones to derive the zones)")
+                    "make them agree (or drop availabilityZones to derive the zones)",
+                )
             if len(set(zones)) != len(zones):
                 raise _field_error("availabilityZones", "repeats a zone")
         return self
@@ -171,8 +201,10 @@ class ControlPlaneConfig(_Model):
             except ValueError:
                 bad.append(cidr)
         if bad:
-            raise ValueError(f"not valid IPv4 CIDR blocks: {', '.join(map(repr, bad))}; "
-                             "write each like 203.0.113.0/24")
+            raise ValueError(
+                f"not valid IPv4 CIDR blocks: {', '.join(map(repr, bad))}; "
+                "write each like 203.0.113.0/24"
+            )
         return v
 
     @field_validator("admin_role_arns")
@@ -180,8 +212,10 @@ class ControlPlaneConfig(_Model):
     def _arns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
         if bad:
-            raise ValueError(f"not IAM role ARNs: {', '.join(map(repr, bad))}; "
-                             "write each like arn:aws:iam::123456789012:role/platform-admin")
+            raise ValueError(
+                f"not IAM role ARNs: {', '.join(map(repr, bad))}; "
+                "write each like arn:aws:iam::123456789012:role/platform-admin"
+            )
         return v
 
     @field_validator("log_types")
@@ -189,8 +223,9 @@ class ControlPlaneConfig(_Model):
     def _log_types(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         bad = [t for t in v if t not in _LOG_TYPES]
         if bad:
-            raise ValueError(f"unknown log types {', '.join(map(repr, bad))}; "
-                             f"allowed: {', '.join(_LOG_TYPES)}")
+            raise ValueError(
+                f"unknown log types {', '.join(map(repr, bad))}; allowed: {', '.join(_LOG_TYPES)}"
+            )
         return v
 
     @field_validator("log_retention_days")
@@ -206,7 +241,8 @@ class ControlPlaneConfig(_Model):
             raise _field_error(
                 "publicAccessCidrs",
                 "endpointPublicAccess is true but no CIDRs are listed; list the CIDRs "
-                "allowed to reach the API server, or set endpointPublicAccess: false")
+                "allowed to reach the API server, or set endpointPublicAccess: false",
+            )
         return self
 
 
@@ -231,7 +267,8 @@ class ClusterConfig(_Model):
     """Extra tags on every resource (they cannot override the company tags). Default: none."""
     network: NetworkConfig = NetworkConfig()
     control_plane: ControlPlaneConfig = Field(
-        default_factory=lambda: ControlPlaneConfig(endpoint_public_access=False))
+        default_factory=lambda: ControlPlaneConfig(endpoint_public_access=False)
+    )
     """Default: private endpoint only."""
 
     @field_validator("region")
@@ -252,24 +289,29 @@ class ClusterConfig(_Model):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError("use lowercase letters, digits and '-', starting with a letter "
-                             "(at most 32 characters)")
+            raise ValueError(
+                "use lowercase letters, digits and '-', starting with a letter "
+                "(at most 32 characters)"
+            )
         return v
 
     @field_validator("cluster_name")
     @classmethod
     def _cluster_name(cls, v: str) -> str:
         if v and not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", v):
-            raise ValueError("EKS cluster names are 1-100 letters, digits, '-' and '_', "
-                             "starting with a letter")
+            raise ValueError(
+                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter"
+            )
         return v
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
     def _version_type(cls, v: Any) -> Any:
         if isinstance(v, float):
-            raise ValueError('write the version as a quoted string like "1.31" (YAML reads '
-                             "1.30 as the number 1.3)")
+            raise ValueError(
+                'write the version as a quoted string like "1.31" (YAML reads '
+                "1.30 as the number 1.3)"
+            )
         return v
 
     @field_validator("kubernetes_version")
@@ -279,8 +321,10 @@ class ClusterConfig(_Model):
         if not m:
             raise ValueError('write it as "1.MINOR", like "1.31"')
         if int(m.group(1)) < MIN_KUBERNETES_MINOR:
-            raise ValueError(f"must be 1.{MIN_KUBERNETES_MINOR} or newer: the Envoy sidecar runs "
-                             "as a native sidecar, on by default only from 1.29")
+            raise ValueError(
+                f"must be 1.{MIN_KUBERNETES_MINOR} or newer: the Envoy sidecar runs "
+                "as a native sidecar, on by default only from 1.29"
+            )
         return v
 
     @field_validator("tags")
@@ -288,8 +332,10 @@ class ClusterConfig(_Model):
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
         bad = [k for k in v if not _TAG_KEY.match(k) or k.lower().startswith("aws:")]
         if bad:
-            raise ValueError(f"invalid tag keys {', '.join(map(repr, bad))}: 1-128 characters, "
-                             "not starting with 'aws:'")
+            raise ValueError(
+                f"invalid tag keys {', '.join(map(repr, bad))}: 1-128 characters, "
+                "not starting with 'aws:'"
+            )
         return v
 
     @model_validator(mode="after")
@@ -299,14 +345,17 @@ class ClusterConfig(_Model):
             object.__setattr__(self, "cluster_name", f"eks-{self.environment}")
         if self.control_plane.deletion_protection is None:
             cp = self.control_plane.model_copy(
-                update={"deletion_protection": self.environment == "prod"})
+                update={"deletion_protection": self.environment == "prod"}
+            )
             object.__setattr__(self, "control_plane", cp)
         zones = self.network.availability_zones
         if zones is not None:
             bad = [z for z in zones if not z.startswith(self.region)]
             if bad:
-                raise _field_error("network.availabilityZones",
-                                   f"{', '.join(map(repr, bad))} are not zones of {self.region}")
+                raise _field_error(
+                    "network.availabilityZones",
+                    f"{', '.join(map(repr, bad))} are not zones of {self.region}",
+                )
         return self
 
     @property
@@ -352,8 +401,14 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
-        field = next((f for name, f in current.model_fields.items()
-                      if (f.alias or name) == part or name == part), None)
+        field = next(
+            (
+                f
+                for name, f in current.model_fields.items()
+                if (f.alias or name) == part or name == part
+            ),
+            None,
+        )
         if field is None:
             return None
         current = field.annotation
@@ -378,15 +433,18 @@ def _problem(err: Any) -> Problem:
         if not loc[:-1]:
             allowed = [f"{NAMESPACE}:{k}" for k in allowed if k not in ("region", "accountId")]
             allowed += list(_TOP_LEVEL_AWS)
-        return Problem(_display_key(loc), value,
-                       f"unknown key; allowed keys here: {', '.join(sorted(allowed))}")
+        return Problem(
+            _display_key(loc),
+            value,
+            f"unknown key; allowed keys here: {', '.join(sorted(allowed))}",
+        )
     if kind == "missing":
         return Problem(_display_key(loc), MISSING, "required; add it to the stack file")
     message = str(err["msg"])
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     elif message.startswith("Assertion failed, "):
-        message = message[len("Assertion failed, "):]
+        message = message[len("Assertion failed, ") :]
     if message.startswith(_FIELD_MARK):
         # A model-level check that names its field: point at that field and quote its value.
         _, path, message = message.split(_FIELD_MARK, 2)
@@ -406,7 +464,7 @@ def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> 
     prefix = NAMESPACE + ":"
     for key, value in raw.items():
         if key.startswith(prefix):
-            data[key[len(prefix):]] = _decode(value)
+            data[key[len(prefix) :]] = _decode(value)
         elif key in _TOP_LEVEL_AWS:
             decoded = _decode(value)
             if key == "aws:allowedAccountIds":

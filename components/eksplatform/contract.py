@@ -74,11 +74,15 @@ class ClusterOutputs:
         return ["contractVersion"] + [_camel(f.name) for f in dataclasses.fields(ClusterOutputs)]
 
     @classmethod
-    def from_stack_reference(cls, ref: str | pulumi.StackReference,
-                             opts: pulumi.ResourceOptions | None = None) -> ClusterOutputs:
+    def from_stack_reference(
+        cls, ref: str | pulumi.StackReference, opts: pulumi.ResourceOptions | None = None
+    ) -> ClusterOutputs:
         """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference)."""
-        stack_ref = ref if isinstance(ref, pulumi.StackReference) else \
-            pulumi.StackReference(f"cluster-{ref.rsplit('/', 1)[-1]}", ref, opts=opts)
+        stack_ref = (
+            ref
+            if isinstance(ref, pulumi.StackReference)
+            else pulumi.StackReference(f"cluster-{ref.rsplit('/', 1)[-1]}", ref, opts=opts)
+        )
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             values[f.name] = stack_ref.get_output(_camel(f.name))
@@ -90,8 +94,12 @@ class ClusterOutputs:
 
 def _check_version(version: Any) -> None:
     if version is None:
-        raise pulumi.RunError("the cluster stack exports no contractVersion: is the reference "
-                              "pointing at the platform's cluster stack?")
+        raise pulumi.RunError(
+            "the cluster stack exports no contractVersion: is the reference "
+            "pointing at the platform's cluster stack?"
+        )
     if int(version) != CONTRACT_VERSION:
-        raise pulumi.RunError(f"the cluster stack exports contract version {version}, this "
-                              f"library expects {CONTRACT_VERSION}: upgrade eksplatform")
+        raise pulumi.RunError(
+            f"the cluster stack exports contract version {version}, this "
+            f"library expects {CONTRACT_VERSION}: upgrade eksplatform"
+        )

@@ -56,13 +56,23 @@ class ControlPlaneArgs:
 def validate_control_plane_args(args: ControlPlaneArgs) -> None:
     problems = Problems()
     parts = args.kubernetes_version.split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) != 1 \
-            or int(parts[1]) < 29:
-        problems.add("kubernetes_version", args.kubernetes_version,
-                     'use "1.MINOR" with MINOR 29 or newer (native sidecars)')
+    if (
+        len(parts) != 2
+        or not all(p.isdigit() for p in parts)
+        or int(parts[0]) != 1
+        or int(parts[1]) < 29
+    ):
+        problems.add(
+            "kubernetes_version",
+            args.kubernetes_version,
+            'use "1.MINOR" with MINOR 29 or newer (native sidecars)',
+        )
     if args.endpoint_public_access and not args.public_access_cidrs:
-        problems.add("public_access_cidrs", list(args.public_access_cidrs),
-                     "the public endpoint is on: list the CIDRs allowed to reach it")
+        problems.add(
+            "public_access_cidrs",
+            list(args.public_access_cidrs),
+            "the public endpoint is on: list the CIDRs allowed to reach it",
+        )
     if not args.private_subnet_ids:
         problems.add("private_subnet_ids", [], "give at least one private subnet per zone")
     problems.raise_if_any(f"ControlPlane '{args.cluster_name}'")
@@ -88,28 +98,48 @@ class ControlPlane(pulumi.ComponentResource):
     provider: k8s.Provider
     """Kubernetes provider for objects the platform installs."""
 
-    def __init__(self, name: str, args: ControlPlaneArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         validate_control_plane_args(args)
         super().__init__(_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags.merged()
 
-        key = aws.kms.Key(f"{name}-secrets", description=f"EKS secrets encryption for {args.cluster_name}",
-                          enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child)
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{args.cluster_name}-secrets",
-                      target_key_id=key.key_id, opts=child)
+        key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"EKS secrets encryption for {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-secrets",
+            name=f"alias/eks/{args.cluster_name}-secrets",
+            target_key_id=key.key_id,
+            opts=child,
+        )
         # EKS writes to exactly this group; creating it first lets us own its retention.
-        logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
-                                       retention_in_days=args.log_retention_days, tags=tags,
-                                       opts=child)
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
 
         access_entries = {
             f"admin-{i}": eks.AccessEntryArgs(
-                principal_arn=arn, type=eks.AccessEntryType.STANDARD,
-                access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                    policy_arn=_ADMIN_POLICY,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
+                principal_arn=arn,
+                type=eks.AccessEntryType.STANDARD,
+                access_policies={
+                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                        policy_arn=_ADMIN_POLICY,
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    )
+                },
+            )
             for i, arn in enumerate(args.admin_role_arns)
         }
         self.cluster = eks.Cluster(
@@ -125,7 +155,9 @@ class ControlPlane(pulumi.ComponentResource):
             access_entries=access_entries,
             endpoint_private_access=True,
             endpoint_public_access=args.endpoint_public_access,
-            public_access_cidrs=list(args.public_access_cidrs) if args.endpoint_public_access else None,
+            public_access_cidrs=list(args.public_access_cidrs)
+            if args.endpoint_public_access
+            else None,
             encryption_config_key_arn=key.arn,
             enabled_cluster_log_types=list(args.log_types),
             create_oidc_provider=True,
@@ -137,14 +169,17 @@ class ControlPlane(pulumi.ComponentResource):
         self.cluster_name = cluster.eks_cluster.apply(lambda c: c.name)
         self.endpoint = cluster.eks_cluster.apply(lambda c: c.endpoint)
         self.certificate_authority = cluster.eks_cluster.apply(
-            lambda c: c.certificate_authority.apply(lambda ca: ca.data or ""))
+            lambda c: c.certificate_authority.apply(lambda ca: ca.data or "")
+        )
         self.kubeconfig = pulumi.Output.secret(
-            cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k)))
+            cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
+        )
         self.oidc_provider_arn = cluster.oidc_provider_arn
         self.oidc_provider_url = cluster.oidc_provider_url
         self.cluster_security_group_id = cluster.cluster_security_group_id
         self.node_security_group_id = cluster.node_security_group_id
         self.secrets_key_arn = key.arn
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig,
-                                     enable_server_side_apply=True, opts=child)
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True, opts=child
+        )
         self.register_outputs({"clusterName": self.cluster_name, "endpoint": self.endpoint})

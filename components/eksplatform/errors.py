@@ -82,7 +82,11 @@ class Problems:
 
     def extend(self, problems: Iterable[Problem], prefix: str = "") -> None:
         for p in problems:
-            name = f"{prefix}.{p.field}" if prefix and not p.field.startswith("[") else prefix + p.field
+            name = (
+                f"{prefix}.{p.field}"
+                if prefix and not p.field.startswith("[")
+                else prefix + p.field
+            )
             self._items.append(Problem(name, p.value, p.message))
 
     def __iter__(self) -> Iterator[Problem]:

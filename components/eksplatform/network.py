@@ -61,8 +61,10 @@ def plan_subnets(cidr: str, zones: tuple[str, ...]) -> list[SubnetPlan]:
     blocks = list(vpc.subnets(prefixlen_diff=split))
     spare = blocks[-1]
     publics = list(spare.subnets(prefixlen_diff=4))
-    return [SubnetPlan(zone=z, public=str(publics[i]), private=str(blocks[i]))
-            for i, z in enumerate(zones)]
+    return [
+        SubnetPlan(zone=z, public=str(publics[i]), private=str(blocks[i]))
+        for i, z in enumerate(zones)
+    ]
 
 
 def validate_network_args(args: NetworkArgs) -> None:
@@ -92,8 +94,9 @@ class Network(pulumi.ComponentResource):
     availability_zones: tuple[str, ...]
     nat_gateway_ids: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: NetworkArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         validate_network_args(args)
         super().__init__(_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -102,18 +105,37 @@ class Network(pulumi.ComponentResource):
         plan = plan_subnets(args.cidr, args.availability_zones)
         self.availability_zones = args.availability_zones
 
-        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_hostnames=True,
-                          enable_dns_support=True, tags=tags.with_name(f"{name}-vpc"), opts=child)
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=tags.with_name(f"{name}-vpc"),
+            opts=child,
+        )
         # CIS: the default security group allows nothing; every workload gets its own group.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
-                                     tags=tags.with_name(f"{name}-default-deny"), opts=child)
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id,
-                                      tags=tags.with_name(f"{name}-igw"), opts=child)
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=tags.with_name(f"{name}-default-deny"),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=tags.with_name(f"{name}-igw"), opts=child
+        )
 
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id,
-                                       tags=tags.with_name(f"{name}-public"), opts=child)
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
-                      destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags=tags.with_name(f"{name}-public"), opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
 
         publics: list[aws.ec2.Subnet] = []
         privates: list[aws.ec2.Subnet] = []
@@ -122,61 +144,123 @@ class Network(pulumi.ComponentResource):
         for i, p in enumerate(plan):
             suffix = p.zone[-1]
             public = aws.ec2.Subnet(
-                f"{name}-public-{suffix}", vpc_id=vpc.id, cidr_block=p.public,
-                availability_zone=p.zone, map_public_ip_on_launch=False,
-                tags=tags.merged({"Name": f"{name}-public-{p.zone}", "kubernetes.io/role/elb": "1",
-                                  "subnet-tier": "public", **cluster_tag}),
-                opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-public-{suffix}", subnet_id=public.id,
-                                          route_table_id=public_rt.id, opts=child)
+                f"{name}-public-{suffix}",
+                vpc_id=vpc.id,
+                cidr_block=p.public,
+                availability_zone=p.zone,
+                map_public_ip_on_launch=False,
+                tags=tags.merged(
+                    {
+                        "Name": f"{name}-public-{p.zone}",
+                        "kubernetes.io/role/elb": "1",
+                        "subnet-tier": "public",
+                        **cluster_tag,
+                    }
+                ),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{suffix}",
+                subnet_id=public.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
             private = aws.ec2.Subnet(
-                f"{name}-private-{suffix}", vpc_id=vpc.id, cidr_block=p.private,
-                availability_zone=p.zone, map_public_ip_on_launch=False,
-                tags=tags.merged({"Name": f"{name}-private-{p.zone}",
-                                  "kubernetes.io/role/internal-elb": "1",
-                                  "subnet-tier": "private", **cluster_tag}),
-                opts=child)
+                f"{name}-private-{suffix}",
+                vpc_id=vpc.id,
+                cidr_block=p.private,
+                availability_zone=p.zone,
+                map_public_ip_on_launch=False,
+                tags=tags.merged(
+                    {
+                        "Name": f"{name}-private-{p.zone}",
+                        "kubernetes.io/role/internal-elb": "1",
+                        "subnet-tier": "private",
+                        **cluster_tag,
+                    }
+                ),
+                opts=child,
+            )
             publics.append(public)
             privates.append(private)
             if args.nat_gateways == "perAz" or i == 0:
-                eip = aws.ec2.Eip(f"{name}-nat-{suffix}", domain="vpc",
-                                  tags=tags.with_name(f"{name}-nat-{p.zone}"),
-                                  opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
-                nats.append(aws.ec2.NatGateway(
-                    f"{name}-nat-{suffix}", allocation_id=eip.id, subnet_id=public.id,
-                    connectivity_type="public", tags=tags.with_name(f"{name}-nat-{p.zone}"),
-                    opts=child))
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{suffix}",
+                    domain="vpc",
+                    tags=tags.with_name(f"{name}-nat-{p.zone}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{suffix}",
+                        allocation_id=eip.id,
+                        subnet_id=public.id,
+                        connectivity_type="public",
+                        tags=tags.with_name(f"{name}-nat-{p.zone}"),
+                        opts=child,
+                    )
+                )
             nat = nats[i] if args.nat_gateways == "perAz" else nats[0]
-            rt = aws.ec2.RouteTable(f"{name}-private-{suffix}-rt", vpc_id=vpc.id,
-                                    tags=tags.with_name(f"{name}-private-{p.zone}"), opts=child)
-            aws.ec2.Route(f"{name}-private-{suffix}-default", route_table_id=rt.id,
-                          destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-private-{suffix}", subnet_id=private.id,
-                                          route_table_id=rt.id, opts=child)
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{suffix}-rt",
+                vpc_id=vpc.id,
+                tags=tags.with_name(f"{name}-private-{p.zone}"),
+                opts=child,
+            )
+            aws.ec2.Route(
+                f"{name}-private-{suffix}-default",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{suffix}", subnet_id=private.id, route_table_id=rt.id, opts=child
+            )
             private_rts.append(rt)
 
         region = aws.get_region_output()
         aws.ec2.VpcEndpoint(
-            f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            vpc_endpoint_type="Gateway",
             service_name=pulumi.Output.concat("com.amazonaws.", region.region, ".s3"),
             route_table_ids=[rt.id for rt in private_rts],
-            tags=tags.with_name(f"{name}-s3"), opts=child)
+            tags=tags.with_name(f"{name}-s3"),
+            opts=child,
+        )
         if args.interface_endpoints:
             endpoint_sg = aws.ec2.SecurityGroup(
-                f"{name}-endpoints", vpc_id=vpc.id,
+                f"{name}-endpoints",
+                vpc_id=vpc.id,
                 description="HTTPS from the VPC to the interface endpoints",
-                tags=tags.with_name(f"{name}-endpoints"), opts=child)
+                tags=tags.with_name(f"{name}-endpoints"),
+                opts=child,
+            )
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-endpoints-https", security_group_id=endpoint_sg.id, ip_protocol="tcp",
-                from_port=443, to_port=443, cidr_ipv4=args.cidr,
-                description="HTTPS from inside the VPC", opts=child)
+                f"{name}-endpoints-https",
+                security_group_id=endpoint_sg.id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=args.cidr,
+                description="HTTPS from inside the VPC",
+                opts=child,
+            )
             for service in ("ecr.api", "ecr.dkr", "sts"):
                 aws.ec2.VpcEndpoint(
-                    f"{name}-{service.replace('.', '-')}", vpc_id=vpc.id,
-                    vpc_endpoint_type="Interface", private_dns_enabled=True,
-                    service_name=pulumi.Output.concat("com.amazonaws.", region.region, f".{service}"),
-                    subnet_ids=[s.id for s in privates], security_group_ids=[endpoint_sg.id],
-                    tags=tags.with_name(f"{name}-{service}"), opts=child)
+                    f"{name}-{service.replace('.', '-')}",
+                    vpc_id=vpc.id,
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    service_name=pulumi.Output.concat(
+                        "com.amazonaws.", region.region, f".{service}"
+                    ),
+                    subnet_ids=[s.id for s in privates],
+                    security_group_ids=[endpoint_sg.id],
+                    tags=tags.with_name(f"{name}-{service}"),
+                    opts=child,
+                )
 
         if args.flow_logs:
             self._flow_logs(name, args, vpc, child)
@@ -185,34 +269,75 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [s.id for s in publics]
         self.private_subnet_ids = [s.id for s in privates]
         self.nat_gateway_ids = [n.id for n in nats]
-        self.register_outputs({"vpcId": self.vpc_id, "privateSubnetIds": self.private_subnet_ids,
-                               "publicSubnetIds": self.public_subnet_ids})
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "privateSubnetIds": self.private_subnet_ids,
+                "publicSubnetIds": self.public_subnet_ids,
+            }
+        )
 
-    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc,
-                   child: pulumi.ResourceOptions) -> None:
+    def _flow_logs(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, child: pulumi.ResourceOptions
+    ) -> None:
         tags = args.tags
-        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs",
-                                        retention_in_days=args.flow_logs_retention_days,
-                                        tags=tags.merged(), opts=child)
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                           "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}],
-        }), tags=tags.merged(), opts=child)
-        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=group.arn.apply(
-            lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                               "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:*"],
-                }],
-            })), opts=child)
-        aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=vpc.id, traffic_type=args.flow_logs_traffic_type,
-                        log_destination_type="cloud-watch-logs", log_destination=group.arn,
-                        iam_role_arn=role.arn, max_aggregation_interval=60,
-                        tags=tags.merged(), opts=child)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            retention_in_days=args.flow_logs_retention_days,
+            tags=tags.merged(),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                        }
+                    ],
+                }
+            ),
+            tags=tags.merged(),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type=args.flow_logs_traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=tags.merged(),
+            opts=child,
+        )
 
 
 def resolve_zones(explicit: tuple[str, ...] | None, count: int) -> tuple[str, ...]:
@@ -223,7 +348,11 @@ def resolve_zones(explicit: tuple[str, ...] | None, count: int) -> tuple[str, ..
     available = aws.get_availability_zones(state="available").names
     if len(available) < count:
         problems = Problems()
-        problems.add("azCount", count, f"the region has only {len(available)} available zones "
-                     f"({', '.join(available)}); lower azCount")
+        problems.add(
+            "azCount",
+            count,
+            f"the region has only {len(available)} available zones "
+            f"({', '.join(available)}); lower azCount",
+        )
         problems.raise_if_any("Network")
     return tuple(sorted(available)[:count])

@@ -27,11 +27,16 @@ class Tags:
     """Further tags (they never override the company tags). Default: none."""
 
     def company(self) -> dict[str, str]:
-        return {"team": self.team, "environment": self.environment,
-                "cost-centre": self.cost_centre, "managed-by": MANAGED_BY}
+        return {
+            "team": self.team,
+            "environment": self.environment,
+            "cost-centre": self.cost_centre,
+            "managed-by": MANAGED_BY,
+        }
 
-    def merged(self, component: Mapping[str, str] | None = None,
-               caller: Mapping[str, str] | None = None) -> dict[str, str]:
+    def merged(
+        self, component: Mapping[str, str] | None = None, caller: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """``extra < component < caller``, then the company tags on top."""
         out: dict[str, str] = {}
         for layer in (self.extra, component or {}, caller or {}):
@@ -45,8 +50,9 @@ class Tags:
 
     def for_team(self, team: str) -> Tags:
         """The same stack's tags for resources a service team owns."""
-        return Tags(team=team, environment=self.environment, cost_centre=self.cost_centre,
-                    extra=self.extra)
+        return Tags(
+            team=team, environment=self.environment, cost_centre=self.cost_centre, extra=self.extra
+        )
 
 
 def overridden_company_keys(tags: Mapping[str, str]) -> list[str]:

@@ -31,7 +31,9 @@ def test_prod_has_a_nat_gateway_per_zone_and_staging_one(cluster_preview: Previe
     assert len(staging.by_type("aws:ec2/natGateway:NatGateway")) == 1
     # every private route table of staging points at the one gateway
     nat_ids = {r.id for r in staging.by_type("aws:ec2/natGateway:NatGateway")}
-    routes = [r.inputs for r in staging.by_type("aws:ec2/route:Route") if "natGatewayId" in r.inputs]
+    routes = [
+        r.inputs for r in staging.by_type("aws:ec2/route:Route") if "natGatewayId" in r.inputs
+    ]
     assert len(routes) == 3 and {r["natGatewayId"] for r in routes} == nat_ids
 
 
@@ -52,15 +54,22 @@ def test_control_plane_is_hardened(cluster_preview: Preview) -> None:
     assert eks["createOidcProvider"] is True
     assert eks["version"] == "1.31"
     assert eks["deletionProtection"] is True
-    assert set(eks["enabledClusterLogTypes"]) == {"api", "audit", "authenticator",
-                                                  "controllerManager", "scheduler"}
+    assert set(eks["enabledClusterLogTypes"]) == {
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
     key = _one(result, "aws:kms/key:Key")
     assert key["enableKeyRotation"] is True
     key_arn = result.by_type("aws:kms/key:Key")[0].outputs["arn"]
     assert eks["encryptionConfigKeyArn"] == key_arn
     admins = sorted(e["principalArn"] for e in eks["accessEntries"].values())
-    assert admins == ["arn:aws:iam::222222222222:role/platform-admin",
-                      "arn:aws:iam::222222222222:role/sre-breakglass"]
+    assert admins == [
+        "arn:aws:iam::222222222222:role/platform-admin",
+        "arn:aws:iam::222222222222:role/sre-breakglass",
+    ]
     # pulumi-eks children are synthesized under the component, as a real preview shows them
     cluster = result.by_type("aws:eks/cluster:Cluster")[0]
     assert cluster.parent == result.by_type("eks:index:Cluster")[0].urn
@@ -76,13 +85,22 @@ def test_network_layout(cluster_preview: Preview) -> None:
     assert public == ["10.40.192.0/22", "10.40.196.0/22", "10.40.200.0/22"]
     for s in subnets:
         assert s["tags"]["kubernetes.io/cluster/eks-prod"] == "shared"
-        role = "kubernetes.io/role/internal-elb" if s["tags"]["subnet-tier"] == "private" \
+        role = (
+            "kubernetes.io/role/internal-elb"
+            if s["tags"]["subnet-tier"] == "private"
             else "kubernetes.io/role/elb"
+        )
         assert s["tags"][role] == "1"
         assert s["mapPublicIpOnLaunch"] is False
-    services = sorted(r.inputs["serviceName"] for r in result.by_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
-    assert services == ["com.amazonaws.eu-west-1.ecr.api", "com.amazonaws.eu-west-1.ecr.dkr",
-                        "com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.sts"]
+    services = sorted(
+        r.inputs["serviceName"] for r in result.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    )
+    assert services == [
+        "com.amazonaws.eu-west-1.ecr.api",
+        "com.amazonaws.eu-west-1.ecr.dkr",
+        "com.amazonaws.eu-west-1.s3",
+        "com.amazonaws.eu-west-1.sts",
+    ]
     flow = _one(result, "aws:ec2/flowLog:FlowLog")
     assert flow["trafficType"] == "ALL" and flow["logDestinationType"] == "cloud-watch-logs"
     assert _one(result, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")["ingress"] == []
@@ -90,8 +108,9 @@ def test_network_layout(cluster_preview: Preview) -> None:
 
 def test_company_tags_on_every_taggable_aws_resource(cluster_preview: Preview) -> None:
     result = cluster_preview("staging")
-    tagged = [r for r in result.resources if r.custom and r.type.startswith("aws:")
-              and "tags" in r.inputs]
+    tagged = [
+        r for r in result.resources if r.custom and r.type.startswith("aws:") and "tags" in r.inputs
+    ]
     assert len(tagged) > 25
     for r in tagged:
         tags = r.inputs["tags"]
@@ -121,7 +140,9 @@ def test_contract_outputs_are_complete(cluster_preview: Preview) -> None:
     assert kubeconfig["clusters"][0]["cluster"]["server"] == outputs["endpoint"]
 
 
-def test_preview_json_shape_and_secrets(cluster_preview: Preview, repo_workspace: Workspace) -> None:
+def test_preview_json_shape_and_secrets(
+    cluster_preview: Preview, repo_workspace: Workspace
+) -> None:
     cluster_preview("prod")
     path = repo_workspace.out_dir("cluster", "prod") / "preview.json"
     doc = json.loads(path.read_text())
@@ -129,7 +150,9 @@ def test_preview_json_shape_and_secrets(cluster_preview: Preview, repo_workspace
     assert doc["changeSummary"] == {"create": len(doc["steps"]) + 1}
     step = doc["steps"][0]
     assert step["op"] == "create" and step["urn"] == step["newState"]["urn"]
-    assert {"urn", "type", "custom", "parent", "provider", "inputs", "outputs"} <= set(step["newState"])
+    assert {"urn", "type", "custom", "parent", "provider", "inputs", "outputs"} <= set(
+        step["newState"]
+    )
     assert doc["outputs"]["kubeconfig"] == "[secret]"
     # the offline kubeconfig is never written in clear into preview.json
     assert "get-token" not in path.read_text()
@@ -141,7 +164,9 @@ def test_preview_json_shape_and_secrets(cluster_preview: Preview, repo_workspace
             assert position[parent] < position[s["urn"]]
 
 
-def test_two_runs_give_byte_identical_preview_json(tmp_path: Any, repo_workspace: Workspace) -> None:
+def test_two_runs_give_byte_identical_preview_json(
+    tmp_path: Any, repo_workspace: Workspace
+) -> None:
     texts = []
     for i in range(2):
         ws = Workspace(repo_workspace.root, tmp_path / f"run{i}")

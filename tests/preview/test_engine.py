@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from eksplatform.preview import cli
 from eksplatform.preview.engine import (
     EXIT_INVALID_CONFIG,
@@ -16,9 +15,10 @@ from eksplatform.preview.engine import (
     run_preview,
     write_result,
 )
+
 from tests.conftest import REPO, make_workspace, write_program
 
-K8S_PROGRAM = '''
+K8S_PROGRAM = """
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -43,14 +43,17 @@ k8s.apps.v1.Deployment(
 )
 k8s.core.v1.Namespace("apps", metadata={"name": "apps"})
 pulumi.export("token", token)
-'''
+"""
 
 
 def _program(tmp_path: Path, port: str = "8080") -> Workspace:
     ws = make_workspace(tmp_path / "ws", with_cluster=False)
-    write_program(tmp_path / "ws" / "services" / "web", project="web",
-                  main=K8S_PROGRAM.replace("PORT", port),
-                  stacks={"dev": "config:\n  web:replicas: 2\n  web:token:\n    secure: AAABAJ0x\n"})
+    write_program(
+        tmp_path / "ws" / "services" / "web",
+        project="web",
+        main=K8S_PROGRAM.replace("PORT", port),
+        stacks={"dev": "config:\n  web:replicas: 2\n  web:token:\n    secure: AAABAJ0x\n"},
+    )
     return ws
 
 
@@ -92,7 +95,8 @@ def test_invalid_kubernetes_object_fails_with_its_path(tmp_path: Path) -> None:
     assert [e.message for e in errors] == [
         "Deployment apps/web (apps/v1) is invalid for Kubernetes 1.31: "
         "spec.template.spec.containers[0].ports[0].containerPort: expected integer, "
-        'got string "http"']
+        'got string "http"'
+    ]
     assert errors[0].urn.endswith("kubernetes:apps/v1:Deployment::web")
 
 
@@ -107,7 +111,8 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
         "  platform:network:\n"
         "    cidr: 10.0.0.0/8\n"
         "    azCount: 0\n"
-        "    natGateways: 3\n")
+        "    natGateways: 3\n"
+    )
     result = run_preview(ws, "cluster", "prod")
     assert result.exit_code == EXIT_INVALID_CONFIG
     assert result.resources == []
@@ -122,7 +127,8 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
         "  - platform:colour: got 'blue': unknown key; allowed keys here: aws:allowedAccountIds, "
         "aws:region, platform:clusterName, platform:controlPlane, platform:costCentre, "
         "platform:environment, platform:kubernetesVersion, platform:network, platform:ownerTeam, "
-        "platform:tags"]
+        "platform:tags"
+    ]
     out = write_result(ws, result)
     assert json.loads((out / "preview.json").read_text())["steps"] == []
     assert not (out / "stack-outputs.json").exists()
@@ -130,8 +136,12 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
 
 def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws", with_cluster=False)
-    write_program(tmp_path / "ws" / "services" / "boom", project="boom",
-                  main="import pulumi\nraise KeyError('nope')\n", stacks={"dev": "config: {}\n"})
+    write_program(
+        tmp_path / "ws" / "services" / "boom",
+        project="boom",
+        main="import pulumi\nraise KeyError('nope')\n",
+        stacks={"dev": "config: {}\n"},
+    )
     result = run_preview(ws, "services/boom", "dev")
     assert result.exit_code == EXIT_PROGRAM_FAILED
     message = result.diagnostics[-1].message
@@ -139,7 +149,7 @@ def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) 
     assert "site-packages" not in message
 
 
-SERVICE_PROGRAM = '''
+SERVICE_PROGRAM = """
 import pulumi
 from eksplatform import ClusterOutputs
 
@@ -147,13 +157,17 @@ cluster = ClusterOutputs.from_stack_reference(f"organization/eks-platform/{pulum
 pulumi.export("seenCluster", cluster.cluster_name)
 pulumi.export("seenSubnets", cluster.private_subnet_ids)
 pulumi.export("seenKubeconfig", cluster.kubeconfig)
-'''
+"""
 
 
 def test_stack_reference_is_answered_from_the_cluster_preview(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    write_program(tmp_path / "ws" / "services" / "svc", project="svc", main=SERVICE_PROGRAM,
-                  stacks={"staging": "config: {}\n"})
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main=SERVICE_PROGRAM,
+        stacks={"staging": "config: {}\n"},
+    )
     # the cluster stack has no preview yet: the engine synthesizes it first
     assert not (ws.out_dir("cluster", "staging") / "stack-outputs.json").exists()
     result = run_preview(ws, "services/svc", "staging")
@@ -177,5 +191,18 @@ def test_cli_exit_codes_and_summary(tmp_path: Path, capsys: object) -> None:
     assert "== services/web (dev)" in out and "Kubernetes objects: 3 rendered, 0 invalid" in out
     assert "token: [secret]" in out
     assert cli.main(["--root", str(ws.root), "--program", "services/nope"]) == EXIT_INVALID_CONFIG
-    assert cli.main(["--root", str(REPO), "--program", "cluster", "--stack", "qa",
-                     "--build-dir", str(tmp_path / "b")]) == EXIT_INVALID_CONFIG
+    assert (
+        cli.main(
+            [
+                "--root",
+                str(REPO),
+                "--program",
+                "cluster",
+                "--stack",
+                "qa",
+                "--build-dir",
+                str(tmp_path / "b"),
+            ]
+        )
+        == EXIT_INVALID_CONFIG
+    )

@@ -290,7 +290,7 @@ def test_unknown_field_in_metadata_and_top_level(v131: KubeSchemaValidator) -> N
     obj["specs"] = {}
     errors = v131.validate(obj)
     assert [e.path for e in errors] == ["metadata.label", "specs"]
-    assert "unknown field 'label' (ObjectMeta); did you mean 'labels'?" == errors[0].message
+    assert errors[0].message == "unknown field 'label' (ObjectMeta); did you mean 'labels'?"
     assert "did you mean 'spec'?" in errors[1].message
 
 

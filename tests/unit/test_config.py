@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from eksplatform.config import ClusterConfig, parse_cluster_config
 from eksplatform.errors import ValidationError
 
@@ -39,21 +38,27 @@ def test_defaults_fill_everything_but_the_region() -> None:
 
 
 def test_scalars_arrive_as_strings_like_pulumi_sends_them() -> None:
-    cfg = parse({"platform:kubernetesVersion": "1.33",
-                 "aws:allowedAccountIds": ["210987654321"],
-                 "platform:network": {"azCount": "2", "natGateways": "single"}})
+    cfg = parse(
+        {
+            "platform:kubernetesVersion": "1.33",
+            "aws:allowedAccountIds": ["210987654321"],
+            "platform:network": {"azCount": "2", "natGateways": "single"},
+        }
+    )
     assert cfg.kubernetes_minor == 33
     assert cfg.account_id == "210987654321"
     assert cfg.network.az_count == 2
 
 
 def test_every_problem_is_reported_at_once_with_exact_text() -> None:
-    found = problems({
-        "platform:nodePool": "big",
-        "platform:kubernetesVersion": "1.28",
-        "platform:network": {"cidr": "10.0.0.0/33", "azCount": 0, "natGateway": "single"},
-        "platform:controlPlane": {"endpointPublicAccess": "maybe"},
-    })
+    found = problems(
+        {
+            "platform:nodePool": "big",
+            "platform:kubernetesVersion": "1.28",
+            "platform:network": {"cidr": "10.0.0.0/33", "azCount": 0, "natGateway": "single"},
+            "platform:controlPlane": {"endpointPublicAccess": "maybe"},
+        }
+    )
     assert found == [
         "platform:kubernetesVersion: got '1.28': must be 1.29 or newer: the Envoy sidecar runs "
         "as a native sidecar, on by default only from 1.29",
@@ -77,60 +82,95 @@ def test_message_names_the_file_and_counts_problems() -> None:
     assert str(info.value) == (
         "Pulumi.prod.yaml: invalid stack configuration: 1 problem:\n"
         "  - platform:network.azCount: got 'three': Input should be a valid integer, unable to "
-        "parse string as an integer")
+        "parse string as an integer"
+    )
 
 
-@pytest.mark.parametrize(("extra", "expected"), [
-    ({"platform:network": {"cidr": "10.0.0.0/12"}},
-     "platform:network.cidr: got '10.0.0.0/12': the VPC must be a /16 to /20 (AWS allows /16 at "
-     "most; pods need room)"),
-    ({"platform:network": {"cidr": "8.8.0.0/16"}},
-     "platform:network.cidr: got '8.8.0.0/16': use a private range (10.0.0.0/8, 172.16.0.0/12, "
-     "192.168.0.0/16)"),
-    ({"platform:network": {"natGateways": "two"}},
-     "platform:network.natGateways: got 'two': Input should be 'perAz' or 'single'"),
-    ({"platform:network": {"flowLogs": {"retentionDays": 10}}},
-     "platform:network.flowLogs.retentionDays: got 10: CloudWatch accepts only 1, 3, 5, 7, 14, "
-     "30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"),
-    ({"platform:kubernetesVersion": "v1.31"},
-     "platform:kubernetesVersion: got 'v1.31': write it as \"1.MINOR\", like \"1.31\""),
-    ({"platform:controlPlane": {"endpointPublicAccess": True}},
-     "platform:controlPlane.publicAccessCidrs: missing: endpointPublicAccess is true but no CIDRs "
-     "are listed; list the CIDRs allowed to reach the API server, or set "
-     "endpointPublicAccess: false"),
-    ({"platform:controlPlane": {"endpointPublicAccess": True, "publicAccessCidrs": ["1.2.3.4/8"]}},
-     "platform:controlPlane.publicAccessCidrs: got ['1.2.3.4/8']: not valid IPv4 CIDR blocks: "
-     "'1.2.3.4/8'; write each like 203.0.113.0/24"),
-    ({"platform:controlPlane": {"adminRoleArns": ["platform-admin"]}},
-     "platform:controlPlane.adminRoleArns: got ['platform-admin']: not IAM role ARNs: "
-     "'platform-admin'; write each like arn:aws:iam::123456789012:role/platform-admin"),
-    ({"aws:region": "europe"},
-     "aws:region: got 'europe': not an AWS region name; write it like eu-west-1"),
-    ({"aws:allowedAccountIds": ["1234"]},
-     "aws:allowedAccountIds: got '1234': an AWS account id is 12 digits"),
-    ({"platform:environment": "Prod"},
-     "platform:environment: got 'Prod': use lowercase letters, digits and '-', starting with a "
-     "letter (at most 32 characters)"),
-    ({"platform:tags": {"aws:owner": "x"}},
-     "platform:tags: got {'aws:owner': 'x'}: invalid tag keys 'aws:owner': 1-128 characters, not "
-     "starting with 'aws:'"),
-])
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            {"platform:network": {"cidr": "10.0.0.0/12"}},
+            "platform:network.cidr: got '10.0.0.0/12': the VPC must be a /16 to /20 (AWS allows /16 at "
+            "most; pods need room)",
+        ),
+        (
+            {"platform:network": {"cidr": "8.8.0.0/16"}},
+            "platform:network.cidr: got '8.8.0.0/16': use a private range (10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16)",
+        ),
+        (
+            {"platform:network": {"natGateways": "two"}},
+            "platform:network.natGateways: got 'two': Input should be 'perAz' or 'single'",
+        ),
+        (
+            {"platform:network": {"flowLogs": {"retentionDays": 10}}},
+            "platform:network.flowLogs.retentionDays: got 10: CloudWatch accepts only 1, 3, 5, 7, 14, "
+            "30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+        ),
+        (
+            {"platform:kubernetesVersion": "v1.31"},
+            'platform:kubernetesVersion: got \'v1.31\': write it as "1.MINOR", like "1.31"',
+        ),
+        (
+            {"platform:controlPlane": {"endpointPublicAccess": True}},
+            "platform:controlPlane.publicAccessCidrs: missing: endpointPublicAccess is true but no CIDRs "
+            "are listed; list the CIDRs allowed to reach the API server, or set "
+            "endpointPublicAccess: false",
+        ),
+        (
+            {
+                "platform:controlPlane": {
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["1.2.3.4/8"],
+                }
+            },
+            "platform:controlPlane.publicAccessCidrs: got ['1.2.3.4/8']: not valid IPv4 CIDR blocks: "
+            "'1.2.3.4/8'; write each like 203.0.113.0/24",
+        ),
+        (
+            {"platform:controlPlane": {"adminRoleArns": ["platform-admin"]}},
+            "platform:controlPlane.adminRoleArns: got ['platform-admin']: not IAM role ARNs: "
+            "'platform-admin'; write each like arn:aws:iam::123456789012:role/platform-admin",
+        ),
+        (
+            {"aws:region": "europe"},
+            "aws:region: got 'europe': not an AWS region name; write it like eu-west-1",
+        ),
+        (
+            {"aws:allowedAccountIds": ["1234"]},
+            "aws:allowedAccountIds: got '1234': an AWS account id is 12 digits",
+        ),
+        (
+            {"platform:environment": "Prod"},
+            "platform:environment: got 'Prod': use lowercase letters, digits and '-', starting with a "
+            "letter (at most 32 characters)",
+        ),
+        (
+            {"platform:tags": {"aws:owner": "x"}},
+            "platform:tags: got {'aws:owner': 'x'}: invalid tag keys 'aws:owner': 1-128 characters, not "
+            "starting with 'aws:'",
+        ),
+    ],
+)
 def test_single_problem_messages(extra: dict[str, object], expected: str) -> None:
     assert problems(extra) == [expected]
 
 
 def test_zones_must_match_count_and_region() -> None:
-    assert problems({"platform:network": {"azCount": 2,
-                                          "availabilityZones": ["eu-west-1a"]}}) == [
+    assert problems({"platform:network": {"azCount": 2, "availabilityZones": ["eu-west-1a"]}}) == [
         "platform:network.availabilityZones: got ['eu-west-1a']: lists 1 zones but azCount is 2; "
-        "make them agree (or drop availabilityZones to derive the zones)"]
+        "make them agree (or drop availabilityZones to derive the zones)"
+    ]
     assert problems({"platform:network": {"azCount": 1, "availabilityZones": ["us-east-1a"]}}) == [
         "platform:network.availabilityZones: got ['us-east-1a']: 'us-east-1a' are not zones of "
-        "eu-west-1"]
+        "eu-west-1"
+    ]
 
 
 def test_missing_region() -> None:
     with pytest.raises(ValidationError) as info:
         parse_cluster_config({}, stack="prod", source="Pulumi.prod.yaml")
     assert [str(p) for p in info.value.problems] == [
-        "aws:region: missing: required; add it to the stack file"]
+        "aws:region: missing: required; add it to the stack file"
+    ]

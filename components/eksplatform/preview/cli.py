@@ -31,15 +31,32 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="eksplatform-preview",
         description="Offline preview of the repo's Pulumi programs under mocks: what each stack "
-                    "would create, its Kubernetes manifests (schema-checked) and preview.json.")
-    p.add_argument("--root", type=Path, default=Path("."),
-                   help="repo root holding Pulumi.yaml and services/ (default: .)")
-    p.add_argument("--build-dir", type=Path, default=None,
-                   help="where to write previews (default: <root>/build)")
-    p.add_argument("--program", action="append", default=None,
-                   help="program id: 'cluster' or 'services/<name>' (repeatable; default: all)")
-    p.add_argument("--stack", action="append", default=None,
-                   help="stack name (repeatable; default: every Pulumi.<stack>.yaml)")
+        "would create, its Kubernetes manifests (schema-checked) and preview.json.",
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="repo root holding Pulumi.yaml and services/ (default: .)",
+    )
+    p.add_argument(
+        "--build-dir",
+        type=Path,
+        default=None,
+        help="where to write previews (default: <root>/build)",
+    )
+    p.add_argument(
+        "--program",
+        action="append",
+        default=None,
+        help="program id: 'cluster' or 'services/<name>' (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--stack",
+        action="append",
+        default=None,
+        help="stack name (repeatable; default: every Pulumi.<stack>.yaml)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only failures")
     return p
 
@@ -88,9 +105,12 @@ def summarize(result: PreviewResult, out: TextIO) -> None:
             print(f"  {key}: {_brief(doc_outputs[key])}", file=out)
     if result.manifests:
         invalid = {d.urn for d in result.diagnostics if d.severity == "error" and d.urn}
-        print(f"Kubernetes objects: {len(result.manifests)} rendered, "
-              f"{sum(1 for m in result.manifests if m.urn in invalid)} invalid "
-              f"(schema of Kubernetes {result.kubernetes_version})", file=out)
+        print(
+            f"Kubernetes objects: {len(result.manifests)} rendered, "
+            f"{sum(1 for m in result.manifests if m.urn in invalid)} invalid "
+            f"(schema of Kubernetes {result.kubernetes_version})",
+            file=out,
+        )
     shown = [d for d in result.diagnostics if d.severity in ("error", "warning", "info")]
     if shown:
         print("Diagnostics:", file=out)

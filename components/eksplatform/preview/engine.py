@@ -96,8 +96,11 @@ class Workspace:
             found.append(self.program_id(self.root))
         services = self.root / "services"
         if services.is_dir():
-            found += [f"services/{p.name}" for p in sorted(services.iterdir())
-                      if (p / "Pulumi.yaml").is_file()]
+            found += [
+                f"services/{p.name}"
+                for p in sorted(services.iterdir())
+                if (p / "Pulumi.yaml").is_file()
+            ]
         return found
 
     def program_dir(self, program_id: str) -> Path:
@@ -112,8 +115,11 @@ class Workspace:
 
     def program_id(self, program_dir: Path) -> str:
         spec_main = _main_dir(program_dir)
-        return spec_main.relative_to(self.root).as_posix() if spec_main != self.root \
+        return (
+            spec_main.relative_to(self.root).as_posix()
+            if spec_main != self.root
             else program_dir.name
+        )
 
     def out_dir(self, program_id: str, stack: str) -> Path:
         return self.build_dir / program_id / stack
@@ -144,9 +150,12 @@ class _CapturingEngine:
     def Log(self, request: Any) -> None:  # noqa: N802 - gRPC method name
         from pulumi.runtime.proto import engine_pb2
 
-        severity = {engine_pb2.DEBUG: "debug", engine_pb2.INFO: "info",
-                    engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}.get(
-            request.severity, "info")
+        severity = {
+            engine_pb2.DEBUG: "debug",
+            engine_pb2.INFO: "info",
+            engine_pb2.WARNING: "warning",
+            engine_pb2.ERROR: "error",
+        }.get(request.severity, "info")
         if severity != "debug":
             self.diagnostics.append(Diagnostic(severity, request.message, request.urn))
 
@@ -178,8 +187,9 @@ def _account_from_config(spec: StackSpec) -> MockAccount:
     return MockAccount(region=region, account_id=account)
 
 
-def _run_in_mocks(spec: StackSpec, mocks: PreviewMocks, monitor: RecordingMonitor,
-                  engine: _CapturingEngine) -> BaseException | None:
+def _run_in_mocks(
+    spec: StackSpec, mocks: PreviewMocks, monitor: RecordingMonitor, engine: _CapturingEngine
+) -> BaseException | None:
     """Run the program's __main__.py inside a fresh Pulumi runtime; return what it raised."""
     from pulumi.runtime import config as runtime_config
     from pulumi.runtime import mocks as runtime_mocks
@@ -188,9 +198,18 @@ def _run_in_mocks(spec: StackSpec, mocks: PreviewMocks, monitor: RecordingMonito
 
     settings.ROOT.set(None)
     features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
-    settings.configure(runtime_mocks.MockSettings(
-        monitor=monitor, monitor_features=features, engine=engine, project=spec.project,
-        stack=spec.stack, dry_run=True, organization="organization", callbacks=None))
+    settings.configure(
+        runtime_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=features,
+            engine=engine,
+            project=spec.project,
+            stack=spec.stack,
+            dry_run=True,
+            organization="organization",
+            callbacks=None,
+        )
+    )
     runtime_config.set_all_config(dict(spec.config), list(spec.secret_keys))
 
     main = spec.main_dir / "__main__.py"
@@ -204,7 +223,7 @@ def _run_in_mocks(spec: StackSpec, mocks: PreviewMocks, monitor: RecordingMonito
         with _program_environment(spec.main_dir):
             loop.run_until_complete(run_in_stack(program))
         return None
-    except BaseException as exc:  # noqa: BLE001 - reported as a diagnostic
+    except BaseException as exc:
         return exc
     finally:
         pending = asyncio.all_tasks(loop)
@@ -223,11 +242,19 @@ def run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRes
     try:
         spec = load_stack(workspace.program_dir(program_id), stack)
     except ProjectError as exc:
-        dummy = StackSpec(project="?", program_dir=workspace.root, main_dir=workspace.root,
-                          stack=stack, stack_file=workspace.root / f"Pulumi.{stack}.yaml")
-        return PreviewResult(spec=dummy, program_id=program_id,
-                             diagnostics=[Diagnostic("error", str(exc))],
-                             exit_code=EXIT_INVALID_CONFIG)
+        dummy = StackSpec(
+            project="?",
+            program_dir=workspace.root,
+            main_dir=workspace.root,
+            stack=stack,
+            stack_file=workspace.root / f"Pulumi.{stack}.yaml",
+        )
+        return PreviewResult(
+            spec=dummy,
+            program_id=program_id,
+            diagnostics=[Diagnostic("error", str(exc))],
+            exit_code=EXIT_INVALID_CONFIG,
+        )
     result = PreviewResult(spec=spec, program_id=program_id)
     resolved_versions: list[str] = []
 
@@ -248,11 +275,15 @@ def run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRes
 
     result.diagnostics.extend(engine.diagnostics)
     for token in sorted(set(mocks.unknown_invokes)):
-        result.diagnostics.append(Diagnostic(
-            "warning", f"invoke {token} has no offline answer; the program saw an empty result"))
+        result.diagnostics.append(
+            Diagnostic(
+                "warning", f"invoke {token} has no offline answer; the program saw an empty result"
+            )
+        )
     if error is not None:
-        result.exit_code = EXIT_INVALID_CONFIG if isinstance(error, ValidationError) \
-            else EXIT_PROGRAM_FAILED
+        result.exit_code = (
+            EXIT_INVALID_CONFIG if isinstance(error, ValidationError) else EXIT_PROGRAM_FAILED
+        )
         result.diagnostics.append(Diagnostic("error", _describe_failure(error, spec)))
         if isinstance(error, ValidationError):
             # Validation runs before any resource is registered; report nothing half-built.
@@ -284,9 +315,15 @@ def _describe_failure(error: BaseException, spec: StackSpec) -> str:
         return "program failed:\n" + "".join(traceback.format_exception(error)).rstrip()
     # Show the program's own frames, not Pulumi's or this engine's internals.
     frames = traceback.extract_tb(error.__traceback__)
-    own = [f for f in frames if "site-packages" not in f.filename
-           and "/pulumi/" not in f.filename and "/asyncio/" not in f.filename
-           and "/concurrent/" not in f.filename and not f.filename.startswith(str(_HERE))]
+    own = [
+        f
+        for f in frames
+        if "site-packages" not in f.filename
+        and "/pulumi/" not in f.filename
+        and "/asyncio/" not in f.filename
+        and "/concurrent/" not in f.filename
+        and not f.filename.startswith(str(_HERE))
+    ]
     where = "".join(traceback.format_list(own[-4:])) if own else ""
     return f"program failed: {type(error).__name__}: {error}\n{where}".rstrip()
 
@@ -335,8 +372,9 @@ def order_resources(resources: list[Recorded]) -> list[Recorded]:
 # --- stack references ---------------------------------------------------------------------------
 
 
-def resolve_stack_reference(workspace: Workspace, name: str,
-                            referrer: StackSpec) -> tuple[dict[str, Any], list[str]]:
+def resolve_stack_reference(
+    workspace: Workspace, name: str, referrer: StackSpec
+) -> tuple[dict[str, Any], list[str]]:
     """Answer ``StackReference(name)`` from a program's offline outputs in this workspace.
 
     ``name`` is ``org/project/stack``, ``project/stack`` or ``stack`` (the referrer's project)."""
@@ -349,23 +387,37 @@ def resolve_stack_reference(workspace: Workspace, name: str,
         project, stack = referrer.project, parts[0]
     program_id = workspace.find_project(project)
     if program_id is None:
-        raise ProjectError(f"StackReference {name!r}: no program with project name {project!r} "
-                           "in this repo")
+        raise ProjectError(
+            f"StackReference {name!r}: no program with project name {project!r} in this repo"
+        )
     path = workspace.out_dir(program_id, stack) / "stack-outputs.json"
     if not path.is_file():
         synthesize(workspace, program_id, stack)
     if not path.is_file():
-        raise ProjectError(f"StackReference {name!r}: the preview of {program_id} ({stack}) failed; "
-                           f"run `make preview PROGRAM={program_id} STACK={stack}`")
+        raise ProjectError(
+            f"StackReference {name!r}: the preview of {program_id} ({stack}) failed; "
+            f"run `make preview PROGRAM={program_id} STACK={stack}`"
+        )
     data = json.loads(path.read_text())
     return data["outputs"], list(data.get("secretOutputNames", []))
 
 
 def synthesize(workspace: Workspace, program_id: str, stack: str) -> int:
     """Preview another program in a child process (the Pulumi runtime is process-global)."""
-    cmd = [sys.executable, "-m", "eksplatform.preview", "--root", str(workspace.root),
-           "--build-dir", str(workspace.build_dir), "--program", program_id, "--stack", stack,
-           "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "eksplatform.preview",
+        "--root",
+        str(workspace.root),
+        "--build-dir",
+        str(workspace.build_dir),
+        "--program",
+        program_id,
+        "--stack",
+        stack,
+        "--quiet",
+    ]
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -419,9 +471,16 @@ def preview_document(result: PreviewResult) -> dict[str, Any]:
     """The ``pulumi preview --json`` shaped document."""
     steps = []
     for r in result.resources:
-        state = {"urn": r.urn, "type": r.type, "custom": r.custom, "parent": r.parent,
-                 "provider": r.provider, "dependencies": r.dependencies,
-                 "inputs": _display(r.inputs), "outputs": _display(r.outputs)}
+        state = {
+            "urn": r.urn,
+            "type": r.type,
+            "custom": r.custom,
+            "parent": r.parent,
+            "provider": r.provider,
+            "dependencies": r.dependencies,
+            "inputs": _display(r.inputs),
+            "outputs": _display(r.outputs),
+        }
         if r.custom:
             state["id"] = r.id
         steps.append({"op": "create", "urn": r.urn, "newState": state})
@@ -441,9 +500,17 @@ def write_result(workspace: Workspace, result: PreviewResult) -> Path:
     (out / "preview.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     stack_outputs = out / "stack-outputs.json"
     if result.ok:
-        stack_outputs.write_text(json.dumps(
-            {"outputs": _plain(result.outputs), "secretOutputNames": _secret_names(result.outputs)},
-            indent=2, sort_keys=True) + "\n")
+        stack_outputs.write_text(
+            json.dumps(
+                {
+                    "outputs": _plain(result.outputs),
+                    "secretOutputNames": _secret_names(result.outputs),
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        )
     elif stack_outputs.exists():
         stack_outputs.unlink()
     manifest_mod.write_all(out / "manifests", result.manifests)

@@ -59,13 +59,19 @@ def _clean(value: Any, *, in_secret_data: bool = False) -> Any:
     if is_secret(value):
         inner = value.get("value")
         if isinstance(inner, dict):
-            return {k: _clean({SIG_KEY: SECRET_SIG, "value": v}, in_secret_data=in_secret_data) for k, v in inner.items()}
+            return {
+                k: _clean({SIG_KEY: SECRET_SIG, "value": v}, in_secret_data=in_secret_data)
+                for k, v in inner.items()
+            }
         if in_secret_data:
             return base64.b64encode(SECRET_PLACEHOLDER.encode()).decode()
         return SECRET_PLACEHOLDER
     if isinstance(value, dict):
-        return {str(k): _clean(v, in_secret_data=in_secret_data) for k, v in value.items()
-                if v is not None}
+        return {
+            str(k): _clean(v, in_secret_data=in_secret_data)
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, list):
         return [_clean(v, in_secret_data=in_secret_data) for v in value]
     if isinstance(value, float) and value.is_integer():
@@ -94,8 +100,14 @@ def render(r: Recorded) -> Manifest:
         meta.pop("namespace", None)
     ordered = {"apiVersion": api_version, "kind": kind, "metadata": meta}
     ordered.update({k: v for k, v in body.items() if k not in ordered})
-    return Manifest(urn=r.urn, api_version=api_version, kind=kind, name=str(meta.get("name", "")),
-                    namespace=str(meta.get("namespace", "")), body=ordered)
+    return Manifest(
+        urn=r.urn,
+        api_version=api_version,
+        kind=kind,
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace", "")),
+        body=ordered,
+    )
 
 
 def render_all(resources: list[Recorded]) -> list[Manifest]:
@@ -121,12 +133,21 @@ def validate_all(manifests: list[Manifest], kubernetes_version: str) -> list[Dia
             unchecked[key] = unchecked.get(key, 0) + 1
             continue
         for err in errors:
-            diags.append(Diagnostic(
-                "error", f"{m.label} ({m.api_version}) is invalid for Kubernetes "
-                         f"{kubernetes_version}: {err.path or '<root>'}: {err.message}", m.urn))
+            diags.append(
+                Diagnostic(
+                    "error",
+                    f"{m.label} ({m.api_version}) is invalid for Kubernetes "
+                    f"{kubernetes_version}: {err.path or '<root>'}: {err.message}",
+                    m.urn,
+                )
+            )
     for key, count in sorted(unchecked.items()):
-        diags.append(Diagnostic("info", f"{count} {key} object(s) not schema-checked "
-                                        "(custom resource: no built-in schema)"))
+        diags.append(
+            Diagnostic(
+                "info",
+                f"{count} {key} object(s) not schema-checked (custom resource: no built-in schema)",
+            )
+        )
     return diags
 
 

@@ -22,31 +22,69 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - wire format constants
-SIG_KEY = rpc._special_sig_key  # noqa: SLF001
-RESOURCE_SIG = rpc._special_resource_sig  # noqa: SLF001
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
+RESOURCE_SIG = rpc._special_resource_sig
 
 # Kubernetes kinds that are not namespaced (their manifests live apart, no metadata.namespace).
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "PriorityClass",
-    "StorageClass", "CSIDriver", "CSINode", "RuntimeClass", "IngressClass", "APIService",
-    "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "VolumeAttachment",
-    "ComponentStatus", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
-})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PriorityClass",
+        "StorageClass",
+        "CSIDriver",
+        "CSINode",
+        "RuntimeClass",
+        "IngressClass",
+        "APIService",
+        "CustomResourceDefinition",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "VolumeAttachment",
+        "ComponentStatus",
+        "CertificateSigningRequest",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+    }
+)
 
 _EC2_ID_PREFIX = {
-    "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "DefaultSecurityGroup": "sg",
-    "InternetGateway": "igw", "NatGateway": "nat", "Eip": "eipalloc", "RouteTable": "rtb",
-    "VpcEndpoint": "vpce", "FlowLog": "fl", "LaunchTemplate": "lt", "NetworkAcl": "acl",
-    "RouteTableAssociation": "rtbassoc", "SecurityGroupRule": "sgrule", "Instance": "i",
+    "Vpc": "vpc",
+    "Subnet": "subnet",
+    "SecurityGroup": "sg",
+    "DefaultSecurityGroup": "sg",
+    "InternetGateway": "igw",
+    "NatGateway": "nat",
+    "Eip": "eipalloc",
+    "RouteTable": "rtb",
+    "VpcEndpoint": "vpce",
+    "FlowLog": "fl",
+    "LaunchTemplate": "lt",
+    "NetworkAcl": "acl",
+    "RouteTableAssociation": "rtbassoc",
+    "SecurityGroupRule": "sgrule",
+    "Instance": "i",
 }
 _EC2_ARN_KIND = {
-    "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "security-group",
-    "DefaultSecurityGroup": "security-group", "InternetGateway": "internet-gateway",
-    "NatGateway": "natgateway", "Eip": "elastic-ip", "RouteTable": "route-table",
-    "VpcEndpoint": "vpc-endpoint", "FlowLog": "vpc-flow-log", "LaunchTemplate": "launch-template",
-    "NetworkAcl": "network-acl", "Instance": "instance",
+    "Vpc": "vpc",
+    "Subnet": "subnet",
+    "SecurityGroup": "security-group",
+    "DefaultSecurityGroup": "security-group",
+    "InternetGateway": "internet-gateway",
+    "NatGateway": "natgateway",
+    "Eip": "elastic-ip",
+    "RouteTable": "route-table",
+    "VpcEndpoint": "vpc-endpoint",
+    "FlowLog": "vpc-flow-log",
+    "LaunchTemplate": "launch-template",
+    "NetworkAcl": "network-acl",
+    "Instance": "instance",
 }
 _SECURITY_GROUP_RULE_TYPES = ("SecurityGroupIngressRule", "SecurityGroupEgressRule")
 
@@ -134,7 +172,9 @@ class PreviewMocks(Mocks):
         """Like :func:`digest`, scoped to this stack's account and region."""
         return digest(self.account.account_id, self.account.region, *parts, length=length)
 
-    def arn(self, service: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
+    def arn(
+        self, service: str, resource: str, *, regional: bool = True, account: bool = True
+    ) -> str:
         region = self.account.region if regional else ""
         acct = self.account.account_id if account else ""
         return f"arn:{self.account.partition}:{service}:{region}:{acct}:{resource}"
@@ -147,7 +187,7 @@ class PreviewMocks(Mocks):
         if isinstance(prefix, str) and prefix:
             return prefix + self.digest(args.typ, args.name, length=26)
         # Pulumi auto-naming: logical name plus 7 random characters (here: derived).
-        return (args.name[: max_len - 8] + "-" + self.digest(args.typ, args.name, length=7))
+        return args.name[: max_len - 8] + "-" + self.digest(args.typ, args.name, length=7)
 
     # --- resources ------------------------------------------------------------------------------
 
@@ -179,10 +219,12 @@ class PreviewMocks(Mocks):
                 out["arn"] = self.arn("ec2", f"{_EC2_ARN_KIND[kind]}/{rid}")
             out["ownerId"] = self.account.account_id
             if kind == "Vpc":
-                out.update(defaultSecurityGroupId=f"sg-{digest(h, 'default')}",
-                           mainRouteTableId=f"rtb-{digest(h, 'main')}",
-                           defaultRouteTableId=f"rtb-{digest(h, 'main')}",
-                           defaultNetworkAclId=f"acl-{digest(h, 'acl')}")
+                out.update(
+                    defaultSecurityGroupId=f"sg-{digest(h, 'default')}",
+                    mainRouteTableId=f"rtb-{digest(h, 'main')}",
+                    defaultRouteTableId=f"rtb-{digest(h, 'main')}",
+                    defaultNetworkAclId=f"acl-{digest(h, 'acl')}",
+                )
             if kind in ("SecurityGroup",):
                 out["name"] = self._physical_name(args, max_len=255)
             if kind == "Eip":
@@ -193,8 +235,9 @@ class PreviewMocks(Mocks):
                 out["defaultVersion"] = 1
                 out["name"] = self._physical_name(args, max_len=125)
             if kind == "Subnet":
-                out["availabilityZoneId"] = _zone_id(self.account.region,
-                                                     str(inputs.get("availabilityZone", "")))
+                out["availabilityZoneId"] = _zone_id(
+                    self.account.region, str(inputs.get("availabilityZone", ""))
+                )
         elif module == "vpc" and kind in _SECURITY_GROUP_RULE_TYPES:
             rid = f"sgr-{h}"
             out["arn"] = self.arn("ec2", f"security-group-rule/{rid}")
@@ -206,8 +249,11 @@ class PreviewMocks(Mocks):
             out.update(keyId=rid, arn=self.arn("kms", f"key/{rid}"))
         elif module == "kms" and kind == "Alias":
             rid = str(inputs.get("name") or f"alias/{args.name}")
-            out.update(arn=self.arn("kms", rid), name=rid,
-                       targetKeyArn=self.arn("kms", f"key/{inputs.get('targetKeyId', '')}"))
+            out.update(
+                arn=self.arn("kms", rid),
+                name=rid,
+                targetKeyArn=self.arn("kms", f"key/{inputs.get('targetKeyId', '')}"),
+            )
         elif module == "cloudwatch" and kind == "LogGroup":
             rid = self._physical_name(args, max_len=512)
             out.update(name=rid, arn=self.arn("logs", f"log-group:{rid}"))
@@ -218,10 +264,16 @@ class PreviewMocks(Mocks):
             rid = self._physical_name(args)
             out.update(name=rid, arn=self.arn("events", f"rule/{rid}"))
         elif module == "s3" and kind in ("Bucket", "BucketV2"):
-            rid = str(inputs.get("bucket") or f"{args.name[:40]}-{self.digest(args.typ, args.name, length=7)}")
-            out.update(bucket=rid, arn=f"arn:{self.account.partition}:s3:::{rid}",
-                       bucketDomainName=f"{rid}.s3.amazonaws.com",
-                       bucketRegionalDomainName=f"{rid}.s3.{self.account.region}.amazonaws.com")
+            rid = str(
+                inputs.get("bucket")
+                or f"{args.name[:40]}-{self.digest(args.typ, args.name, length=7)}"
+            )
+            out.update(
+                bucket=rid,
+                arn=f"arn:{self.account.partition}:s3:::{rid}",
+                bucketDomainName=f"{rid}.s3.amazonaws.com",
+                bucketRegionalDomainName=f"{rid}.s3.{self.account.region}.amazonaws.com",
+            )
         elif module == "sqs" and kind == "Queue":
             rid_name = self._physical_name(args, max_len=80)
             rid = f"https://sqs.{self.account.region}.amazonaws.com/{self.account.account_id}/{rid_name}"
@@ -232,30 +284,46 @@ class PreviewMocks(Mocks):
             out.update(name=name, arn=rid)
         elif module == "lambda" and kind == "Function":
             rid = self._physical_name(args)
-            out.update(name=rid, arn=self.arn("lambda", f"function:{rid}"),
-                       invokeArn=f"arn:aws:apigateway:{self.account.region}:lambda:path/"
-                                 f"2015-03-31/functions/{self.arn('lambda', f'function:{rid}')}/invocations")
+            out.update(
+                name=rid,
+                arn=self.arn("lambda", f"function:{rid}"),
+                invokeArn=f"arn:aws:apigateway:{self.account.region}:lambda:path/"
+                f"2015-03-31/functions/{self.arn('lambda', f'function:{rid}')}/invocations",
+            )
         elif module == "ecr" and kind == "Repository":
             rid = self._physical_name(args, max_len=256)
-            out.update(name=rid, arn=self.arn("ecr", f"repository/{rid}"),
-                       repositoryUrl=f"{self.account.account_id}.dkr.ecr.{self.account.region}"
-                                     f".amazonaws.com/{rid}",
-                       registryId=self.account.account_id)
+            out.update(
+                name=rid,
+                arn=self.arn("ecr", f"repository/{rid}"),
+                repositoryUrl=f"{self.account.account_id}.dkr.ecr.{self.account.region}"
+                f".amazonaws.com/{rid}",
+                registryId=self.account.account_id,
+            )
         elif module in ("lb", "alb") and kind in ("LoadBalancer", "TargetGroup", "Listener"):
             name = self._physical_name(args, max_len=32)
-            kind_path = {"LoadBalancer": "loadbalancer/app", "TargetGroup": "targetgroup",
-                         "Listener": "listener/app"}[kind]
+            kind_path = {
+                "LoadBalancer": "loadbalancer/app",
+                "TargetGroup": "targetgroup",
+                "Listener": "listener/app",
+            }[kind]
             rid = self.arn("elasticloadbalancing", f"{kind_path}/{name}/{h[:16]}")
             out.update(arn=rid, name=name)
             if kind == "LoadBalancer":
-                out.update(dnsName=f"{name}-{int(h[:8], 16)}.{self.account.region}.elb.amazonaws.com",
-                           zoneId="Z35SXDOTRQ7X7K", arnSuffix=f"app/{name}/{h[:16]}")
+                out.update(
+                    dnsName=f"{name}-{int(h[:8], 16)}.{self.account.region}.elb.amazonaws.com",
+                    zoneId="Z35SXDOTRQ7X7K",
+                    arnSuffix=f"app/{name}/{h[:16]}",
+                )
             if kind == "TargetGroup":
                 out["arnSuffix"] = f"targetgroup/{name}/{h[:16]}"
         elif module == "autoscaling" and kind == "Group":
             rid = self._physical_name(args, max_len=255)
-            out.update(name=rid, arn=self.arn(
-                "autoscaling", f"autoScalingGroup:{det_uuid(h)}:autoScalingGroupName/{rid}"))
+            out.update(
+                name=rid,
+                arn=self.arn(
+                    "autoscaling", f"autoScalingGroup:{det_uuid(h)}:autoScalingGroupName/{rid}"
+                ),
+            )
         elif module == "eks" and kind == "Cluster":
             rid = self._physical_name(args, max_len=100)
             out.update(name=rid, arn=self.arn("eks", f"cluster/{rid}"))
@@ -267,17 +335,24 @@ class PreviewMocks(Mocks):
             out.setdefault("arn", self.arn(module, f"{kind[0].lower()}{kind[1:]}/{rid}"))
         return rid, out
 
-    def _iam(self, args: MockResourceArgs, kind: str, out: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _iam(
+        self, args: MockResourceArgs, kind: str, out: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         if kind == "Role":
             name = self._physical_name(args)
             path = str(args.inputs.get("path") or "/")
-            out.update(name=name, arn=self.arn("iam", f"role{path}{name}", regional=False),
-                       uniqueId="AROA" + self.digest(args.typ, args.name, length=17).upper())
+            out.update(
+                name=name,
+                arn=self.arn("iam", f"role{path}{name}", regional=False),
+                uniqueId="AROA" + self.digest(args.typ, args.name, length=17).upper(),
+            )
             return name, out
         if kind == "Policy":
             name = self._physical_name(args, max_len=128)
             arn = self.arn("iam", f"policy/{name}", regional=False)
-            out.update(name=name, arn=arn, policyId="ANPA" + self.digest(args.typ, args.name).upper())
+            out.update(
+                name=name, arn=arn, policyId="ANPA" + self.digest(args.typ, args.name).upper()
+            )
             return arn, out
         if kind == "InstanceProfile":
             name = self._physical_name(args, max_len=128)
@@ -289,7 +364,10 @@ class PreviewMocks(Mocks):
             out["arn"] = arn
             return arn, out
         if kind == "RolePolicyAttachment":
-            return f"{args.inputs.get('role', '')}-{self.digest(args.typ, args.name, length=20)}", out
+            return (
+                f"{args.inputs.get('role', '')}-{self.digest(args.typ, args.name, length=20)}",
+                out,
+            )
         name = f"{args.name}-{self.digest(args.typ, args.name, length=8)}"
         return name, out
 
@@ -300,10 +378,16 @@ class PreviewMocks(Mocks):
         if not meta.get("name"):
             # pulumi-kubernetes auto-names with the logical name plus a random suffix.
             meta["name"] = f"{args.name}-{self.digest(args.typ, args.name, length=8)}"
-        if kind not in CLUSTER_SCOPED_KINDS and args.typ.startswith("kubernetes:") \
-                and not meta.get("namespace") and not args.typ.startswith("kubernetes:helm"):
+        if (
+            kind not in CLUSTER_SCOPED_KINDS
+            and args.typ.startswith("kubernetes:")
+            and not meta.get("namespace")
+            and not args.typ.startswith("kubernetes:helm")
+        ):
             meta["namespace"] = "default"
-        meta.setdefault("uid", det_uuid(self.account.account_id, self.account.region, args.typ, args.name))
+        meta.setdefault(
+            "uid", det_uuid(self.account.account_id, self.account.region, args.typ, args.name)
+        )
         out["metadata"] = meta
         ns = meta.get("namespace")
         rid = f"{ns}/{meta['name']}" if ns else str(meta["name"])
@@ -314,8 +398,10 @@ class PreviewMocks(Mocks):
         if self.resolve_stack is None:
             raise RuntimeError(f"StackReference {name!r}: no resolver configured")
         outputs, secret_names = self.resolve_stack(name)
-        wrapped = {k: ({SIG_KEY: SECRET_SIG, "value": v} if k in secret_names else v)
-                   for k, v in outputs.items()}
+        wrapped = {
+            k: ({SIG_KEY: SECRET_SIG, "value": v} if k in secret_names else v)
+            for k, v in outputs.items()
+        }
         return name, {"name": name, "outputs": wrapped, "secretOutputNames": sorted(secret_names)}
 
     # --- pulumi_eks.Cluster ---------------------------------------------------------------------
@@ -336,39 +422,70 @@ class PreviewMocks(Mocks):
             names = [f"{region}{c}" for c in letters]
             excluded = set(a.get("excludeNames") or [])
             names = [n for n in names if n not in excluded]
-            return {"id": region, "names": names, "zoneIds": [_zone_id(region, n) for n in names],
-                    "groupNames": [region] * len(names), "state": a.get("state"),
-                    "region": region}, []
+            return {
+                "id": region,
+                "names": names,
+                "zoneIds": [_zone_id(region, n) for n in names],
+                "groupNames": [region] * len(names),
+                "state": a.get("state"),
+                "region": region,
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             acct = self.account.account_id
-            return {"id": acct, "accountId": acct,
-                    "arn": f"arn:{self.account.partition}:sts::{acct}:assumed-role/offline-preview/session",
-                    "userId": "AROAOFFLINEPREVIEW:session"}, []
+            return {
+                "id": acct,
+                "accountId": acct,
+                "arn": f"arn:{self.account.partition}:sts::{acct}:assumed-role/offline-preview/session",
+                "userId": "AROAOFFLINEPREVIEW:session",
+            }, []
         if token == "aws:index/getPartition:getPartition":
-            return {"id": self.account.partition, "partition": self.account.partition,
-                    "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}, []
+            return {
+                "id": self.account.partition,
+                "partition": self.account.partition,
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+            }, []
         if token == "aws:index/getRegion:getRegion":
-            return {"id": region, "name": region, "region": region,
-                    "endpoint": f"ec2.{region}.amazonaws.com",
-                    "description": f"offline {region}"}, []
+            return {
+                "id": region,
+                "name": region,
+                "region": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": f"offline {region}",
+            }, []
         if token == "aws:ssm/getParameter:getParameter":
             name = str(a.get("name", ""))
             value = _ssm_parameter(name)
-            return {"id": name, "name": name, "value": value, "insecureValue": value,
-                    "type": "String", "version": 1, "withDecryption": True,
-                    "arn": self.arn("ssm", f"parameter{name}")}, []
+            return {
+                "id": name,
+                "name": name,
+                "value": value,
+                "insecureValue": value,
+                "type": "String",
+                "version": 1,
+                "withDecryption": True,
+                "arn": self.arn("ssm", f"parameter{name}"),
+            }, []
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             doc = render_policy_document(a)
             text = json.dumps(doc, indent=2)
-            return {"id": digest(text, length=10), "json": text,
-                    "minifiedJson": json.dumps(doc, separators=(",", ":"))}, []
+            return {
+                "id": digest(text, length=10),
+                "json": text,
+                "minifiedJson": json.dumps(doc, separators=(",", ":")),
+            }, []
         if token == "aws:iam/getPolicy:getPolicy":
-            arn = str(a.get("arn") or self.arn("iam", f"policy/{a.get('name', '')}", regional=False))
+            arn = str(
+                a.get("arn") or self.arn("iam", f"policy/{a.get('name', '')}", regional=False)
+            )
             return {"id": arn, "arn": arn, "name": arn.rsplit("/", 1)[-1]}, []
         if token == "aws:eks/getAddonVersion:getAddonVersion":
-            return {"id": str(a.get("addonName")), "addonName": a.get("addonName"),
-                    "kubernetesVersion": a.get("kubernetesVersion"),
-                    "version": f"v1.0.0-eksbuild.1"}, []
+            return {
+                "id": str(a.get("addonName")),
+                "addonName": a.get("addonName"),
+                "kubernetesVersion": a.get("kubernetesVersion"),
+                "version": "v1.0.0-eksbuild.1",
+            }, []
         self.unknown_invokes.append(token)
         return {}, []
 
@@ -383,8 +500,13 @@ def _ssm_parameter(name: str) -> str:
     if name.startswith("/aws/service/eks/optimized-ami/") and name.endswith("/image_id"):
         return "ami-" + digest(name)
     if name.startswith("/aws/service/eks/optimized-ami/"):
-        return json.dumps({"image_id": "ami-" + digest(name), "image_name": "offline",
-                           "release_version": "offline"})
+        return json.dumps(
+            {
+                "image_id": "ami-" + digest(name),
+                "image_name": "offline",
+                "release_version": "offline",
+            }
+        )
     return f"offline-value-of-{name.strip('/').replace('/', '-')}"
 
 
@@ -396,8 +518,12 @@ def render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
         if st.get("sid"):
             out["Sid"] = st["sid"]
         out["Effect"] = st.get("effect") or "Allow"
-        for src, dst in (("actions", "Action"), ("notActions", "NotAction"),
-                         ("resources", "Resource"), ("notResources", "NotResource")):
+        for src, dst in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             values = st.get(src)
             if values:
                 out[dst] = values[0] if len(values) == 1 else sorted(values, reverse=True)
@@ -414,7 +540,9 @@ def render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
             cond: dict[str, dict[str, Any]] = {}
             for c in conditions:
                 values = c.get("values") or []
-                cond.setdefault(c["test"], {})[c["variable"]] = values[0] if len(values) == 1 else values
+                cond.setdefault(c["test"], {})[c["variable"]] = (
+                    values[0] if len(values) == 1 else values
+                )
             out["Condition"] = cond
         statements.append(out)
     doc: dict[str, Any] = {"Version": args.get("version") or "2012-10-17"}
@@ -463,11 +591,19 @@ class RecordingMonitor(MockMonitor):
         registration = self.resources[urn]
         prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
         self.recorded[urn] = Recorded(
-            urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
-            parent=request.parent, provider=request.provider,
-            dependencies=sorted(set(request.dependencies)), inputs=inputs,
-            outputs=dict(registration.state), id=registration.id or "",
-            remote=bool(getattr(request, "remote", False)), property_dependencies=prop_deps)
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            provider=request.provider,
+            dependencies=sorted(set(request.dependencies)),
+            inputs=inputs,
+            outputs=dict(registration.state),
+            id=registration.id or "",
+            remote=bool(getattr(request, "remote", False)),
+            property_dependencies=prop_deps,
+        )
         self.order.append(urn)
         return response
 
@@ -483,7 +619,8 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()
         args = rpc.deserialize_properties(request.args)
         result, _ = self.preview_mocks.call(
-            MockCallArgs(token=request.tok, args=args, provider=request.provider))
+            MockCallArgs(token=request.tok, args=args, provider=request.provider)
+        )
         ret = _sync_await(rpc.serialize_properties(result, {}))
         return provider_pb2.CallResponse(**{"return": ret})
 
@@ -493,8 +630,9 @@ class RecordingMonitor(MockMonitor):
 _EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 
 
-def synthesize_eks_cluster(mocks: PreviewMocks, monitor: RecordingMonitor,
-                           args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+def synthesize_eks_cluster(
+    mocks: PreviewMocks, monitor: RecordingMonitor, args: MockResourceArgs
+) -> tuple[str, dict[str, Any]]:
     """Answer ``eks:index:Cluster`` as pulumi-eks would, registering its children."""
     inp = unwrap(args.inputs)
     acct = mocks.account
@@ -506,15 +644,31 @@ def synthesize_eks_cluster(mocks: PreviewMocks, monitor: RecordingMonitor,
     def child_urn(typ: str, child: str) -> str:
         return f"{stack_prefix}::{parent_type}${typ}::{child}"
 
-    def add(typ: str, child: str, inputs: dict[str, Any], custom: bool = True,
-            deps: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
+    def add(
+        typ: str,
+        child: str,
+        inputs: dict[str, Any],
+        custom: bool = True,
+        deps: list[str] | None = None,
+    ) -> tuple[str, str, dict[str, Any]]:
         margs = MockResourceArgs(typ=typ, name=child, inputs=inputs, custom=custom)
         rid, state = mocks.new_resource(margs)
         urn = child_urn(typ, child)
-        monitor.register_synthesized(Recorded(
-            urn=urn, type=typ, name=child, custom=custom, parent=component_urn, provider="",
-            dependencies=sorted(deps or []), inputs=inputs, outputs=state, id=rid or "",
-            synthesized=True))
+        monitor.register_synthesized(
+            Recorded(
+                urn=urn,
+                type=typ,
+                name=child,
+                custom=custom,
+                parent=component_urn,
+                provider="",
+                dependencies=sorted(deps or []),
+                inputs=inputs,
+                outputs=state,
+                id=rid or "",
+                synthesized=True,
+            )
+        )
         return urn, rid or "", state
 
     def ref(urn: str, rid: str) -> dict[str, Any]:
@@ -523,121 +677,275 @@ def synthesize_eks_cluster(mocks: PreviewMocks, monitor: RecordingMonitor,
     tags = inp.get("tags") or {}
     version = str(inp.get("version") or "1.31")
     vpc_id = inp.get("vpcId") or ""
-    subnet_ids = list(inp.get("privateSubnetIds") or []) + list(inp.get("publicSubnetIds") or []) \
-        or list(inp.get("subnetIds") or [])
+    subnet_ids = list(inp.get("privateSubnetIds") or []) + list(
+        inp.get("publicSubnetIds") or []
+    ) or list(inp.get("subnetIds") or [])
 
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"]}]}, separators=(",", ":"))
-    role_urn, role_id, role_state = add("aws:iam/role:Role", f"{args.name}-eksRole",
-                                        {"assumeRolePolicy": trust, "tags": tags})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "eks.amazonaws.com"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+    role_urn, role_id, role_state = add(
+        "aws:iam/role:Role", f"{args.name}-eksRole", {"assumeRolePolicy": trust, "tags": tags}
+    )
     for i, policy in enumerate(("AmazonEKSClusterPolicy",)):
-        add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"{args.name}-eksRole-{i}",
-            {"role": role_id, "policyArn": f"arn:aws:iam::aws:policy/{policy}"}, deps=[role_urn])
-    csg_urn, csg_id, csg_state = add("aws:ec2/securityGroup:SecurityGroup",
-                                     f"{args.name}-eksClusterSecurityGroup",
-                                     {"vpcId": vpc_id, "revokeRulesOnDelete": True,
-                                      "tags": {**tags, "Name": f"{args.name}-eksClusterSecurityGroup"}})
-    add("aws:ec2/securityGroupRule:SecurityGroupRule", f"{args.name}-eksClusterInternetEgressRule",
-        {"type": "egress", "securityGroupId": csg_id, "protocol": "-1", "fromPort": 0,
-         "toPort": 0, "cidrBlocks": ["0.0.0.0/0"],
-         "description": "Allow internet access."}, deps=[csg_urn])
+        add(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            f"{args.name}-eksRole-{i}",
+            {"role": role_id, "policyArn": f"arn:aws:iam::aws:policy/{policy}"},
+            deps=[role_urn],
+        )
+    csg_urn, csg_id, _ = add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        f"{args.name}-eksClusterSecurityGroup",
+        {
+            "vpcId": vpc_id,
+            "revokeRulesOnDelete": True,
+            "tags": {**tags, "Name": f"{args.name}-eksClusterSecurityGroup"},
+        },
+    )
+    add(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        f"{args.name}-eksClusterInternetEgressRule",
+        {
+            "type": "egress",
+            "securityGroupId": csg_id,
+            "protocol": "-1",
+            "fromPort": 0,
+            "toPort": 0,
+            "cidrBlocks": ["0.0.0.0/0"],
+            "description": "Allow internet access.",
+        },
+        deps=[csg_urn],
+    )
 
     endpoint_host = f"{digest(name, length=32).upper()}.gr7.{acct.region}.eks.amazonaws.com"
     endpoint = f"https://{endpoint_host}"
-    issuer = f"https://oidc.eks.{acct.region}.amazonaws.com/id/{digest(name, 'oidc', length=32).upper()}"
+    issuer = (
+        f"https://oidc.eks.{acct.region}.amazonaws.com/id/{digest(name, 'oidc', length=32).upper()}"
+    )
     ca_data = _fake_ca(name)
     eks_inputs: dict[str, Any] = {
-        "name": name, "roleArn": role_state["arn"], "version": version, "tags": tags,
-        "vpcConfig": {"securityGroupIds": [csg_id], "subnetIds": subnet_ids,
-                      "endpointPrivateAccess": bool(inp.get("endpointPrivateAccess", False)),
-                      "endpointPublicAccess": bool(inp.get("endpointPublicAccess", True)),
-                      "publicAccessCidrs": list(inp.get("publicAccessCidrs") or ["0.0.0.0/0"])},
-        "accessConfig": {"authenticationMode": inp.get("authenticationMode") or "CONFIG_MAP",
-                         "bootstrapClusterCreatorAdminPermissions": True},
+        "name": name,
+        "roleArn": role_state["arn"],
+        "version": version,
+        "tags": tags,
+        "vpcConfig": {
+            "securityGroupIds": [csg_id],
+            "subnetIds": subnet_ids,
+            "endpointPrivateAccess": bool(inp.get("endpointPrivateAccess", False)),
+            "endpointPublicAccess": bool(inp.get("endpointPublicAccess", True)),
+            "publicAccessCidrs": list(inp.get("publicAccessCidrs") or ["0.0.0.0/0"]),
+        },
+        "accessConfig": {
+            "authenticationMode": inp.get("authenticationMode") or "CONFIG_MAP",
+            "bootstrapClusterCreatorAdminPermissions": True,
+        },
         "enabledClusterLogTypes": list(inp.get("enabledClusterLogTypes") or []),
         "deletionProtection": bool(inp.get("deletionProtection", False)),
     }
     if inp.get("encryptionConfigKeyArn"):
-        eks_inputs["encryptionConfig"] = {"provider": {"keyArn": inp["encryptionConfigKeyArn"]},
-                                          "resources": ["secrets"]}
+        eks_inputs["encryptionConfig"] = {
+            "provider": {"keyArn": inp["encryptionConfigKeyArn"]},
+            "resources": ["secrets"],
+        }
     if inp.get("bootstrapSelfManagedAddons") is not None:
         eks_inputs["bootstrapSelfManagedAddons"] = bool(inp["bootstrapSelfManagedAddons"])
     cluster_urn, cluster_id, cluster_state = add(
-        "aws:eks/cluster:Cluster", f"{args.name}-eksCluster", eks_inputs, deps=[role_urn, csg_urn])
+        "aws:eks/cluster:Cluster", f"{args.name}-eksCluster", eks_inputs, deps=[role_urn, csg_urn]
+    )
     cluster_state.update(
-        endpoint=endpoint, certificateAuthority={"data": ca_data},
-        identities=[{"oidcs": [{"issuer": issuer}]}], status="ACTIVE",
+        endpoint=endpoint,
+        certificateAuthority={"data": ca_data},
+        identities=[{"oidcs": [{"issuer": issuer}]}],
+        status="ACTIVE",
         platformVersion="eks.1",
-        vpcConfig={**eks_inputs["vpcConfig"], "vpcId": vpc_id,
-                   "clusterSecurityGroupId": f"sg-{digest(name, 'eks-cluster-sg')}"})
+        vpcConfig={
+            **eks_inputs["vpcConfig"],
+            "vpcId": vpc_id,
+            "clusterSecurityGroupId": f"sg-{digest(name, 'eks-cluster-sg')}",
+        },
+    )
 
-    nsg_urn, nsg_id, _ = add("aws:ec2/securityGroup:SecurityGroup", f"{args.name}-nodeSecurityGroup",
-                             {"vpcId": vpc_id, "revokeRulesOnDelete": True,
-                              "tags": {**tags, "Name": f"{args.name}-nodeSecurityGroup",
-                                       f"kubernetes.io/cluster/{name}": "owned"}})
+    nsg_urn, nsg_id, _ = add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        f"{args.name}-nodeSecurityGroup",
+        {
+            "vpcId": vpc_id,
+            "revokeRulesOnDelete": True,
+            "tags": {
+                **tags,
+                "Name": f"{args.name}-nodeSecurityGroup",
+                f"kubernetes.io/cluster/{name}": "owned",
+            },
+        },
+    )
     node_rules = [
-        ("eksNodeIngressRule", {"type": "ingress", "fromPort": 0, "toPort": 0, "protocol": "-1",
-                                "self": True, "description": "Allow nodes to communicate with each other"}),
-        ("eksNodeClusterIngressRule", {"type": "ingress", "fromPort": 1025, "toPort": 65535,
-                                       "protocol": "tcp", "sourceSecurityGroupId": csg_id,
-                                       "description": "Allow worker Kubelets and pods to receive communication from the cluster control plane"}),
-        ("eksExtApiServerClusterIngressRule", {"type": "ingress", "fromPort": 443, "toPort": 443,
-                                               "protocol": "tcp", "sourceSecurityGroupId": csg_id,
-                                               "description": "Allow pods running extension API servers on port 443 to receive communication from cluster control plane"}),
-        ("eksNodeInternetEgressRule", {"type": "egress", "fromPort": 0, "toPort": 0,
-                                       "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"],
-                                       "description": "Allow internet access."}),
+        (
+            "eksNodeIngressRule",
+            {
+                "type": "ingress",
+                "fromPort": 0,
+                "toPort": 0,
+                "protocol": "-1",
+                "self": True,
+                "description": "Allow nodes to communicate with each other",
+            },
+        ),
+        (
+            "eksNodeClusterIngressRule",
+            {
+                "type": "ingress",
+                "fromPort": 1025,
+                "toPort": 65535,
+                "protocol": "tcp",
+                "sourceSecurityGroupId": csg_id,
+                "description": "Allow worker Kubelets and pods to receive communication from the cluster control plane",
+            },
+        ),
+        (
+            "eksExtApiServerClusterIngressRule",
+            {
+                "type": "ingress",
+                "fromPort": 443,
+                "toPort": 443,
+                "protocol": "tcp",
+                "sourceSecurityGroupId": csg_id,
+                "description": "Allow pods running extension API servers on port 443 to receive communication from cluster control plane",
+            },
+        ),
+        (
+            "eksNodeInternetEgressRule",
+            {
+                "type": "egress",
+                "fromPort": 0,
+                "toPort": 0,
+                "protocol": "-1",
+                "cidrBlocks": ["0.0.0.0/0"],
+                "description": "Allow internet access.",
+            },
+        ),
     ]
     for rule_name, rule in node_rules:
-        add("aws:ec2/securityGroupRule:SecurityGroupRule", f"{args.name}-{rule_name}",
-            {**rule, "securityGroupId": nsg_id}, deps=[nsg_urn])
+        add(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            f"{args.name}-{rule_name}",
+            {**rule, "securityGroupId": nsg_id},
+            deps=[nsg_urn],
+        )
     ingress_urn, ingress_id, _ = add(
-        "aws:ec2/securityGroupRule:SecurityGroupRule", f"{args.name}-eksClusterIngressRule",
-        {"type": "ingress", "fromPort": 443, "toPort": 443, "protocol": "tcp",
-         "securityGroupId": csg_id, "sourceSecurityGroupId": nsg_id,
-         "description": "Allow pods to communicate with the cluster API Server"}, deps=[csg_urn, nsg_urn])
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        f"{args.name}-eksClusterIngressRule",
+        {
+            "type": "ingress",
+            "fromPort": 443,
+            "toPort": 443,
+            "protocol": "tcp",
+            "securityGroupId": csg_id,
+            "sourceSecurityGroupId": nsg_id,
+            "description": "Allow pods to communicate with the cluster API Server",
+        },
+        deps=[csg_urn, nsg_urn],
+    )
 
     oidc = None
     if inp.get("createOidcProvider"):
         oidc_urn, oidc_id, oidc_state = add(
-            "aws:iam/openIdConnectProvider:OpenIdConnectProvider", f"{args.name}-oidcProvider",
-            {"url": issuer, "clientIdLists": ["sts.amazonaws.com"],
-             "thumbprintLists": [_EKS_OIDC_THUMBPRINT], "tags": tags}, deps=[cluster_urn])
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            f"{args.name}-oidcProvider",
+            {
+                "url": issuer,
+                "clientIdLists": ["sts.amazonaws.com"],
+                "thumbprintLists": [_EKS_OIDC_THUMBPRINT],
+                "tags": tags,
+            },
+            deps=[cluster_urn],
+        )
         oidc = (oidc_urn, oidc_id, oidc_state)
 
     for entry_key, entry in sorted((inp.get("accessEntries") or {}).items()):
-        entry_urn, _, _ = add("aws:eks/accessEntry:AccessEntry", f"{args.name}-{entry_key}",
-                              {"clusterName": name, "principalArn": entry.get("principalArn"),
-                               "type": entry.get("type") or "STANDARD",
-                               "kubernetesGroups": entry.get("kubernetesGroups") or [],
-                               "tags": tags}, deps=[cluster_urn])
+        entry_urn, _, _ = add(
+            "aws:eks/accessEntry:AccessEntry",
+            f"{args.name}-{entry_key}",
+            {
+                "clusterName": name,
+                "principalArn": entry.get("principalArn"),
+                "type": entry.get("type") or "STANDARD",
+                "kubernetesGroups": entry.get("kubernetesGroups") or [],
+                "tags": tags,
+            },
+            deps=[cluster_urn],
+        )
         for pol_key, pol in sorted((entry.get("accessPolicies") or {}).items()):
-            add("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+            add(
+                "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
                 f"{args.name}-{entry_key}-{pol_key}",
-                {"clusterName": name, "principalArn": entry.get("principalArn"),
-                 "policyArn": pol.get("policyArn"), "accessScope": pol.get("accessScope")},
-                deps=[entry_urn])
+                {
+                    "clusterName": name,
+                    "principalArn": entry.get("principalArn"),
+                    "policyArn": pol.get("policyArn"),
+                    "accessScope": pol.get("accessScope"),
+                },
+                deps=[entry_urn],
+            )
 
     kubeconfig = {
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": endpoint,
-                                                "certificate-authority-data": ca_data}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+        ],
         "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
         "current-context": "aws",
-        "users": [{"name": "aws", "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-            "args": ["--region", acct.region, "eks", "get-token", "--cluster-name", name,
-                     "--output", "json"]}}}],
+        "users": [
+            {
+                "name": "aws",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": [
+                            "--region",
+                            acct.region,
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            name,
+                            "--output",
+                            "json",
+                        ],
+                    }
+                },
+            }
+        ],
     }
     kubeconfig_json = json.dumps(kubeconfig, separators=(",", ":"))
     provider_urn = f"{stack_prefix}::{parent_type}$pulumi:providers:kubernetes::{args.name}-eks-k8s"
     add_provider_inputs = {"kubeconfig": {SIG_KEY: SECRET_SIG, "value": kubeconfig_json}}
-    monitor.register_synthesized(Recorded(
-        urn=provider_urn, type="pulumi:providers:kubernetes", name=f"{args.name}-eks-k8s",
-        custom=True, parent=component_urn, provider="", dependencies=[cluster_urn],
-        inputs=add_provider_inputs, outputs=add_provider_inputs,
-        id=f"{args.name}-eks-k8s-provider-id", synthesized=True))
+    monitor.register_synthesized(
+        Recorded(
+            urn=provider_urn,
+            type="pulumi:providers:kubernetes",
+            name=f"{args.name}-eks-k8s",
+            custom=True,
+            parent=component_urn,
+            provider="",
+            dependencies=[cluster_urn],
+            inputs=add_provider_inputs,
+            outputs=add_provider_inputs,
+            id=f"{args.name}-eks-k8s-provider-id",
+            synthesized=True,
+        )
+    )
 
     core: dict[str, Any] = {
         "cluster": ref(cluster_urn, cluster_id),
@@ -682,7 +990,6 @@ def _fake_ca(name: str) -> str:
     import base64
 
     body = base64.b64encode(hashlib.sha512(name.encode()).digest() * 12).decode()
-    lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     pem = f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
     return base64.b64encode(pem.encode()).decode()
-

@@ -75,8 +75,7 @@ def project_name(program_dir: Path) -> str:
 
 def list_stacks(program_dir: Path) -> list[str]:
     """Stacks that have a stack file, sorted."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")]
-                  for p in program_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
 
 
 def load_stack(program_dir: Path, stack: str) -> StackSpec:
@@ -99,7 +98,9 @@ def load_stack(program_dir: Path, stack: str) -> StackSpec:
     # Project-level defaults: `key: value` or `key: {type, description, default|value, secret}`.
     for key, decl in (project.get("config") or {}).items():
         qualified = _qualify(str(key), name)
-        if isinstance(decl, dict) and ({"default", "value", "type", "description", "secret"} & set(decl)):
+        if isinstance(decl, dict) and (
+            {"default", "value", "type", "description", "secret"} & set(decl)
+        ):
             if "value" in decl:
                 config[qualified] = _as_config_string(decl["value"])
             elif "default" in decl:
@@ -114,20 +115,33 @@ def load_stack(program_dir: Path, stack: str) -> StackSpec:
         known = ", ".join(list_stacks(program_dir)) or "none"
         raise ProjectError(f"{stack_file.name}: no such stack file (stacks here: {known})")
     stack_data = _load_yaml(stack_file)
-    unknown_top = sorted(set(stack_data) - {"config", "secretsprovider", "encryptedkey",
-                                            "encryptionsalt", "environment"})
+    unknown_top = sorted(
+        set(stack_data)
+        - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+    )
     if unknown_top:
-        raise ProjectError(f"{stack_file.name}: unknown top-level keys {unknown_top}; "
-                           "stack settings go under 'config:'")
+        raise ProjectError(
+            f"{stack_file.name}: unknown top-level keys {unknown_top}; "
+            "stack settings go under 'config:'"
+        )
     for key, value in (stack_data.get("config") or {}).items():
         qualified = _qualify(str(key), name)
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[qualified] = SECRET_PLACEHOLDER.format(key=qualified)
             secret_keys.add(qualified)
         else:
-            config[qualified] = _as_config_string(_reveal_nested_secure(value, qualified, secret_keys))
-    return StackSpec(project=name, program_dir=program_dir, main_dir=main_dir, stack=stack,
-                     stack_file=stack_file, config=config, secret_keys=tuple(sorted(secret_keys)))
+            config[qualified] = _as_config_string(
+                _reveal_nested_secure(value, qualified, secret_keys)
+            )
+    return StackSpec(
+        project=name,
+        program_dir=program_dir,
+        main_dir=main_dir,
+        stack=stack,
+        stack_file=stack_file,
+        config=config,
+        secret_keys=tuple(sorted(secret_keys)),
+    )
 
 
 def _reveal_nested_secure(value: Any, key: str, secret_keys: set[str]) -> Any:
