@@ -206,3 +206,38 @@ def test_cli_exit_codes_and_summary(tmp_path: Path, capsys: object) -> None:
         )
         == EXIT_INVALID_CONFIG
     )
+
+
+EKS_PROGRAM = """
+import pulumi
+import pulumi_eks as eks
+
+cluster = eks.Cluster("c", name="demo", version="1.31", vpc_id="vpc-1",
+                      private_subnet_ids=["subnet-1"], skip_default_node_group=True,
+                      create_oidc_provider=True, authentication_mode=eks.AuthenticationMode.API)
+pulumi.export("oidcArn", cluster.core.apply(lambda c: c.oidc_provider.arn))
+pulumi.export("sgId", cluster.core.apply(lambda c: c.cluster_security_group.id))
+pulumi.export("eksArn", cluster.eks_cluster.apply(lambda c: c.arn))
+pulumi.export("providerUrn", cluster.core.apply(lambda c: c.provider.urn))
+pulumi.export("issuer", cluster.oidc_provider_url)
+"""
+
+
+def test_pulumi_eks_cluster_resource_outputs_are_real_references(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "eks",
+        project="eksdemo",
+        main=EKS_PROGRAM,
+        stacks={
+            "dev": "config:\n  aws:region: us-west-2\n  aws:allowedAccountIds: ['333333333333']\n"
+        },
+    )
+    result = run_preview(ws, "services/eks", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]
+    out = result.plain_outputs()
+    assert out["oidcArn"] == ("arn:aws:iam::333333333333:oidc-provider/" + out["issuer"])
+    assert out["issuer"].startswith("oidc.eks.us-west-2.amazonaws.com/id/")
+    assert out["eksArn"] == "arn:aws:eks:us-west-2:333333333333:cluster/demo"
+    assert out["sgId"] == result.by_type("aws:ec2/securityGroup:SecurityGroup")[0].id
+    assert out["providerUrn"].endswith("eks:index:Cluster$pulumi:providers:kubernetes::c-eks-k8s")
