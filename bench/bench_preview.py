@@ -125,7 +125,7 @@ def main() -> None:
             share = statistics.median(parts[s][k]) / statistics.median(total)
             print(f"    in-process {k:<9} {fmt(parts[s][k])}  {share:5.1%} of in-process")
         rest = [w - t for w, t in zip(walls[s], total, strict=True)]
-        print(f"    interpreter+CLI rest {fmt(rest)}")
+        print(f"    rest (start-up, exit){fmt(rest)}")
 
 
 if __name__ == "__main__":

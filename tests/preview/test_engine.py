@@ -241,3 +241,19 @@ def test_pulumi_eks_cluster_resource_outputs_are_real_references(tmp_path: Path)
     assert out["eksArn"] == "arn:aws:eks:us-west-2:333333333333:cluster/demo"
     assert out["sgId"] == result.by_type("aws:ec2/securityGroup:SecurityGroup")[0].id
     assert out["providerUrn"].endswith("eks:index:Cluster$pulumi:providers:kubernetes::c-eks-k8s")
+
+
+def test_component_method_calls_are_answered(tmp_path: Path) -> None:
+    program = EKS_PROGRAM + 'pulumi.export("kc", cluster.get_kubeconfig())\n'
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "eks",
+        project="eksdemo",
+        main=program,
+        stacks={"dev": "config:\n  aws:region: us-west-2\n"},
+    )
+    result = run_preview(ws, "services/eks", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]
+    kubeconfig = json.loads(result.plain_outputs()["kc"])
+    assert kubeconfig["clusters"][0]["name"] == "demo"
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][-3] == "demo"

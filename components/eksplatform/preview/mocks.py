@@ -165,6 +165,8 @@ class PreviewMocks(Mocks):
         self.resolve_stack = resolve_stack
         self.monitor: RecordingMonitor | None = None
         self.unknown_invokes: list[str] = []
+        self.kubeconfigs: dict[str, str] = {}
+        """Offline kubeconfig JSON per synthesized EKS cluster URN (for getKubeconfig calls)."""
 
     # --- ids and ARNs ---------------------------------------------------------------------------
 
@@ -486,6 +488,11 @@ class PreviewMocks(Mocks):
                 "kubernetesVersion": a.get("kubernetesVersion"),
                 "version": "v1.0.0-eksbuild.1",
             }, []
+        if token == "eks:index:Cluster/getKubeconfig":
+            # Component method (answered through RecordingMonitor.Call): the cluster's kubeconfig.
+            urn = str(a.get("__self_urn__", ""))
+            kubeconfig = self.kubeconfigs.get(urn, "")
+            return {"result": kubeconfig}, []
         self.unknown_invokes.append(token)
         return {}, []
 
@@ -617,7 +624,18 @@ class RecordingMonitor(MockMonitor):
         from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
         _ensure_event_loop()
-        args = rpc.deserialize_properties(request.args)
+        # The receiver arrives as a resource reference; rehydrating it here (on an executor
+        # thread) would wait on the program's event loop forever, so keep only its URN.
+        raw = type(request.args)()  # a protobuf Struct
+        raw.CopyFrom(request.args)
+        self_urn = ""
+        if "__self__" in raw.fields:
+            ref = raw.fields["__self__"]
+            if ref.HasField("struct_value") and "urn" in ref.struct_value.fields:
+                self_urn = ref.struct_value.fields["urn"].string_value
+            del raw.fields["__self__"]
+        args = rpc.deserialize_properties(raw)
+        args["__self_urn__"] = self_urn
         result, _ = self.preview_mocks.call(
             MockCallArgs(token=request.tok, args=args, provider=request.provider)
         )
@@ -929,6 +947,7 @@ def synthesize_eks_cluster(
         ],
     }
     kubeconfig_json = json.dumps(kubeconfig, separators=(",", ":"))
+    mocks.kubeconfigs[component_urn] = kubeconfig_json
     provider_urn = f"{stack_prefix}::{parent_type}$pulumi:providers:kubernetes::{args.name}-eks-k8s"
     add_provider_inputs = {"kubeconfig": {SIG_KEY: SECRET_SIG, "value": kubeconfig_json}}
     monitor.register_synthesized(
