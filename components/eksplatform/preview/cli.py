@@ -61,10 +61,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _short_type(typ: str) -> str:
-    return typ
-
-
 def summarize(result: PreviewResult, out: TextIO) -> None:
     title = f"{result.program_id} ({result.spec.stack})"
     print(f"== {title} " + "=" * max(0, 72 - len(title)), file=out)
