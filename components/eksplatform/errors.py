@@ -80,15 +80,6 @@ class Problems:
     def add(self, field: str, value: Any, message: str) -> None:
         self._items.append(Problem(field, value, message))
 
-    def extend(self, problems: Iterable[Problem], prefix: str = "") -> None:
-        for p in problems:
-            name = (
-                f"{prefix}.{p.field}"
-                if prefix and not p.field.startswith("[")
-                else prefix + p.field
-            )
-            self._items.append(Problem(name, p.value, p.message))
-
     def __iter__(self) -> Iterator[Problem]:
         return iter(self._items)
 

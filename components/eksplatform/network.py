@@ -101,7 +101,6 @@ class Network(pulumi.ComponentResource):
         super().__init__(_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
-        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
         plan = plan_subnets(args.cidr, args.availability_zones)
         self.availability_zones = args.availability_zones
 
@@ -143,44 +142,14 @@ class Network(pulumi.ComponentResource):
         private_rts: list[aws.ec2.RouteTable] = []
         for i, p in enumerate(plan):
             suffix = p.zone[-1]
-            public = aws.ec2.Subnet(
-                f"{name}-public-{suffix}",
-                vpc_id=vpc.id,
-                cidr_block=p.public,
-                availability_zone=p.zone,
-                map_public_ip_on_launch=False,
-                tags=tags.merged(
-                    {
-                        "Name": f"{name}-public-{p.zone}",
-                        "kubernetes.io/role/elb": "1",
-                        "subnet-tier": "public",
-                        **cluster_tag,
-                    }
-                ),
-                opts=child,
-            )
+            public = self._subnet(name, "public", p.zone, p.public, vpc, args, child)
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{suffix}",
                 subnet_id=public.id,
                 route_table_id=public_rt.id,
                 opts=child,
             )
-            private = aws.ec2.Subnet(
-                f"{name}-private-{suffix}",
-                vpc_id=vpc.id,
-                cidr_block=p.private,
-                availability_zone=p.zone,
-                map_public_ip_on_launch=False,
-                tags=tags.merged(
-                    {
-                        "Name": f"{name}-private-{p.zone}",
-                        "kubernetes.io/role/internal-elb": "1",
-                        "subnet-tier": "private",
-                        **cluster_tag,
-                    }
-                ),
-                opts=child,
-            )
+            private = self._subnet(name, "private", p.zone, p.private, vpc, args, child)
             publics.append(public)
             privates.append(private)
             if args.nat_gateways == "perAz" or i == 0:
@@ -275,6 +244,36 @@ class Network(pulumi.ComponentResource):
                 "privateSubnetIds": self.private_subnet_ids,
                 "publicSubnetIds": self.public_subnet_ids,
             }
+        )
+
+    @staticmethod
+    def _subnet(
+        name: str,
+        tier: str,
+        zone: str,
+        cidr: str,
+        vpc: aws.ec2.Vpc,
+        args: NetworkArgs,
+        child: pulumi.ResourceOptions,
+    ) -> aws.ec2.Subnet:
+        """One subnet of a tier, tagged for load balancer discovery (``elb`` on public subnets,
+        ``internal-elb`` on private ones) and as shared by the cluster."""
+        role = "kubernetes.io/role/elb" if tier == "public" else "kubernetes.io/role/internal-elb"
+        return aws.ec2.Subnet(
+            f"{name}-{tier}-{zone[-1]}",
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zone,
+            map_public_ip_on_launch=False,
+            tags=args.tags.merged(
+                {
+                    "Name": f"{name}-{tier}-{zone}",
+                    role: "1",
+                    "subnet-tier": tier,
+                    f"kubernetes.io/cluster/{args.cluster_name}": "shared",
+                }
+            ),
+            opts=child,
         )
 
     def _flow_logs(

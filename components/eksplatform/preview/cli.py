@@ -67,6 +67,7 @@ def summarize(result: PreviewResult, out: TextIO) -> None:
     resources = result.resources
     by_urn = {r.urn: r for r in resources}
     top = [r for r in resources if not r.custom and (r.parent not in by_urn)]
+    top_urns = {c.urn for c in top}
 
     def root_of(urn: str) -> str:
         while by_urn.get(urn) and by_urn[urn].parent in by_urn:
@@ -76,7 +77,7 @@ def summarize(result: PreviewResult, out: TextIO) -> None:
     groups: dict[str, Counter[str]] = {c.urn: Counter() for c in top}
     loose: Counter[str] = Counter()
     for r in resources:
-        if r in top:
+        if r.urn in top_urns:
             continue
         root = root_of(r.urn)
         if root in groups:

@@ -346,9 +346,8 @@ def order_resources(resources: list[Recorded]) -> list[Recorded]:
     edges: dict[str, set[str]] = {u: set() for u in by_urn}
     indegree = {u: 0 for u in by_urn}
     for r in resources:
-        before = {r.parent, *r.dependencies, r.provider.split("::id")[0] if r.provider else ""}
-        if r.provider:
-            before.add(r.provider.rsplit("::", 1)[0])
+        # A provider reference is "<provider urn>::<provider id>".
+        before = {r.parent, *r.dependencies, r.provider.rsplit("::", 1)[0] if r.provider else ""}
         for b in before:
             if b in by_urn and b != r.urn and r.urn not in edges[b]:
                 edges[b].add(r.urn)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .mocks import CLUSTER_SCOPED_KINDS, SECRET_SIG, SIG_KEY, Recorded, is_secret
+from .mocks import CLUSTER_SCOPED_KINDS, Recorded, is_secret
 
 if TYPE_CHECKING:
     from .engine import Diagnostic
@@ -55,25 +55,23 @@ def _api_version(token: str) -> str:
     return version if group == "core" else group_version
 
 
-def _clean(value: Any, *, in_secret_data: bool = False) -> Any:
+def _clean(value: Any, *, in_secret_data: bool = False, secret: bool = False) -> Any:
+    """Plain manifest value: secret leaves become the placeholder (base64 in Secret.data),
+    integral floats become ints, nulls are dropped."""
     if is_secret(value):
-        inner = value.get("value")
-        if isinstance(inner, dict):
-            return {
-                k: _clean({SIG_KEY: SECRET_SIG, "value": v}, in_secret_data=in_secret_data)
-                for k, v in inner.items()
-            }
-        if in_secret_data:
-            return base64.b64encode(SECRET_PLACEHOLDER.encode()).decode()
-        return SECRET_PLACEHOLDER
+        return _clean(value.get("value"), in_secret_data=in_secret_data, secret=True)
     if isinstance(value, dict):
         return {
-            str(k): _clean(v, in_secret_data=in_secret_data)
+            str(k): _clean(v, in_secret_data=in_secret_data, secret=secret)
             for k, v in value.items()
             if v is not None
         }
     if isinstance(value, list):
-        return [_clean(v, in_secret_data=in_secret_data) for v in value]
+        return [_clean(v, in_secret_data=in_secret_data, secret=secret) for v in value]
+    if secret:
+        if in_secret_data:
+            return base64.b64encode(SECRET_PLACEHOLDER.encode()).decode()
+        return SECRET_PLACEHOLDER
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value is None or isinstance(value, (str, int, float, bool)):

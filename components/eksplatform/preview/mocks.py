@@ -151,9 +151,6 @@ class Recorded:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     id: str
-    remote: bool = False
-    synthesized: bool = False
-    """Created by the mocks for a remote component (e.g. pulumi-eks's children)."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -608,7 +605,6 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs,
             outputs=dict(registration.state),
             id=registration.id or "",
-            remote=bool(getattr(request, "remote", False)),
             property_dependencies=prop_deps,
         )
         self.order.append(urn)
@@ -684,7 +680,6 @@ def synthesize_eks_cluster(
                 inputs=inputs,
                 outputs=state,
                 id=rid or "",
-                synthesized=True,
             )
         )
         return urn, rid or "", state
@@ -962,7 +957,6 @@ def synthesize_eks_cluster(
             inputs=add_provider_inputs,
             outputs=add_provider_inputs,
             id=f"{args.name}-eks-k8s-provider-id",
-            synthesized=True,
         )
     )
 
