@@ -98,8 +98,8 @@ def _check_version(version: Any) -> None:
             "the cluster stack exports no contractVersion: is the reference "
             "pointing at the platform's cluster stack?"
         )
-    if int(version) != CONTRACT_VERSION:
+    if int(version) != CONTRACT_VERSION:  # numbers cross a StackReference as floats
         raise pulumi.RunError(
-            f"the cluster stack exports contract version {version}, this "
+            f"the cluster stack exports contract version {int(version)}, this "
             f"library expects {CONTRACT_VERSION}: upgrade eksplatform"
         )

@@ -257,3 +257,27 @@ def test_component_method_calls_are_answered(tmp_path: Path) -> None:
     kubeconfig = json.loads(result.plain_outputs()["kc"])
     assert kubeconfig["clusters"][0]["name"] == "demo"
     assert kubeconfig["users"][0]["user"]["exec"]["args"][-3] == "demo"
+
+
+def test_contract_version_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    fake_cluster = "import pulumi\npulumi.export('contractVersion', 99)\n" + "".join(
+        f"pulumi.export({n!r}, 'x')\n" for n in ("clusterName", "kubeconfig")
+    )
+    write_program(
+        tmp_path / "ws" / "services" / "fake",
+        project="eks-platform",
+        main=fake_cluster,
+        stacks={"staging": "config: {}\n"},
+    )
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main=SERVICE_PROGRAM,
+        stacks={"staging": "config: {}\n"},
+    )
+    result = run_preview(ws, "services/svc", "staging")
+    assert result.exit_code == EXIT_PROGRAM_FAILED
+    assert result.diagnostics[-1].message == (
+        "the cluster stack exports contract version 99, this library expects 1: upgrade eksplatform"
+    )
