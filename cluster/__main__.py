@@ -70,4 +70,17 @@ ClusterOutputs(
     cluster_security_group_id=control_plane.cluster_security_group_id,
     node_security_group_id=control_plane.node_security_group_id,
     cost_centre=pulumi.Output.from_input(cfg.cost_centre),
+    # WIRE(issue 3): node pools replace these placeholders.
+    node_pool_asg_names=pulumi.Output.from_input([]),
+    capacity_type_label=pulumi.Output.from_input(""),
+    node_pool_label=pulumi.Output.from_input(""),
+    # WIRE(issue 4): headroom and team namespaces replace these placeholders.
+    headroom_namespace=pulumi.Output.from_input(""),
+    headroom_deployment_name=pulumi.Output.from_input(""),
+    headroom_labels=pulumi.Output.from_input({}),
+    team_namespaces=pulumi.Output.from_input({}),
+    # WIRE(issue 5): the service platform replaces these placeholders.
+    permissions_boundary_arn=pulumi.Output.from_input(""),
+    alb_log_bucket=pulumi.Output.from_input(""),
+    team_alert_topic_arns=pulumi.Output.from_input({}),
 ).export()

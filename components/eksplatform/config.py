@@ -35,10 +35,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import MISSING, Problem, ValidationError
+from .settings import FIELD_MARK, SettingsModel, check_retention, field_error
 
 NAMESPACE = "platform"
 """Config namespace of the cluster program's own keys."""
@@ -53,51 +53,10 @@ _K8S_VERSION = re.compile(r"^1\.(\d{2})$")
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 _TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
 
 
-def _field_error(path: str, message: str) -> ValueError:
-    """A model-level check's error, pointed at one of the model's fields (dotted alias path)."""
-    return ValueError(f"{_FIELD_MARK}{path}{_FIELD_MARK}{message}")
-
-
-_FIELD_MARK = "\x1f"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-    )
-
-
-class FlowLogsConfig(_Model):
+class FlowLogsConfig(SettingsModel):
     """VPC flow logs to CloudWatch Logs."""
 
     enabled: bool = True
@@ -110,12 +69,10 @@ class FlowLogsConfig(_Model):
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, v: int) -> int:
-        if v not in _RETENTION_DAYS:
-            raise ValueError(f"CloudWatch accepts only {', '.join(map(str, _RETENTION_DAYS))}")
-        return v
+        return check_retention(v)
 
 
-class NetworkConfig(_Model):
+class NetworkConfig(SettingsModel):
     """``platform:network``: the VPC."""
 
     cidr: str = "10.0.0.0/16"
@@ -163,17 +120,17 @@ class NetworkConfig(_Model):
         zones = self.availability_zones
         if zones is not None:
             if len(zones) != self.az_count:
-                raise _field_error(
+                raise field_error(
                     "availabilityZones",
                     f"lists {len(zones)} zones but azCount is {self.az_count}; "
                     "make them agree (or drop availabilityZones to derive the zones)",
                 )
             if len(set(zones)) != len(zones):
-                raise _field_error("availabilityZones", "repeats a zone")
+                raise field_error("availabilityZones", "repeats a zone")
         return self
 
 
-class ControlPlaneConfig(_Model):
+class ControlPlaneConfig(SettingsModel):
     """``platform:controlPlane``: the EKS control plane."""
 
     endpoint_public_access: bool = True
@@ -231,14 +188,12 @@ class ControlPlaneConfig(_Model):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, v: int) -> int:
-        if v not in _RETENTION_DAYS:
-            raise ValueError(f"CloudWatch accepts only {', '.join(map(str, _RETENTION_DAYS))}")
-        return v
+        return check_retention(v)
 
     @model_validator(mode="after")
     def _public_needs_cidrs(self) -> ControlPlaneConfig:
         if self.endpoint_public_access and not self.public_access_cidrs:
-            raise _field_error(
+            raise field_error(
                 "publicAccessCidrs",
                 "endpointPublicAccess is true but no CIDRs are listed; list the CIDRs "
                 "allowed to reach the API server, or set endpointPublicAccess: false",
@@ -246,7 +201,7 @@ class ControlPlaneConfig(_Model):
         return self
 
 
-class ClusterConfig(_Model):
+class ClusterConfig(SettingsModel):
     """The whole cluster stack configuration (``platform:*`` keys plus the AWS region/account)."""
 
     region: str
@@ -352,7 +307,7 @@ class ClusterConfig(_Model):
         if zones is not None:
             bad = [z for z in zones if not z.startswith(self.region)]
             if bad:
-                raise _field_error(
+                raise field_error(
                     "network.availabilityZones",
                     f"{', '.join(map(repr, bad))} are not zones of {self.region}",
                 )
@@ -445,9 +400,9 @@ def _problem(err: Any) -> Problem:
         message = message[len("Value error, ") :]
     elif message.startswith("Assertion failed, "):
         message = message[len("Assertion failed, ") :]
-    if message.startswith(_FIELD_MARK):
+    if message.startswith(FIELD_MARK):
         # A model-level check that names its field: point at that field and quote its value.
-        _, path, message = message.split(_FIELD_MARK, 2)
+        _, path, message = message.split(FIELD_MARK, 2)
         for part in path.split("."):
             value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
             loc = (*loc, part)

@@ -62,6 +62,30 @@ class ClusterOutputs:
     """Security group of the nodes: a service's ALB rule targets it."""
     cost_centre: pulumi.Output[str]
     """Company ``cost-centre`` tag of the stack."""
+    # --- compute (node pools) -------------------------------------------------------------------
+    node_pool_asg_names: pulumi.Output[list[str]]
+    """Every node pool Auto Scaling group (one per pool per zone): a service's ALB target group
+    (type instance) attaches to each."""
+    capacity_type_label: pulumi.Output[str]
+    """Node label key whose value is ``spot`` or ``on-demand`` on every node."""
+    node_pool_label: pulumi.Output[str]
+    """Node label key whose value is the node's pool name."""
+    # --- add-ons ---------------------------------------------------------------------------------
+    headroom_namespace: pulumi.Output[str]
+    """Namespace of the overprovisioning (headroom) Deployment."""
+    headroom_deployment_name: pulumi.Output[str]
+    """Stable name of the headroom Deployment: the push pre-scaler scales it."""
+    headroom_labels: pulumi.Output[dict[str, str]]
+    """Labels of the headroom pods."""
+    team_namespaces: pulumi.Output[dict[str, str]]
+    """Team name -> its namespace (a ServiceStack deploys into its team's namespace)."""
+    # --- service platform ------------------------------------------------------------------------
+    permissions_boundary_arn: pulumi.Output[str]
+    """Permissions boundary every service IAM role must carry."""
+    alb_log_bucket: pulumi.Output[str]
+    """S3 bucket for ALB access logs."""
+    team_alert_topic_arns: pulumi.Output[dict[str, str]]
+    """Team name -> SNS topic its services' alarms notify."""
 
     def export(self) -> None:
         """Export every field as a stack output (camelCase names) plus ``contractVersion``."""

@@ -1,0 +1,157 @@
+"""Shared building blocks for the Kubernetes objects the library creates.
+
+Every pod the platform or a service runs gets its security context, resources, labels and zone
+spread from here, so the defaults (Pod Security "restricted", memory limit equal to the request,
+no CPU limit, the recommended labels) are decided once. Quantities are parsed here too, so a
+``"100x"`` CPU value is refused with a clear message before anything is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    PodSecurityContextArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecurityContextArgs,
+    TopologySpreadConstraintArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
+
+MANAGED_BY_LABEL = "eksplatform"
+"""Value of ``app.kubernetes.io/managed-by`` on every object the library creates."""
+
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
+
+_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m)?$")
+_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+_MEMORY_FACTORS = {
+    None: 1,
+    "m": 0.001,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+
+
+def parse_cpu(quantity: str) -> float:
+    """CPU quantity (``"250m"``, ``"0.5"``, ``"2"``) in millicores; ``ValueError`` otherwise."""
+    m = _CPU.match(str(quantity).strip())
+    if not m:
+        raise ValueError(
+            f"{quantity!r} is not a CPU quantity; write millicores like '250m' or cores like '0.5'"
+        )
+    value = float(m.group(1))
+    return value if m.group(3) else value * 1000
+
+
+def parse_memory(quantity: str) -> int:
+    """Memory quantity (``"128Mi"``, ``"1Gi"``, ``"500M"``) in bytes; ``ValueError`` otherwise."""
+    m = _MEMORY.match(str(quantity).strip())
+    if not m:
+        raise ValueError(f"{quantity!r} is not a memory quantity; write it like '128Mi' or '1Gi'")
+    return int(float(m.group(1)) * _MEMORY_FACTORS[m.group(3)])
+
+
+def container_security_context(
+    *, uid: int | None = None, read_only_root_filesystem: bool = True
+) -> SecurityContextArgs:
+    """Pod Security "restricted" for one container: non-root, no privilege escalation, every
+    capability dropped, RuntimeDefault seccomp, read-only root filesystem."""
+    return SecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=uid,
+        run_as_group=uid,
+        read_only_root_filesystem=read_only_root_filesystem,
+        allow_privilege_escalation=False,
+        privileged=False,
+        capabilities=CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def pod_security_context(
+    *, uid: int = 65532, fs_group: int | None = None
+) -> PodSecurityContextArgs:
+    """Pod Security "restricted" at pod level (non-root uid, RuntimeDefault seccomp).
+
+    Default uid 65532 is the distroless ``nonroot`` user."""
+    return PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=uid,
+        run_as_group=uid,
+        fs_group=fs_group,
+        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def resources(cpu: str, memory: str, *, cpu_limit: str | None = None) -> ResourceRequirementsArgs:
+    """Requests, with the memory limit equal to the request (no overcommit) and no CPU limit
+    unless asked (CPU limits throttle latency-sensitive work even when the node is idle)."""
+    limits = {"memory": memory}
+    if cpu_limit is not None:
+        limits["cpu"] = cpu_limit
+    return ResourceRequirementsArgs(requests={"cpu": cpu, "memory": memory}, limits=limits)
+
+
+def recommended_labels(
+    name: str,
+    *,
+    component: str,
+    part_of: str,
+    instance: str | None = None,
+    version: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Kubernetes recommended labels (``app.kubernetes.io/*``) plus ``extra``."""
+    labels = {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": instance or name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": part_of,
+        "app.kubernetes.io/managed-by": MANAGED_BY_LABEL,
+    }
+    if version is not None:
+        labels["app.kubernetes.io/version"] = version
+    labels.update(extra or {})
+    return labels
+
+
+def selector_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The immutable subset of ``labels`` a Deployment selects on (name and instance)."""
+    keys = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
+    return {k: labels[k] for k in keys if k in labels}
+
+
+def zone_spread(
+    selector: Mapping[str, str], *, max_skew: int = 1, hard: bool = False
+) -> list[TopologySpreadConstraintArgs]:
+    """Spread across zones (hard or best effort) and, best effort, across nodes."""
+    match = LabelSelectorArgs(match_labels=dict(selector))
+    return [
+        TopologySpreadConstraintArgs(
+            max_skew=max_skew,
+            topology_key=ZONE_KEY,
+            when_unsatisfiable="DoNotSchedule" if hard else "ScheduleAnyway",
+            label_selector=match,
+        ),
+        TopologySpreadConstraintArgs(
+            max_skew=max_skew,
+            topology_key=HOST_KEY,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=match,
+        ),
+    ]
