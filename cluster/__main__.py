@@ -10,9 +10,33 @@ from eksplatform import (
     Tags,
     load_cluster_config,
 )
+from eksplatform import headroom as headroom_mod
+from eksplatform import vpa as vpa_mod
+from eksplatform.autoscaler import (
+    ClusterAutoscaler,
+    ClusterAutoscalerArgs,
+    check_autoscaler_version,
+)
+from eksplatform.descheduler import Descheduler, DeschedulerArgs
+from eksplatform.eks_addons import EksAddons, EksAddonsArgs, validate_addon_versions
+from eksplatform.fluentd import LogShipping, LogShippingArgs
+from eksplatform.headroom import Headroom, HeadroomArgs
+from eksplatform.interruption import InterruptionHandler, InterruptionHandlerArgs
 from eksplatform.network import resolve_zones
+from eksplatform.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
+from eksplatform.priority import PriorityClasses, PriorityClassesArgs
+from eksplatform.service_platform import ServicePlatform, ServicePlatformArgs
+from eksplatform.teams import TeamNamespaces, TeamNamespacesArgs
+from eksplatform.vpa import Vpa, VpaArgs
 
 cfg = load_cluster_config()
+validate_addon_versions(
+    cfg.kubernetes_version, cfg.eks_addons, source=f"Pulumi.{pulumi.get_stack()}.yaml"
+)
+# Cross-section check (Kubernetes version vs autoscaler release) before anything is registered.
+check_autoscaler_version(
+    cfg.kubernetes_version, cfg.autoscaler, source=f"Pulumi.{pulumi.get_stack()}.yaml"
+)
 tags = Tags(
     team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre, extra=cfg.tags
 )
@@ -39,6 +63,7 @@ control_plane = ControlPlane(
         cluster_name=cfg.cluster_name,
         kubernetes_version=cfg.kubernetes_version,
         vpc_id=network.vpc_id,
+        vpc_cidr=cfg.network.cidr,
         private_subnet_ids=network.private_subnet_ids,
         public_subnet_ids=network.public_subnet_ids,
         tags=tags,
@@ -50,6 +75,155 @@ control_plane = ControlPlane(
         deletion_protection=bool(cfg.control_plane.deletion_protection),
     ),
 )
+
+# --- compute: node pools and EKS managed add-ons (issue 3) ----------------------------------------
+node_pools = NodePools(
+    "nodes",
+    NodePoolsArgs(
+        cluster_name=cfg.cluster_name,
+        kubernetes_version=cfg.kubernetes_version,
+        cluster_endpoint=control_plane.endpoint,
+        certificate_authority=control_plane.certificate_authority,
+        service_cidr=control_plane.service_cidr,
+        availability_zones=zones,
+        private_subnet_ids=network.private_subnet_ids,
+        node_security_group_id=control_plane.node_security_group_id,
+        tags=tags,
+        pools=cfg.node_pools,
+    ),
+)
+eks_addons = EksAddons(
+    "addons",
+    EksAddonsArgs(
+        cluster_name=control_plane.cluster_name,
+        kubernetes_version=cfg.kubernetes_version,
+        oidc_provider_arn=control_plane.oidc_provider_arn,
+        oidc_provider_url=control_plane.oidc_provider_url,
+        tags=tags,
+        config=cfg.eks_addons,
+        node_groups=node_pools.groups,
+    ),
+)
+
+# --- compute: spot interruption handling and the Cluster Autoscaler (issue 3) --------------------
+pod_identity_agent = eks_addons.addons["eks-pod-identity-agent"]
+prefer_on_demand = {node_pools.capacity_type_label: CAPACITY_ON_DEMAND}
+if cfg.interruption_handler.enabled:
+    InterruptionHandler(
+        "nth",
+        InterruptionHandlerArgs(
+            cluster_name=cfg.cluster_name,
+            eks_cluster_name=control_plane.cluster_name,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            asg_names={
+                f"{pool}-{zone}": asg
+                for pool, asgs in node_pools.asgs_by_pool.items()
+                for zone, asg in zip(zones, asgs, strict=True)
+            },
+            k8s_provider=control_plane.provider,
+            tags=tags,
+            config=cfg.interruption_handler,
+            preferred_node_labels=prefer_on_demand,
+            depends_on=[pod_identity_agent, *node_pools.groups],
+        ),
+    )
+ClusterAutoscaler(
+    "autoscaler",
+    ClusterAutoscalerArgs(
+        cluster_name=cfg.cluster_name,
+        eks_cluster_name=control_plane.cluster_name,
+        kubernetes_version=cfg.kubernetes_version,
+        region=cfg.region,
+        account_id=cfg.account_id,
+        pools=node_pools.pools,
+        k8s_provider=control_plane.provider,
+        tags=tags,
+        config=cfg.autoscaler,
+        balancing_ignore_labels=[node_pools.capacity_type_label],
+        preferred_node_labels=prefer_on_demand,
+        depends_on=[pod_identity_agent, *node_pools.groups],
+    ),
+)
+
+services = ServicePlatform(
+    "services",
+    ServicePlatformArgs(
+        cluster_name=cfg.cluster_name,
+        environment=cfg.environment,
+        account_id=cfg.account_id,
+        tags=tags,
+        team_alert_emails={t.name: t.alert_emails for t in cfg.teams},
+        config=cfg.service_platform,
+    ),
+)
+
+# --- add-ons: priority classes, VPA, headroom, team namespaces (issue 4) ------------------------
+priority_classes = PriorityClasses(
+    "priorities", PriorityClassesArgs(provider=control_plane.provider)
+)
+if cfg.vpa.enabled:
+    Vpa(
+        "vpa",
+        VpaArgs(provider=control_plane.provider, config=cfg.vpa, priority_classes=priority_classes),
+    )
+headroom = (
+    Headroom(
+        "headroom",
+        HeadroomArgs(
+            provider=control_plane.provider,
+            replicas=cfg.headroom.replicas,
+            cpu=cfg.headroom.cpu,
+            memory=cfg.headroom.memory,
+            priority_classes=priority_classes,
+        ),
+    )
+    if cfg.headroom.enabled
+    else None
+)
+team_namespaces = TeamNamespaces(
+    "teams",
+    TeamNamespacesArgs(
+        provider=control_plane.provider,
+        teams=cfg.teams,
+        cluster_name=control_plane.cluster_name,
+        vpc_cidr=cfg.network.cidr,
+        tags=tags,
+        admin_role_arns=cfg.control_plane.admin_role_arns,
+    ),
+)
+
+# --- add-ons: descheduler and log shipping (issue 4) --------------------------------------------
+log_shipping = (
+    LogShipping(
+        "logging",
+        LogShippingArgs(
+            cluster_name=cfg.cluster_name,
+            eks_cluster_name=control_plane.cluster_name,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            provider=control_plane.provider,
+            tags=tags,
+            settings=cfg.logging,
+            # the secure config value, kept secret: it reaches only a Kubernetes Secret
+            papertrail_token=pulumi.Config("platform").require_secret("papertrailToken")
+            if cfg.logging.output == "papertrail"
+            else None,
+        ),
+    )
+    if cfg.logging.enabled
+    else None
+)
+if cfg.descheduler.enabled:
+    Descheduler(
+        "descheduler",
+        DeschedulerArgs(
+            kubernetes_version=cfg.kubernetes_version,
+            provider=control_plane.provider,
+            settings=cfg.descheduler,
+            extra_excluded_namespaces=("logging", vpa_mod.NAMESPACE, headroom_mod.NAMESPACE),
+        ),
+    )
 
 ClusterOutputs(
     cluster_name=control_plane.cluster_name,
@@ -70,17 +244,16 @@ ClusterOutputs(
     cluster_security_group_id=control_plane.cluster_security_group_id,
     node_security_group_id=control_plane.node_security_group_id,
     cost_centre=pulumi.Output.from_input(cfg.cost_centre),
-    # WIRE(issue 3): node pools replace these placeholders.
-    node_pool_asg_names=pulumi.Output.from_input([]),
-    capacity_type_label=pulumi.Output.from_input(""),
-    node_pool_label=pulumi.Output.from_input(""),
-    # WIRE(issue 4): headroom and team namespaces replace these placeholders.
-    headroom_namespace=pulumi.Output.from_input(""),
-    headroom_deployment_name=pulumi.Output.from_input(""),
-    headroom_labels=pulumi.Output.from_input({}),
-    team_namespaces=pulumi.Output.from_input({}),
-    # WIRE(issue 5): the service platform replaces these placeholders.
-    permissions_boundary_arn=pulumi.Output.from_input(""),
-    alb_log_bucket=pulumi.Output.from_input(""),
-    team_alert_topic_arns=pulumi.Output.from_input({}),
+    node_pool_asg_names=pulumi.Output.all(*node_pools.asg_names),
+    capacity_type_label=pulumi.Output.from_input(node_pools.capacity_type_label),
+    node_pool_label=pulumi.Output.from_input(node_pools.node_pool_label),
+    headroom_namespace=headroom.namespace if headroom else pulumi.Output.from_input(""),
+    headroom_deployment_name=(
+        headroom.deployment_name if headroom else pulumi.Output.from_input("")
+    ),
+    headroom_labels=headroom.labels if headroom else pulumi.Output.from_input({}),
+    team_namespaces=team_namespaces.namespaces,
+    permissions_boundary_arn=services.permissions_boundary_arn,
+    alb_log_bucket=services.alb_log_bucket,
+    team_alert_topic_arns=services.alert_topics,
 ).export()

@@ -20,6 +20,9 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:tags``                          extra company tags; Default: none
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
+``platform:descheduler``                   :class:`~eksplatform.descheduler.DeschedulerConfig`
+``platform:logging``                       :class:`~eksplatform.fluentd.LoggingConfig`
+``platform:papertrailToken``               secure; required when logging.output is papertrail
 ========================================  =====================================================
 
 pydantic does the parsing (it is made for exactly this: typed schemas, unknown keys refused, every
@@ -28,6 +31,7 @@ error collected with its location); this module only turns its errors into our m
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
@@ -35,10 +39,20 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from .autoscaler import AutoscalerConfig
+from .descheduler import DeschedulerConfig
+from .eks_addons import EksAddonsConfig
 from .errors import MISSING, Problem, ValidationError
+from .fluentd import LoggingConfig
+from .headroom import HeadroomConfig
+from .interruption import InterruptionHandlerConfig
+from .node_pools import DEFAULT_NODE_POOLS, NodePoolList
+from .service_platform import ServicePlatformConfig
 from .settings import FIELD_MARK, SettingsModel, check_retention, field_error
+from .teams import Teams
+from .vpa import VpaConfig
 
 NAMESPACE = "platform"
 """Config namespace of the cluster program's own keys."""
@@ -225,6 +239,33 @@ class ClusterConfig(SettingsModel):
         default_factory=lambda: ControlPlaneConfig(endpoint_public_access=False)
     )
     """Default: private endpoint only."""
+    vpa: VpaConfig = VpaConfig()
+    """``platform:vpa``: the Vertical Pod Autoscaler chart (:mod:`.vpa`). Default: enabled."""
+    headroom: HeadroomConfig = HeadroomConfig()
+    """``platform:headroom``: overprovisioning pause pods (:mod:`.headroom`). Default: 2 x
+    500m/1Gi."""
+    teams: Teams = ()
+    """``platform:teams``: service team namespaces (:mod:`.teams`). Default: none."""
+    service_platform: ServicePlatformConfig = ServicePlatformConfig()
+    """``platform:servicePlatform``: permissions boundary, ALB logs (:mod:`.service_platform`)."""
+    node_pools: NodePoolList = DEFAULT_NODE_POOLS
+    """``platform:nodePools``: node pools (:mod:`.node_pools`). Default: one pool ``general``."""
+    eks_addons: EksAddonsConfig = EksAddonsConfig()
+    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: for 1.31."""
+    interruption_handler: InterruptionHandlerConfig = InterruptionHandlerConfig()
+    """``platform:interruptionHandler``: aws-node-termination-handler, queue-processor mode
+    (:mod:`.interruption`). Default: enabled, 2 replicas."""
+    autoscaler: AutoscalerConfig = AutoscalerConfig()
+    """``platform:autoscaler``: the Cluster Autoscaler (:mod:`.autoscaler`). Default: image for the
+    cluster's minor version, 10s scan, scale down after 10m unneeded."""
+    descheduler: DeschedulerConfig = DeschedulerConfig()
+    """``platform:descheduler``: the descheduler CronJob (:mod:`.descheduler`). Default: enabled,
+    ``15 3,15 * * *`` Etc/UTC."""
+    logging: LoggingConfig = LoggingConfig()
+    """``platform:logging``: fluentd log shipping (:mod:`.fluentd`). Default: CloudWatch Logs."""
+    papertrail_token: SecretStr | None = None
+    """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
+    ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
 
     @field_validator("region")
     @classmethod
@@ -313,6 +354,20 @@ class ClusterConfig(SettingsModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _papertrail_token(self) -> ClusterConfig:
+        if (
+            self.logging.enabled
+            and self.logging.output == "papertrail"
+            and not self.papertrail_token
+        ):
+            raise field_error(
+                "papertrailToken",
+                "logging.output is papertrail: set the token as a secret with "
+                "`pulumi config set --secret platform:papertrailToken <token>`",
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
@@ -388,11 +443,12 @@ def _problem(err: Any) -> Problem:
         if not loc[:-1]:
             allowed = [f"{NAMESPACE}:{k}" for k in allowed if k not in ("region", "accountId")]
             allowed += list(_TOP_LEVEL_AWS)
-        return Problem(
-            _display_key(loc),
-            value,
-            f"unknown key; allowed keys here: {', '.join(sorted(allowed))}",
-        )
+        message = f"unknown key; allowed keys here: {', '.join(sorted(allowed))}"
+        typed = _display_key(loc) if not loc[:-1] else str(loc[-1])
+        close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.8)
+        if close:
+            message += f"; did you mean {close[0]}?"
+        return Problem(_display_key(loc), value, message)
     if kind == "missing":
         return Problem(_display_key(loc), MISSING, "required; add it to the stack file")
     message = str(err["msg"])

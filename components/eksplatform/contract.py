@@ -12,7 +12,8 @@ so add fields, never rename; :data:`CONTRACT_VERSION` goes up when a field chang
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -24,6 +25,30 @@ CONTRACT_VERSION = 1
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterFacts:
+    """Plain values a program already knows about the cluster stack, for checks that must run
+    before any resource is registered.
+
+    Every :class:`ClusterOutputs` field is an Output; from a StackReference its value only exists
+    asynchronously (``pulumi up`` reads the cluster stack while the program runs), so no check on
+    it can happen before registration. Components that must refuse bad input up front (a
+    ServiceStack for a team the cluster does not have, a prod ALB without a certificate) check
+    against these facts instead, and also verify, when the contract resolves, that the facts match
+    the cluster (a mismatch fails the run before any of their resources is registered).
+
+    A service program states them (usually from its stack: the environment is its stack name,
+    the team is its own); a program building ClusterOutputs directly fills them from its config.
+    """
+
+    environment: str
+    """The cluster stack's ``environment`` (``staging``, ``prod``); must equal
+    ``ClusterOutputs.environment``. Required."""
+    team_namespaces: Mapping[str, str] = field(default_factory=dict)
+    """Team -> namespace for the teams the program deploys for (a subset of the cluster's
+    ``team_namespaces`` is enough). Default: none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,34 +111,47 @@ class ClusterOutputs:
     """S3 bucket for ALB access logs."""
     team_alert_topic_arns: pulumi.Output[dict[str, str]]
     """Team name -> SNS topic its services' alarms notify."""
+    # --- not exported ----------------------------------------------------------------------------
+    facts: ClusterFacts | None = field(default=None, compare=False)
+    """Plain facts for checks before registration (see :class:`ClusterFacts`); not a stack
+    output. Default: None (components that need them say so)."""
 
     def export(self) -> None:
         """Export every field as a stack output (camelCase names) plus ``contractVersion``."""
         pulumi.export("contractVersion", CONTRACT_VERSION)
-        for f in dataclasses.fields(self):
+        for f in _output_fields():
             pulumi.export(_camel(f.name), getattr(self, f.name))
 
     @staticmethod
     def output_names() -> list[str]:
-        return ["contractVersion"] + [_camel(f.name) for f in dataclasses.fields(ClusterOutputs)]
+        return ["contractVersion"] + [_camel(f.name) for f in _output_fields()]
 
     @classmethod
     def from_stack_reference(
-        cls, ref: str | pulumi.StackReference, opts: pulumi.ResourceOptions | None = None
+        cls,
+        ref: str | pulumi.StackReference,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        facts: ClusterFacts | None = None,
     ) -> ClusterOutputs:
-        """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference)."""
+        """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference),
+        with the plain ``facts`` the program knows (see :class:`ClusterFacts`)."""
         stack_ref = (
             ref
             if isinstance(ref, pulumi.StackReference)
             else pulumi.StackReference(f"cluster-{ref.rsplit('/', 1)[-1]}", ref, opts=opts)
         )
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
+        values: dict[str, Any] = {"facts": facts}
+        for f in _output_fields():
             values[f.name] = stack_ref.get_output(_camel(f.name))
         version = stack_ref.get_output("contractVersion")
         version.apply(_check_version)
         values["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
         return cls(**values)
+
+
+def _output_fields() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(ClusterOutputs) if f.name != "facts"]
 
 
 def _check_version(version: Any) -> None:

@@ -5,10 +5,21 @@ default node group (node pools are separate, self-managed), private endpoint alw
 public one limited to given CIDRs or off, secrets envelope-encrypted with a customer-managed KMS
 key that rotates, control plane logs in a log group whose retention we own, an OIDC provider for
 IRSA, and a Kubernetes provider for everything the platform installs into the cluster.
+
+Add-ons have one owner: :mod:`eksplatform.eks_addons` installs vpc-cni, kube-proxy, CoreDNS, the
+Pod Identity agent and metrics-server as EKS managed add-ons with pinned versions. So EKS is told
+not to bootstrap its self-managed copies (``bootstrap_self_managed_addons=False``; a creation-time
+setting that pulumi-eks ignores on existing clusters) and pulumi-eks not to create its own
+add-ons: no kube-proxy or CoreDNS ``aws.eks.Addon``, no ``VpcCniAddon`` (``use_default_vpc_cni``
+means "create none": with no self-managed CNI bootstrapped, the managed add-on is the only one).
+
+The Kubernetes service CIDR is set explicitly (``service_cidr``) rather than left to EKS's choice,
+because every node's nodeadm configuration must name it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +62,11 @@ class ControlPlaneArgs:
     """Default: 90."""
     deletion_protection: bool = False
     """Default: false."""
+    service_cidr: str = "172.20.0.0/16"
+    """Kubernetes service CIDR (a /12 to /24 private range that overlaps neither the VPC nor
+    any network the pods reach). Default: 172.20.0.0/16 (one of the two EKS picks itself)."""
+    vpc_cidr: str | None = None
+    """The VPC's CIDR, to check that ``service_cidr`` does not overlap it. Default: unchecked."""
 
 
 def validate_control_plane_args(args: ControlPlaneArgs) -> None:
@@ -73,6 +89,24 @@ def validate_control_plane_args(args: ControlPlaneArgs) -> None:
             list(args.public_access_cidrs),
             "the public endpoint is on: list the CIDRs allowed to reach it",
         )
+    try:
+        service = ipaddress.IPv4Network(args.service_cidr)
+        if not (12 <= service.prefixlen <= 24 and service.is_private):
+            raise ValueError
+    except ValueError:
+        problems.add(
+            "service_cidr",
+            args.service_cidr,
+            "use a private IPv4 range from /12 to /24, like 172.20.0.0/16",
+        )
+    else:
+        if args.vpc_cidr and service.overlaps(ipaddress.IPv4Network(args.vpc_cidr, strict=False)):
+            problems.add(
+                "service_cidr",
+                args.service_cidr,
+                f"overlaps the VPC ({args.vpc_cidr}): Service IPs would shadow VPC addresses; "
+                "pick another range, like 10.100.0.0/16",
+            )
     if not args.private_subnet_ids:
         problems.add("private_subnet_ids", [], "give at least one private subnet per zone")
     problems.raise_if_any(f"ControlPlane '{args.cluster_name}'")
@@ -94,6 +128,8 @@ class ControlPlane(pulumi.ComponentResource):
     """Issuer URL without ``https://`` (IRSA trust condition keys use it)."""
     cluster_security_group_id: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
+    service_cidr: str
+    """Kubernetes service CIDR (nodeadm's ``cidr``)."""
     secrets_key_arn: pulumi.Output[str]
     provider: k8s.Provider
     """Kubernetes provider for objects the platform installs."""
@@ -162,6 +198,12 @@ class ControlPlane(pulumi.ComponentResource):
             enabled_cluster_log_types=list(args.log_types),
             create_oidc_provider=True,
             deletion_protection=args.deletion_protection,
+            kubernetes_service_ip_address_range=args.service_cidr,
+            # One owner per add-on: eks_addons.EksAddons installs them as managed add-ons.
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
@@ -178,6 +220,7 @@ class ControlPlane(pulumi.ComponentResource):
         self.oidc_provider_url = cluster.oidc_provider_url
         self.cluster_security_group_id = cluster.cluster_security_group_id
         self.node_security_group_id = cluster.node_security_group_id
+        self.service_cidr = args.service_cidr
         self.secrets_key_arn = key.arn
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True, opts=child

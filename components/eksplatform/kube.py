@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Annotated
 
 from pulumi_kubernetes.core.v1 import (
+    AffinityArgs,
     CapabilitiesArgs,
+    NodeAffinityArgs,
+    NodeSelectorRequirementArgs,
+    NodeSelectorTermArgs,
     PodSecurityContextArgs,
+    PreferredSchedulingTermArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
     SecurityContextArgs,
+    TolerationArgs,
     TopologySpreadConstraintArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
+from pydantic import AfterValidator
 
 MANAGED_BY_LABEL = "eksplatform"
 """Value of ``app.kubernetes.io/managed-by`` on every object the library creates."""
@@ -155,3 +163,44 @@ def zone_spread(
             label_selector=match,
         ),
     ]
+
+
+def _valid_cpu(value: str) -> str:
+    parse_cpu(value)
+    return value
+
+
+def _valid_memory(value: str) -> str:
+    parse_memory(value)
+    return value
+
+
+CpuQuantity = Annotated[str, AfterValidator(_valid_cpu)]
+"""A settings field holding a CPU quantity (``"250m"``, ``"0.5"``), checked on parse."""
+MemoryQuantity = Annotated[str, AfterValidator(_valid_memory)]
+"""A settings field holding a memory quantity (``"256Mi"``, ``"1Gi"``), checked on parse."""
+
+
+def preferred_affinity(labels: Mapping[str, str]) -> AffinityArgs | None:
+    """Soft node affinity for ``labels`` (None when empty)."""
+    if not labels:
+        return None
+    return AffinityArgs(
+        node_affinity=NodeAffinityArgs(
+            preferred_during_scheduling_ignored_during_execution=[
+                PreferredSchedulingTermArgs(
+                    weight=100,
+                    preference=NodeSelectorTermArgs(
+                        match_expressions=[
+                            NodeSelectorRequirementArgs(key=k, operator="In", values=[v])
+                            for k, v in sorted(labels.items())
+                        ]
+                    ),
+                )
+            ]
+        )
+    )
+
+
+CRITICAL_ADDONS_TOLERATION = TolerationArgs(key="CriticalAddonsOnly", operator="Exists")
+"""Lets platform add-ons onto nodes reserved for critical add-ons."""

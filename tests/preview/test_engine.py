@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -125,9 +126,12 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
         "  - platform:network.azCount: got 0: must be 1 to 6 (3 is the production norm)\n"
         "  - platform:network.natGateways: got 3: Input should be 'perAz' or 'single'\n"
         "  - platform:colour: got 'blue': unknown key; allowed keys here: aws:allowedAccountIds, "
-        "aws:region, platform:clusterName, platform:controlPlane, platform:costCentre, "
-        "platform:environment, platform:kubernetesVersion, platform:network, platform:ownerTeam, "
-        "platform:tags"
+        "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
+        "platform:costCentre, platform:descheduler, platform:eksAddons, platform:environment, "
+        "platform:headroom, platform:interruptionHandler, platform:kubernetesVersion, "
+        "platform:logging, platform:network, platform:nodePools, platform:ownerTeam, "
+        "platform:papertrailToken, platform:servicePlatform, platform:tags, platform:teams, "
+        "platform:vpa"
     ]
     out = write_result(ws, result)
     assert json.loads((out / "preview.json").read_text())["steps"] == []
@@ -181,6 +185,29 @@ def test_stack_reference_is_answered_from_the_cluster_preview(tmp_path: Path) ->
     assert result.outputs["seenKubeconfig"]["value"] == cluster["outputs"]["kubeconfig"]
     assert write_result(ws, result).joinpath("preview.json").read_text().count("[secret]") >= 1
     assert result.kubernetes_version == "1.31"  # learned from the cluster contract
+
+
+def test_a_stale_cluster_preview_is_previewed_again(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main=SERVICE_PROGRAM,
+        stacks={"staging": "config: {}\n"},
+    )
+    outputs = ws.out_dir("cluster", "staging") / "stack-outputs.json"
+    assert run_preview(ws, "services/svc", "staging").ok
+    first = outputs.stat().st_mtime_ns
+    # unchanged sources: the contract is reused as it is
+    assert run_preview(ws, "services/svc", "staging").ok
+    assert outputs.stat().st_mtime_ns == first
+    # the cluster's stack file changes after the preview: the contract is rebuilt first
+    stack_file = ws.root / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("10.20.0.0/16", "10.30.0.0/16"))
+    os.utime(stack_file, ns=(first + 10**9, first + 10**9))
+    assert run_preview(ws, "services/svc", "staging").ok
+    assert outputs.stat().st_mtime_ns > first
+    assert json.loads(outputs.read_text())["outputs"]["vpcCidr"] == "10.30.0.0/16"
 
 
 def test_cli_exit_codes_and_summary(tmp_path: Path, capsys: object) -> None:

@@ -66,13 +66,18 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "valid netmask); write it like 10.20.0.0/16",
         "platform:network.azCount: got 0: must be 1 to 6 (3 is the production norm)",
         "platform:network.natGateway: got 'single': unknown key; allowed keys here: "
-        "availabilityZones, azCount, cidr, flowLogs, interfaceEndpoints, natGateways",
+        "availabilityZones, azCount, cidr, flowLogs, interfaceEndpoints, natGateways; "
+        "did you mean natGateways?",
         "platform:controlPlane.endpointPublicAccess: got 'maybe': Input should be a valid "
         "boolean, unable to interpret input",
         "platform:nodePool: got 'big': unknown key; allowed keys here: aws:allowedAccountIds, "
-        "aws:region, platform:clusterName, platform:controlPlane, platform:costCentre, "
-        "platform:environment, platform:kubernetesVersion, platform:network, "
-        "platform:ownerTeam, platform:tags",
+        "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
+        "platform:costCentre, platform:descheduler, platform:eksAddons, "
+        "platform:environment, platform:headroom, platform:interruptionHandler, "
+        "platform:kubernetesVersion, platform:logging, platform:network, "
+        "platform:nodePools, platform:ownerTeam, platform:papertrailToken, "
+        "platform:servicePlatform, platform:tags, platform:teams, platform:vpa; "
+        "did you mean platform:nodePools?",
     ]
 
 

@@ -390,7 +390,7 @@ def resolve_stack_reference(
             f"StackReference {name!r}: no program with project name {project!r} in this repo"
         )
     path = workspace.out_dir(program_id, stack) / "stack-outputs.json"
-    if not path.is_file():
+    if not path.is_file() or _is_stale(path, workspace.program_dir(program_id)):
         synthesize(workspace, program_id, stack)
     if not path.is_file():
         raise ProjectError(
@@ -399,6 +399,30 @@ def resolve_stack_reference(
         )
     data = json.loads(path.read_text())
     return data["outputs"], list(data.get("secretOutputNames", []))
+
+
+def _is_stale(outputs: Path, program_dir: Path) -> bool:
+    """Whether a program's offline outputs predate its sources, stack files or the library
+    (a service preview must never read a cluster contract older than the cluster's code)."""
+    written = outputs.stat().st_mtime
+    library = Path(__file__).resolve().parents[1]
+    sources = [
+        *program_dir.glob("Pulumi*.yaml"),
+        *_python_files(_main_dir(program_dir)),
+        *_python_files(library),
+    ]
+    return any(f.stat().st_mtime > written for f in sources)
+
+
+def _python_files(directory: Path) -> list[Path]:
+    """``*.py`` under ``directory``, skipping hidden directories (virtualenvs) and caches."""
+    found: list[Path] = []
+    for path in directory.iterdir():
+        if path.is_dir() and not path.name.startswith((".", "__pycache__")):
+            found += _python_files(path)
+        elif path.suffix == ".py":
+            found.append(path)
+    return found
 
 
 def synthesize(workspace: Workspace, program_id: str, stack: str) -> int:

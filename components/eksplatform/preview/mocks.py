@@ -152,6 +152,8 @@ class Recorded:
     outputs: dict[str, Any]
     id: str
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
+    """The ``ignore_changes`` resource option (engine property names)."""
 
 
 class PreviewMocks(Mocks):
@@ -263,8 +265,10 @@ class PreviewMocks(Mocks):
             rid = self._physical_name(args)
             out.update(name=rid, arn=self.arn("events", f"rule/{rid}"))
         elif module == "s3" and kind in ("Bucket", "BucketV2"):
+            prefix = inputs.get("bucketPrefix")
             rid = str(
                 inputs.get("bucket")
+                or (prefix + self.digest(args.typ, args.name, length=26) if prefix else "")
                 or f"{args.name[:40]}-{self.digest(args.typ, args.name, length=7)}"
             )
             out.update(
@@ -272,6 +276,13 @@ class PreviewMocks(Mocks):
                 arn=f"arn:{self.account.partition}:s3:::{rid}",
                 bucketDomainName=f"{rid}.s3.amazonaws.com",
                 bucketRegionalDomainName=f"{rid}.s3.{self.account.region}.amazonaws.com",
+            )
+        elif module == "dynamodb" and kind == "Table":
+            rid = self._physical_name(args, max_len=255)
+            out.update(
+                name=rid,
+                arn=self.arn("dynamodb", f"table/{rid}"),
+                streamArn="",
             )
         elif module == "sqs" and kind == "Queue":
             rid_name = self._physical_name(args, max_len=80)
@@ -348,7 +359,8 @@ class PreviewMocks(Mocks):
             return name, out
         if kind == "Policy":
             name = self._physical_name(args, max_len=128)
-            arn = self.arn("iam", f"policy/{name}", regional=False)
+            path = str(args.inputs.get("path") or "/")
+            arn = self.arn("iam", f"policy{path}{name}", regional=False)
             out.update(
                 name=name, arn=arn, policyId="ANPA" + self.digest(args.typ, args.name).upper()
             )
@@ -371,6 +383,10 @@ class PreviewMocks(Mocks):
         return name, out
 
     def _kubernetes(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "kubernetes:helm.sh/v4:Chart":
+            # A remote component the provider renders from the chart repository (not fetched
+            # offline): its state is its inputs (chart, version, repository, values), no objects.
+            return f"{args.name}-chart", {**args.inputs, "resources": []}
         out = dict(args.inputs)
         kind = str(out.get("kind") or _split_token(args.typ)[2])
         meta = dict(out.get("metadata") or {})
@@ -485,6 +501,14 @@ class PreviewMocks(Mocks):
                 "kubernetesVersion": a.get("kubernetesVersion"),
                 "version": "v1.0.0-eksbuild.1",
             }, []
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            # Elastic Load Balancing's log-delivery account of the region (AWS documentation).
+            elb_account = _ELB_ACCOUNTS.get(region, "000000000000")
+            return {
+                "id": elb_account,
+                "arn": f"arn:{self.account.partition}:iam::{elb_account}:root",
+                "region": region,
+            }, []
         if token == "eks:index:Cluster/getKubeconfig":
             # Component method (answered through RecordingMonitor.Call): the cluster's kubeconfig.
             urn = str(a.get("__self_urn__", ""))
@@ -492,6 +516,18 @@ class PreviewMocks(Mocks):
             return {"result": kubeconfig}, []
         self.unknown_invokes.append(token)
         return {}, []
+
+
+_ELB_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-2": "797873946194",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-central-1": "054676820928",
+}
+"""Elastic Load Balancing account per region, for regions older than August 2022 (documented by
+AWS for ALB access log bucket policies); newer regions use the log-delivery service principal."""
 
 
 def _zone_id(region: str, zone: str) -> str:
@@ -606,6 +642,7 @@ class RecordingMonitor(MockMonitor):
             outputs=dict(registration.state),
             id=registration.id or "",
             property_dependencies=prop_deps,
+            ignore_changes=list(request.ignoreChanges),
         )
         self.order.append(urn)
         return response
@@ -773,6 +810,11 @@ def synthesize_eks_cluster(
         }
     if inp.get("bootstrapSelfManagedAddons") is not None:
         eks_inputs["bootstrapSelfManagedAddons"] = bool(inp["bootstrapSelfManagedAddons"])
+    if inp.get("kubernetesServiceIpAddressRange"):
+        eks_inputs["kubernetesNetworkConfig"] = {
+            "serviceIpv4Cidr": inp["kubernetesServiceIpAddressRange"],
+            "ipFamily": "ipv4",
+        }
     cluster_urn, cluster_id, cluster_state = add(
         "aws:eks/cluster:Cluster", f"{args.name}-eksCluster", eks_inputs, deps=[role_urn, csg_urn]
     )
@@ -869,6 +911,43 @@ def synthesize_eks_cluster(
         },
         deps=[csg_urn, nsg_urn],
     )
+
+    # The add-ons pulumi-eks creates unless told not to (kube-proxy and the VPC CNI by default;
+    # CoreDNS only with a default node group, Fargate or when explicitly enabled).
+    kube_proxy = inp.get("kubeProxyAddonOptions") or {}
+    coredns = inp.get("corednsAddonOptions") or {}
+    default_addons = []
+    if kube_proxy.get("enabled", True) is not False:
+        default_addons.append(("kube-proxy", kube_proxy))
+    has_default_nodes = not inp.get("skipDefaultNodeGroup") or bool(inp.get("fargate"))
+    if (
+        coredns.get("enabled") is True
+        or coredns.get("configurationValues")
+        or (has_default_nodes and coredns.get("enabled", True) is not False)
+    ):
+        default_addons.append(("coredns", coredns))
+    for addon, options in default_addons:
+        add(
+            "aws:eks/addon:Addon",
+            f"{args.name}-{addon}",
+            {
+                "clusterName": name,
+                "addonName": addon,
+                "addonVersion": options.get("version") or "v1.0.0-eksbuild.1",
+                "preserve": True,
+                "resolveConflictsOnCreate": options.get("resolveConflictsOnCreate") or "OVERWRITE",
+                "resolveConflictsOnUpdate": options.get("resolveConflictsOnUpdate") or "OVERWRITE",
+                "tags": tags,
+            },
+            deps=[cluster_urn],
+        )
+    if not inp.get("useDefaultVpcCni", False):
+        add(
+            "eks:index:VpcCniAddon",
+            f"{args.name}-vpc-cni",
+            {"clusterName": name, "clusterVersion": version, "tags": tags},
+            deps=[cluster_urn],
+        )
 
     oidc = None
     if inp.get("createOidcProvider"):
