@@ -37,6 +37,7 @@ from .node_pools import (
     NodePoolsArgs,
 )
 from .priority import PriorityClasses, PriorityClassesArgs
+from .service import ServiceStack, ServiceStackArgs
 from .tags import Tags
 from .teams import TeamConfig, TeamNamespaces, TeamNamespacesArgs
 from .vpa import VpaConfig
@@ -83,6 +84,8 @@ __all__ = [
     "Problem",
     "Problems",
     "RetryPolicy",
+    "ServiceStack",
+    "ServiceStackArgs",
     "Tags",
     "TeamConfig",
     "TeamNamespaces",

@@ -1,0 +1,348 @@
+"""The public, typed arguments of :class:`~eksplatform.service.ServiceStack`.
+
+Only ``name``, ``team``, ``image``, ``port`` and ``cluster`` are required; every other field has
+the default its docstring states. Nested settings are their own frozen dataclasses so a service
+program changes one value without restating the rest::
+
+    ServiceStackArgs(
+        name="feed", team="news", image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2",
+        port=8080, cluster=cluster,
+        autoscaling=Autoscaling(min_replicas=3, max_replicas=30),
+        ingress=Ingress(public=True, certificate_arn="arn:aws:acm:..."),
+    )
+
+Every value is checked by :func:`eksplatform.service.validate.service_problems` before anything
+is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..contract import ClusterOutputs
+from ..envoy import Protocol, RetryPolicy
+
+ResourceName = Literal["cpu", "memory"]
+VpaUpdateMode = Literal["Off", "Initial", "Recreate", "InPlaceOrRecreate"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """Requests (and optional limits) of the app container."""
+
+    cpu: str = "250m"
+    """CPU request (``"250m"``, ``"0.5"``). Default: "250m"."""
+    memory: str = "256Mi"
+    """Memory request (``"256Mi"``, ``"1Gi"``). Default: "256Mi"."""
+    memory_limit: str | None = None
+    """Memory limit, at least the request. Default: equal to ``memory`` (no overcommit)."""
+    cpu_limit: str | None = None
+    """CPU limit, at least the request. Default: None (no CPU limit: throttling adds latency even
+    on an idle node)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricTarget:
+    """A custom (``Pods``) or external (``External``) metric the HPA also scales on."""
+
+    name: str
+    """Metric name as the metrics adapter serves it (e.g. ``requests_per_second`` or
+    ``datadogmetric@news:feed-rps``). Required."""
+    average_value: str
+    """Target value per pod, a Kubernetes quantity (``"100"``, ``"500m"``). Required."""
+    type: Literal["Pods", "External"] = "Pods"
+    """``Pods`` (a per-pod custom metric) or ``External`` (a metric from outside the cluster).
+    Default: "Pods"."""
+    selector: Mapping[str, str] = field(default_factory=dict)
+    """Label selector narrowing the metric series. Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Autoscaling:
+    """HorizontalPodAutoscaler (autoscaling/v2). Behaviour: scale up fast, scale down slowly."""
+
+    min_replicas: int = 2
+    """Fewest pods, 1 or more (2+ in prod). Default: 2."""
+    max_replicas: int = 10
+    """Most pods, at least ``min_replicas``. Default: 10."""
+    cpu_target_percent: int | None = 70
+    """Average CPU utilisation target, % of the request (1-100). None: not a metric.
+    Default: 70."""
+    memory_target_percent: int | None = None
+    """Average memory utilisation target, % of the request (1-100). None: not a metric. Most
+    runtimes never give memory back, so memory targets tend to only scale up. Default: None."""
+    metrics: Sequence[MetricTarget] = ()
+    """Custom / external metrics. Default: none."""
+    scale_up_stabilization_s: int = 0
+    """Scale-up stabilisation window, seconds (0-3600). Default: 0 (react at once)."""
+    scale_up_percent: int = 100
+    """Scale up by at most this % of the current pods per 15 s (or ``scale_up_pods``, whichever
+    is larger). Default: 100 (double)."""
+    scale_up_pods: int = 4
+    """...or by at most this many pods per 15 s. Default: 4."""
+    scale_down_stabilization_s: int = 300
+    """Scale-down stabilisation window, seconds (0-3600). Default: 300."""
+    scale_down_percent: int = 10
+    """Scale down by at most this % of the pods per minute. Default: 10."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Vpa:
+    """VerticalPodAutoscaler (``autoscaling.k8s.io/v1``), for fixed-count services.
+
+    Needs the cluster's VPA add-on. Refused together with an HPA that scales on the same
+    resource (both would fight over the same signal)."""
+
+    update_mode: VpaUpdateMode = "Recreate"
+    """``Off`` (recommend only), ``Initial`` (at pod creation), ``Recreate`` (evict to resize,
+    respecting the PDB) or ``InPlaceOrRecreate``. Default: "Recreate"."""
+    controlled_resources: tuple[ResourceName, ...] = ("cpu", "memory")
+    """Resources the VPA sets. Default: ("cpu", "memory")."""
+    min_cpu: str | None = None
+    """Lowest CPU request it may set. Default: None (the VPA's own floor)."""
+    max_cpu: str | None = None
+    """Highest CPU request it may set. Default: None."""
+    min_memory: str | None = None
+    """Lowest memory request it may set. Default: None."""
+    max_memory: str | None = None
+    """Highest memory request it may set. Default: None."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probes:
+    """The app container's probes (HTTP GET on the app port unless ``port`` is set)."""
+
+    readiness_path: str = "/ready"
+    """Readiness path; also the path Envoy health-checks the app on. Default: "/ready"."""
+    liveness_path: str = "/healthz"
+    """Liveness path. Default: "/healthz"."""
+    startup_path: str | None = None
+    """Startup path. Default: ``liveness_path``."""
+    port: int | None = None
+    """Port the probes call. Default: the app's ``port``."""
+    startup_timeout_s: int = 120
+    """Longest the app may take to start before it is restarted, seconds (10-3600).
+    Default: 120."""
+    period_s: int = 10
+    """Readiness and liveness period, seconds (1-300). Default: 10."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependency:
+    """Another service this one calls through its Envoy sidecar.
+
+    The app calls ``http://127.0.0.1:<egress_port>``; Envoy forwards to
+    ``<service>.<namespace>.svc.cluster.local:<port>`` with timeouts, retries, circuit breakers.
+    """
+
+    name: str
+    """The other service's name (its ServiceStack ``name``). Required."""
+    team: str | None = None
+    """The other service's team; its namespace comes from the cluster facts. Default: this
+    service's team (unless ``namespace`` is set)."""
+    namespace: str | None = None
+    """Explicit namespace (wins over ``team``). Default: the team's namespace."""
+    port: int = 80
+    """The other Service's port. Default: 80 (a ServiceStack's Service port)."""
+    egress_port: int | None = None
+    """Local port the app calls for this dependency. Default: 15101 + its index."""
+    protocol: Protocol = "http1"
+    """"http1" or "http2" (gRPC). Default: "http1"."""
+    timeout_s: float = 5.0
+    """Whole-call timeout including retries, seconds. Default: 5s."""
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    """Retry policy. Default: ``RetryPolicy()`` (2 retries, 2s per try, 20% budget)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvoyOptions:
+    """The Envoy sidecar's settings other than dependencies (see :mod:`eksplatform.envoy`)."""
+
+    ingress_port: int = 15001
+    """Envoy's ingress port: the Kubernetes Service's target port. Default: 15001."""
+    admin_port: int = 15000
+    """Admin port (127.0.0.1 only). Default: 15000."""
+    stats_port: int = 15090
+    """Prometheus stats and /ready port. Default: 15090."""
+    app_protocol: Protocol = "http1"
+    """Protocol Envoy speaks to the app. Default: "http1"."""
+    request_timeout_s: float = 15.0
+    """Route timeout of ingress requests, seconds. Default: 15s."""
+    idle_timeout_s: float = 75.0
+    """Downstream idle timeout, seconds; above the ALB's idle timeout. Default: 75s."""
+    drain_time_s: int = 5
+    """Graceful drain before listeners close, seconds. Default: 5."""
+    concurrency: int = 2
+    """Worker threads. Default: 2."""
+    dogstatsd: bool = True
+    """Send Envoy stats to the node's Datadog agent (DogStatsD on the node IP). Default: True."""
+    cpu: str = "100m"
+    """Sidecar CPU request. Default: "100m"."""
+    memory: str = "64Mi"
+    """Sidecar memory request and limit. Default: "64Mi"."""
+    image: str | None = None
+    """Envoy image. Default: :data:`eksplatform.envoy.ENVOY_IMAGE`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ingress:
+    """An ALB in front of the service (HTTPS, HTTP redirected), reaching pods via node ports."""
+
+    public: bool = False
+    """Internet-facing (public subnets) or internal (private subnets). Default: False."""
+    certificate_arn: str | None = None
+    """ACM certificate of the HTTPS listener. Required in prod; elsewhere None serves plain
+    HTTP on port 80. Default: None."""
+    allowed_cidrs: Sequence[str] | None = None
+    """Client CIDRs allowed on 80/443. Default: 0.0.0.0/0 when public, the VPC CIDR when
+    internal."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """TLS policy of the HTTPS listener (TLS 1.3 + 1.2). Default: that."""
+    idle_timeout_s: int = 60
+    """ALB idle timeout, seconds; below Envoy's ``idle_timeout_s``. Default: 60."""
+    deregistration_delay_s: int = 20
+    """Target group deregistration delay, seconds (0-3600); covers Envoy's drain. Default: 20."""
+    deletion_protection: bool | None = None
+    """ALB deletion protection. Default: on in prod, off elsewhere."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarms:
+    """CloudWatch alarms on the ALB, notifying the team's SNS topic (only with ``ingress``)."""
+
+    error_rate_percent: float = 5.0
+    """ALB + target 5xx as % of requests, per period. Default: 5%."""
+    p99_latency_s: float = 1.0
+    """Target response time p99, seconds. Default: 1s."""
+    unhealthy_hosts: int = 1
+    """Alarm when at least this many targets are unhealthy. Default: 1."""
+    period_s: int = 60
+    """Period, seconds (a multiple of 60). Default: 60."""
+    evaluation_periods: int = 5
+    """Periods evaluated. Default: 5."""
+    datapoints_to_alarm: int = 3
+    """Breaching periods (of ``evaluation_periods``) that fire the alarm. Default: 3."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreScaling:
+    """Opt in to the push pre-scaler: it raises the HPA's floor before a push goes out."""
+
+    factor: int = 10
+    """How many times the current replicas the pre-scaler may ask for (2-100). Default: 10."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamStatement:
+    """One statement of the service role's inline policy."""
+
+    actions: Sequence[str]
+    """IAM actions, e.g. ``("dynamodb:GetItem", "dynamodb:Query")``. Required."""
+    resources: Sequence[pulumi.Input[str]]
+    """Resource ARNs (Outputs allowed). ``"*"`` only for read-only actions. Required."""
+    effect: Literal["Allow", "Deny"] = "Allow"
+    """Default: "Allow"."""
+    conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """IAM condition block, e.g. ``{"StringEquals": {"aws:ResourceTag/team": "news"}}``.
+    Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceStackArgs:
+    """Everything a :class:`~eksplatform.service.ServiceStack` builds from."""
+
+    # --- required ---------------------------------------------------------------------------
+    name: str
+    """Service name: a DNS label (1-40 chars, lowercase letter first). Names the Deployment,
+    Service, ServiceAccount and the AWS resources. Required."""
+    team: str
+    """Owning team: one of the cluster's teams (``cluster.facts.team_namespaces``). Required."""
+    image: str
+    """``registry/repository:tag`` or ``...@sha256:<digest>``; no tag and ``latest`` are
+    refused. Required."""
+    port: int
+    """Port the app listens on (Envoy reaches it on 127.0.0.1). Required."""
+    cluster: ClusterOutputs
+    """The cluster contract, with ``facts`` (see :class:`~eksplatform.contract.ClusterFacts`).
+    Required."""
+
+    # --- workload -----------------------------------------------------------------------------
+    version: str | None = None
+    """Datadog ``version`` and ``app.kubernetes.io/version``. Default: the image tag (or the
+    first 12 hex digits of the digest)."""
+    command: Sequence[str] | None = None
+    """Container command. Default: the image's entrypoint."""
+    args: Sequence[str] | None = None
+    """Container args. Default: the image's cmd."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Plain environment variables. Default: none."""
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret environment variables: env name -> value (a Pulumi secret, e.g.
+    ``config.require_secret(...)``). Stored in a Kubernetes Secret; always marked secret.
+    Default: none."""
+    config_files: Mapping[str, str] = field(default_factory=dict)
+    """File name -> content, mounted read-only under ``config_mount_path``. Default: none."""
+    config_mount_path: str = "/etc/app"
+    """Where ``config_files`` are mounted. Default: "/etc/app"."""
+    resources: Resources = field(default_factory=Resources)
+    """App container resources. Default: ``Resources()`` (250m, 256Mi, limit = request)."""
+    probes: Probes = field(default_factory=Probes)
+    """Default: ``Probes()`` (/ready, /healthz, startup up to 120s)."""
+    replicas: int = 2
+    """Fixed pod count, used only when ``autoscaling`` is None. Default: 2."""
+    autoscaling: Autoscaling | None = field(default_factory=Autoscaling)
+    """HPA settings; None for a fixed count (``replicas``). Default: ``Autoscaling()``
+    (2-10 pods, 70% CPU)."""
+    vpa: Vpa | None = None
+    """VerticalPodAutoscaler. Default: None."""
+    prescaling: PreScaling | None = None
+    """Opt in to push pre-scaling (needs ``autoscaling``). Default: None (off)."""
+    prestop_sleep_s: int = 5
+    """The app's preStop sleep, seconds: endpoints and the ALB stop sending first. Default: 5."""
+    shutdown_timeout_s: int = 20
+    """Time the app needs after SIGTERM to finish in-flight work, seconds. Default: 20."""
+    run_as_user: int = 65532
+    """Non-root uid of the app. Default: 65532 (distroless ``nonroot``)."""
+    read_only_root_filesystem: bool = True
+    """Default: True (a writable ``/tmp`` emptyDir is mounted)."""
+    automount_service_account_token: bool = False
+    """Mount a Kubernetes API token in the pods. Default: False (AWS credentials come from
+    EKS Pod Identity, which does not need it)."""
+    namespace: str | None = None
+    """Namespace override. Default: the team's namespace (``cluster.facts``)."""
+    service_port: int = 80
+    """Port of the Kubernetes Service (other services call it). Default: 80."""
+    node_port: int | None = None
+    """NodePort of the Service, 30000-32767; the ALB target group uses the same port.
+    Default: derived from a hash of namespace/name (stable; set it on a clash)."""
+
+    # --- Envoy ----------------------------------------------------------------------------------
+    dependencies: Sequence[Dependency] = ()
+    """Services called through Envoy. Default: none."""
+    envoy: EnvoyOptions = field(default_factory=EnvoyOptions)
+    """Sidecar settings. Default: ``EnvoyOptions()``."""
+
+    # --- AWS ------------------------------------------------------------------------------------
+    iam_statements: Sequence[IamStatement] = ()
+    """The service role's inline policy; the cluster's permissions boundary always caps it.
+    Default: none (the role can do nothing)."""
+    ingress: Ingress | None = None
+    """ALB in front of the service. Default: None (no ALB, in-cluster only)."""
+    alarms: Alarms = field(default_factory=Alarms)
+    """Alarm thresholds (alarms exist only with ``ingress``). Default: ``Alarms()``."""
+    ecr: bool | None = None
+    """Create the ECR repository of ``image``. Default: True when the image is in an ECR
+    registry (``<account>.dkr.ecr.<region>.amazonaws.com``), False otherwise."""
+    ecr_keep_images: int = 30
+    """ECR lifecycle: keep this many most recent images. Default: 30."""
+    datadog_tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra Datadog tags (pods) and AWS tags (resources). Default: none."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra AWS tags (never override the company tags). Default: none."""
+    kubernetes_provider: k8s.Provider | None = None
+    """Provider for the Kubernetes objects. Default: one built from ``cluster.kubeconfig``."""

@@ -1,0 +1,481 @@
+"""The service's Kubernetes objects: ServiceAccount, ConfigMaps, Secret, Deployment (app + Envoy
+native sidecar), NodePort Service, HPA, PDB and the optional VPA.
+
+Names are the service's name (``feed``, ``feed-config``, ``feed-envoy``, ``feed-secrets``), so
+other services and dashboards can rely on them. Every object carries the same labels: the
+Kubernetes recommended labels, ``team`` and Datadog's unified service tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import (
+    DeploymentSpecArgs,
+    DeploymentStrategyArgs,
+    RollingUpdateDeploymentArgs,
+)
+from pulumi_kubernetes.autoscaling.v2 import (
+    CrossVersionObjectReferenceArgs,
+    ExternalMetricSourceArgs,
+    HorizontalPodAutoscalerBehaviorArgs,
+    HorizontalPodAutoscalerSpecArgs,
+    HPAScalingPolicyArgs,
+    HPAScalingRulesArgs,
+    MetricIdentifierArgs,
+    MetricSpecArgs,
+    MetricTargetArgs,
+    PodsMetricSourceArgs,
+    ResourceMetricSourceArgs,
+)
+from pulumi_kubernetes.core.v1 import (
+    ConfigMapVolumeSourceArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EmptyDirVolumeSourceArgs,
+    EnvVarArgs,
+    EnvVarSourceArgs,
+    HTTPGetActionArgs,
+    LifecycleArgs,
+    LifecycleHandlerArgs,
+    ObjectFieldSelectorArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ProbeArgs,
+    SecretKeySelectorArgs,
+    ServicePortArgs,
+    ServiceSpecArgs,
+    SleepActionArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
+
+from .. import envoy, kube, priority
+from .args import ServiceStackArgs
+from .validate import ServicePlan
+
+APP_CONTAINER = "app"
+ENVOY_CONTAINER = "envoy"
+ENVOY_VOLUME = "envoy-config"
+CONFIG_VOLUME = "app-config"
+TMP_VOLUME = "tmp"
+CHECKSUM_ANNOTATION = "eksplatform.io/config-checksum"
+"""Pod annotation: hash of the app config files, plain env and Envoy bootstrap (rolls pods)."""
+PRESCALE_LABEL = "eksplatform.io/prescale"
+PRESCALE_FACTOR_LABEL = "eksplatform.io/prescale-factor"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the Kubernetes part created (for outputs and tests)."""
+
+    service_account: k8s.core.v1.ServiceAccount
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+    pdb: k8s.policy.v1.PodDisruptionBudget
+    hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
+    vpa: k8s.apiextensions.CustomResource | None
+
+
+def labels_for(plan: ServicePlan) -> dict[str, str]:
+    """Recommended labels + ``team`` + Datadog unified service tags."""
+    return kube.recommended_labels(
+        plan.name,
+        component="service",
+        part_of=plan.team,
+        version=plan.version,
+        extra={
+            "team": plan.team,
+            "tags.datadoghq.com/env": plan.environment,
+            "tags.datadoghq.com/service": plan.name,
+            "tags.datadoghq.com/version": plan.version,
+        },
+    )
+
+
+def termination_grace_seconds(args: ServiceStackArgs, plan: ServicePlan) -> int:
+    """The app's preStop sleep and shutdown, then the Envoy sidecar's drain: the kubelet counts
+    the whole pod against one grace period, and stops the sidecar only after the app."""
+    return (
+        args.prestop_sleep_s + args.shutdown_timeout_s + envoy.shutdown_budget_seconds(plan.envoy)
+    )
+
+
+def config_checksum(
+    args: ServiceStackArgs, plan: ServicePlan, envoy_data: Mapping[str, str] | None = None
+) -> str:
+    """sha256 of everything mounted or passed in plain text; a change rolls the pods.
+
+    ``envoy_data`` is the Envoy ConfigMap data when already rendered (rendering is the costly
+    part). Secret values are not part of it (they are Outputs and must not leak into a plain
+    annotation): after rotating a secret, restart the Deployment."""
+    if envoy_data is None:
+        envoy_data = envoy.config_map_data(plan.envoy)
+    material = {
+        "config_files": dict(sorted(args.config_files.items())),
+        "env": dict(sorted(args.env.items())),
+        "secret_keys": sorted(args.secrets),
+        "envoy": dict(envoy_data),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _env(args: ServiceStackArgs, secret_name: str | None) -> list[EnvVarArgs]:
+    def label_ref(key: str) -> EnvVarSourceArgs:
+        return EnvVarSourceArgs(
+            field_ref=ObjectFieldSelectorArgs(field_path=f"metadata.labels['{key}']")
+        )
+
+    env = [
+        EnvVarArgs(name="DD_ENV", value_from=label_ref("tags.datadoghq.com/env")),
+        EnvVarArgs(name="DD_SERVICE", value_from=label_ref("tags.datadoghq.com/service")),
+        EnvVarArgs(name="DD_VERSION", value_from=label_ref("tags.datadoghq.com/version")),
+        EnvVarArgs(
+            name="DD_AGENT_HOST",
+            value_from=EnvVarSourceArgs(
+                field_ref=ObjectFieldSelectorArgs(field_path="status.hostIP")
+            ),
+        ),
+    ]
+    env += [EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())]
+    if secret_name is not None:
+        env += [
+            EnvVarArgs(
+                name=k,
+                value_from=EnvVarSourceArgs(
+                    secret_key_ref=SecretKeySelectorArgs(name=secret_name, key=k)
+                ),
+            )
+            for k in sorted(args.secrets)
+        ]
+    return env
+
+
+def _app_container(args: ServiceStackArgs, plan: ServicePlan, secret_name: str | None) -> Any:
+    p = args.probes
+    probe_port = p.port if p.port is not None else args.port
+    r = args.resources
+    resources = kube.resources(r.cpu, r.memory, cpu_limit=r.cpu_limit)
+    if r.memory_limit is not None:
+        resources = k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": r.cpu, "memory": r.memory},
+            limits={"memory": r.memory_limit, **({"cpu": r.cpu_limit} if r.cpu_limit else {})},
+        )
+    mounts = [VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp")]
+    if args.config_files:
+        mounts.append(
+            VolumeMountArgs(name=CONFIG_VOLUME, mount_path=args.config_mount_path, read_only=True)
+        )
+    startup_period = 2
+    return ContainerArgs(
+        name=APP_CONTAINER,
+        image=args.image,
+        command=list(args.command) if args.command is not None else None,
+        args=list(args.args) if args.args is not None else None,
+        ports=[ContainerPortArgs(name="http", container_port=args.port, protocol="TCP")],
+        env=_env(args, secret_name),
+        resources=resources,
+        security_context=kube.container_security_context(
+            uid=args.run_as_user, read_only_root_filesystem=args.read_only_root_filesystem
+        ),
+        startup_probe=ProbeArgs(
+            http_get=HTTPGetActionArgs(path=p.startup_path or p.liveness_path, port=probe_port),
+            period_seconds=startup_period,
+            timeout_seconds=1,
+            failure_threshold=math.ceil(p.startup_timeout_s / startup_period),
+        ),
+        readiness_probe=ProbeArgs(
+            http_get=HTTPGetActionArgs(path=p.readiness_path, port=probe_port),
+            period_seconds=p.period_s,
+            timeout_seconds=1,
+            failure_threshold=2,
+        ),
+        liveness_probe=ProbeArgs(
+            http_get=HTTPGetActionArgs(path=p.liveness_path, port=probe_port),
+            period_seconds=p.period_s,
+            timeout_seconds=2,
+            failure_threshold=3,
+        ),
+        lifecycle=(
+            LifecycleArgs(
+                pre_stop=LifecycleHandlerArgs(sleep=SleepActionArgs(seconds=args.prestop_sleep_s))
+            )
+            if args.prestop_sleep_s > 0
+            else None
+        ),
+        volume_mounts=mounts,
+        termination_message_policy="FallbackToLogsOnError",
+    )
+
+
+def _hpa_metrics(args: ServiceStackArgs) -> list[MetricSpecArgs]:
+    a = args.autoscaling
+    assert a is not None
+    metrics: list[MetricSpecArgs] = []
+    for resource, target in (("cpu", a.cpu_target_percent), ("memory", a.memory_target_percent)):
+        if target is not None:
+            metrics.append(
+                MetricSpecArgs(
+                    type="Resource",
+                    resource=ResourceMetricSourceArgs(
+                        name=resource,
+                        target=MetricTargetArgs(type="Utilization", average_utilization=target),
+                    ),
+                )
+            )
+    for m in a.metrics:
+        ident = MetricIdentifierArgs(
+            name=m.name,
+            selector=LabelSelectorArgs(match_labels=dict(m.selector)) if m.selector else None,
+        )
+        value = MetricTargetArgs(type="AverageValue", average_value=m.average_value)
+        if m.type == "Pods":
+            metrics.append(
+                MetricSpecArgs(type="Pods", pods=PodsMetricSourceArgs(metric=ident, target=value))
+            )
+        else:
+            metrics.append(
+                MetricSpecArgs(
+                    type="External",
+                    external=ExternalMetricSourceArgs(metric=ident, target=value),
+                )
+            )
+    return metrics
+
+
+def build_workload(
+    args: ServiceStackArgs,
+    plan: ServicePlan,
+    *,
+    namespace: pulumi.Input[str],
+    start_after: Sequence[pulumi.Resource],
+    prefix: str,
+    opts: pulumi.ResourceOptions,
+) -> Workload:
+    """Create the Kubernetes objects (``opts`` carries parent and provider); logical names start
+    with ``prefix`` (the component's name), object names with the service's name."""
+    name = plan.name
+    labels = labels_for(plan)
+    selector = kube.selector_labels(labels)
+
+    def meta(obj_name: str, **extra: Any) -> ObjectMetaArgs:
+        return ObjectMetaArgs(name=obj_name, namespace=namespace, labels=labels, **extra)
+
+    service_account = k8s.core.v1.ServiceAccount(
+        f"{prefix}-sa",
+        metadata=meta(name),
+        automount_service_account_token=args.automount_service_account_token,
+        opts=opts,
+    )
+    envoy_data = envoy.config_map_data(plan.envoy)
+    envoy_cm = k8s.core.v1.ConfigMap(
+        f"{prefix}-envoy",
+        metadata=meta(f"{name}-envoy"),
+        data=envoy_data,
+        opts=opts,
+    )
+    volumes = [
+        VolumeArgs(name=ENVOY_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-envoy")),
+        VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+    ]
+    depends: list[pulumi.Resource] = [envoy_cm, service_account, *start_after]
+    if args.config_files:
+        app_cm = k8s.core.v1.ConfigMap(
+            f"{prefix}-config",
+            metadata=meta(f"{name}-config"),
+            data=dict(args.config_files),
+            opts=opts,
+        )
+        depends.append(app_cm)
+        volumes.append(
+            VolumeArgs(
+                name=CONFIG_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-config")
+            )
+        )
+    secret_name: str | None = None
+    if args.secrets:
+        secret_name = f"{name}-secrets"
+        secret = k8s.core.v1.Secret(
+            f"{prefix}-secrets",
+            metadata=meta(secret_name),
+            type="Opaque",
+            string_data={k: pulumi.Output.secret(v) for k, v in sorted(args.secrets.items())},
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
+            ),
+        )
+        depends.append(secret)
+
+    pod_annotations = {CHECKSUM_ANNOTATION: config_checksum(args, plan, envoy_data)}
+    if args.datadog_tags:
+        pod_annotations["ad.datadoghq.com/tags"] = json.dumps(
+            dict(sorted(args.datadog_tags.items())), separators=(",", ":")
+        )
+    e = args.envoy
+    sidecar = envoy.sidecar_container(
+        plan.envoy,
+        name=ENVOY_CONTAINER,
+        image=e.image or envoy.ENVOY_IMAGE,
+        config_volume=ENVOY_VOLUME,
+        cpu_request=e.cpu,
+        memory=e.memory,
+    )
+    autoscaling = args.autoscaling
+    count = autoscaling.min_replicas if autoscaling is not None else args.replicas
+    deployment = k8s.apps.v1.Deployment(
+        f"{prefix}-deployment",
+        metadata=meta(name),
+        spec=DeploymentSpecArgs(
+            replicas=count,
+            revision_history_limit=5,
+            selector=LabelSelectorArgs(match_labels=selector),
+            strategy=DeploymentStrategyArgs(
+                type="RollingUpdate",
+                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge="25%"),
+            ),
+            template=PodTemplateSpecArgs(
+                metadata=ObjectMetaArgs(labels=labels, annotations=pod_annotations),
+                spec=PodSpecArgs(
+                    service_account_name=name,
+                    automount_service_account_token=args.automount_service_account_token,
+                    priority_class_name=priority.SERVICE_DEFAULT,
+                    security_context=kube.pod_security_context(uid=args.run_as_user),
+                    termination_grace_period_seconds=termination_grace_seconds(args, plan),
+                    topology_spread_constraints=kube.zone_spread(selector),
+                    init_containers=[sidecar],
+                    containers=[_app_container(args, plan, secret_name)],
+                    volumes=volumes,
+                    enable_service_links=False,
+                ),
+            ),
+        ),
+        # With an HPA the replica count is the HPA's: never reset it on the next `pulumi up`.
+        opts=pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                depends_on=depends,
+                ignore_changes=["spec.replicas"] if autoscaling is not None else None,
+            ),
+        ),
+    )
+    service = k8s.core.v1.Service(
+        f"{prefix}-service",
+        metadata=meta(name),
+        spec=ServiceSpecArgs(
+            type="NodePort",
+            selector=selector,
+            external_traffic_policy="Cluster",
+            ports=[
+                ServicePortArgs(
+                    name="http",
+                    port=args.service_port,
+                    target_port="envoy-http",
+                    node_port=plan.node_port,
+                    protocol="TCP",
+                )
+            ],
+        ),
+        opts=opts,
+    )
+    # One pod at a time may be evicted (node drains, descheduler, VPA); 10% for large fleets.
+    pdb = k8s.policy.v1.PodDisruptionBudget(
+        f"{prefix}-pdb",
+        metadata=meta(name),
+        spec=PodDisruptionBudgetSpecArgs(
+            max_unavailable=max(1, count // 10),
+            selector=LabelSelectorArgs(match_labels=selector),
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+        opts=opts,
+    )
+    hpa = None
+    if autoscaling is not None:
+        a = autoscaling
+        hpa_labels = dict(labels)
+        if args.prescaling is not None:
+            hpa_labels[PRESCALE_LABEL] = "true"
+            hpa_labels[PRESCALE_FACTOR_LABEL] = str(args.prescaling.factor)
+        hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{prefix}-hpa",
+            metadata=ObjectMetaArgs(name=name, namespace=namespace, labels=hpa_labels),
+            spec=HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=name
+                ),
+                min_replicas=a.min_replicas,
+                max_replicas=a.max_replicas,
+                metrics=_hpa_metrics(args),
+                behavior=HorizontalPodAutoscalerBehaviorArgs(
+                    scale_up=HPAScalingRulesArgs(
+                        stabilization_window_seconds=a.scale_up_stabilization_s,
+                        select_policy="Max",
+                        policies=[
+                            HPAScalingPolicyArgs(
+                                type="Percent", value=a.scale_up_percent, period_seconds=15
+                            ),
+                            HPAScalingPolicyArgs(
+                                type="Pods", value=a.scale_up_pods, period_seconds=15
+                            ),
+                        ],
+                    ),
+                    scale_down=HPAScalingRulesArgs(
+                        stabilization_window_seconds=a.scale_down_stabilization_s,
+                        select_policy="Min",
+                        policies=[
+                            HPAScalingPolicyArgs(
+                                type="Percent", value=a.scale_down_percent, period_seconds=60
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[deployment])
+            ),
+        )
+    vpa = None
+    if args.vpa is not None:
+        v = args.vpa
+        app_policy: dict[str, Any] = {
+            "containerName": APP_CONTAINER,
+            "controlledResources": list(v.controlled_resources),
+            "controlledValues": "RequestsAndLimits",
+        }
+        bounds: Mapping[str, tuple[str | None, str | None]] = {
+            "minAllowed": (v.min_cpu, v.min_memory),
+            "maxAllowed": (v.max_cpu, v.max_memory),
+        }
+        for key, (cpu, memory) in bounds.items():
+            values = {k: q for k, q in (("cpu", cpu), ("memory", memory)) if q is not None}
+            if values:
+                app_policy[key] = values
+        vpa = k8s.apiextensions.CustomResource(
+            f"{prefix}-vpa",
+            api_version="autoscaling.k8s.io/v1",
+            kind="VerticalPodAutoscaler",
+            metadata=meta(name),
+            spec={
+                "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                "updatePolicy": {"updateMode": v.update_mode},
+                "resourcePolicy": {
+                    "containerPolicies": [
+                        app_policy,
+                        # The sidecar is sized by the platform; the VPA leaves it alone.
+                        {"containerName": ENVOY_CONTAINER, "mode": "Off"},
+                    ]
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[deployment])
+            ),
+        )
+    return Workload(service_account, deployment, service, pdb, hpa, vpa)
