@@ -12,13 +12,9 @@ from eksplatform import (
 )
 from eksplatform import headroom as headroom_mod
 from eksplatform import vpa as vpa_mod
-from eksplatform.autoscaler import (
-    ClusterAutoscaler,
-    ClusterAutoscalerArgs,
-    check_autoscaler_version,
-)
+from eksplatform.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from eksplatform.descheduler import Descheduler, DeschedulerArgs
-from eksplatform.eks_addons import EksAddons, EksAddonsArgs, validate_addon_versions
+from eksplatform.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.fluentd import LogShipping, LogShippingArgs
 from eksplatform.headroom import Headroom, HeadroomArgs
 from eksplatform.interruption import InterruptionHandler, InterruptionHandlerArgs
@@ -30,13 +26,6 @@ from eksplatform.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.vpa import Vpa, VpaArgs
 
 cfg = load_cluster_config()
-validate_addon_versions(
-    cfg.kubernetes_version, cfg.eks_addons, source=f"Pulumi.{pulumi.get_stack()}.yaml"
-)
-# Cross-section check (Kubernetes version vs autoscaler release) before anything is registered.
-check_autoscaler_version(
-    cfg.kubernetes_version, cfg.autoscaler, source=f"Pulumi.{pulumi.get_stack()}.yaml"
-)
 tags = Tags(
     team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre, extra=cfg.tags
 )

@@ -49,7 +49,7 @@ from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
 from . import kube
-from .errors import Problem, Problems, ValidationError
+from .errors import Problems
 from .kube import CpuQuantity, MemoryQuantity
 from .pod_identity import is_region, partition_of, pod_identity_role
 from .priority import EXPENDABLE_PODS_PRIORITY_CUTOFF, SYSTEM_CLUSTER_CRITICAL
@@ -264,25 +264,6 @@ def autoscaler_image_tag(kubernetes_version: str, image_tag: str | None = None) 
             "or add it to AUTOSCALER_RELEASES"
         )
     return AUTOSCALER_RELEASES[minor]
-
-
-def check_autoscaler_version(
-    kubernetes_version: str, config: AutoscalerConfig, *, source: str
-) -> None:
-    """For programs, right after reading the stack config: refuse a Kubernetes version without a
-    pinned autoscaler release (or an ``imageTag`` of another minor) before any resource is
-    registered, in the form of the other stack configuration errors."""
-    try:
-        autoscaler_image_tag(kubernetes_version, config.image_tag)
-    except ValueError as exc:
-        key, value = (
-            ("platform:autoscaler.imageTag", config.image_tag)
-            if config.image_tag is not None
-            else ("platform:kubernetesVersion", kubernetes_version)
-        )
-        raise ValidationError(
-            f"{source}: invalid stack configuration", [Problem(key, value, str(exc))]
-        ) from None
 
 
 def validate_cluster_autoscaler_args(args: ClusterAutoscalerArgs) -> None:

@@ -486,10 +486,52 @@ def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> 
             data[_TOP_LEVEL_AWS[key]] = decoded
     data.setdefault("environment", stack)
     try:
-        return ClusterConfig.model_validate(data)
+        cfg = ClusterConfig.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = [_problem(e) for e in exc.errors(include_url=False)]
         raise ValidationError(f"{source}: invalid stack configuration", problems) from None
+    problems = release_problems(cfg)
+    if problems:
+        raise ValidationError(f"{source}: invalid stack configuration", problems)
+    return cfg
+
+
+def release_problems(cfg: ClusterConfig) -> list[Problem]:
+    """Checks across sections that pin a release to the Kubernetes minor version (kube-proxy,
+    Cluster Autoscaler and descheduler images): all reported together, once every section is
+    valid on its own, and before the program registers anything."""
+    from .autoscaler import autoscaler_image_tag
+    from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
+    from .eks_addons import kube_proxy_problem
+
+    problems: list[Problem] = []
+    version = cfg.kubernetes_version
+    kube_proxy = kube_proxy_problem(version, cfg.eks_addons.kube_proxy)
+    if kube_proxy:
+        problems.append(
+            Problem("platform:eksAddons.kubeProxy", cfg.eks_addons.kube_proxy, kube_proxy)
+        )
+    try:
+        autoscaler_image_tag(version, cfg.autoscaler.image_tag)
+    except ValueError as exc:
+        tag = cfg.autoscaler.image_tag
+        key, value = (
+            ("platform:autoscaler.imageTag", tag)
+            if tag is not None
+            else ("platform:kubernetesVersion", version)
+        )
+        problems.append(Problem(key, value, str(exc)))
+    if cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
+        known = ", ".join(f"1.{m}" for m in sorted(DESCHEDULER_TAGS))
+        problems.append(
+            Problem(
+                "platform:kubernetesVersion",
+                version,
+                f"no descheduler release is pinned for it (known: {known}); add its tag to "
+                "eksplatform.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
+            )
+        )
+    return problems
 
 
 def read_program_config() -> dict[str, Any]:

@@ -38,7 +38,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import field_validator
 
-from .errors import Problem, Problems, ValidationError
+from .errors import Problems
 from .settings import SettingsModel
 from .tags import Tags
 
@@ -108,19 +108,6 @@ def kube_proxy_problem(kubernetes_version: str, kube_proxy: str) -> str | None:
         f"v{kubernetes_version}.x build from aws eks describe-addon-versions --addon-name "
         f"kube-proxy --kubernetes-version {kubernetes_version}"
     )
-
-
-def validate_addon_versions(
-    kubernetes_version: str, config: EksAddonsConfig, *, source: str
-) -> None:
-    """Stack-level check the config model cannot make alone (it spans ``platform:kubernetesVersion``
-    and ``platform:eksAddons``); the cluster program calls it before registering anything."""
-    problem = kube_proxy_problem(kubernetes_version, config.kube_proxy)
-    if problem:
-        raise ValidationError(
-            f"{source}: invalid stack configuration",
-            [Problem("platform:eksAddons.kubeProxy", config.kube_proxy, problem)],
-        )
 
 
 def validate_eks_addons_args(args: EksAddonsArgs) -> None:

@@ -43,6 +43,7 @@ def test_scalars_arrive_as_strings_like_pulumi_sends_them() -> None:
             "platform:kubernetesVersion": "1.33",
             "aws:allowedAccountIds": ["210987654321"],
             "platform:network": {"azCount": "2", "natGateways": "single"},
+            "platform:eksAddons": {"kubeProxy": "v1.33.0-eksbuild.2"},
         }
     )
     assert cfg.kubernetes_minor == 33
@@ -179,3 +180,29 @@ def test_missing_region() -> None:
     assert [str(p) for p in info.value.problems] == [
         "aws:region: missing: required; add it to the stack file"
     ]
+
+
+def test_releases_pinned_to_the_kubernetes_minor_are_checked_together() -> None:
+    found = problems(
+        {
+            "platform:kubernetesVersion": "1.40",
+            "platform:autoscaler": {"imageTag": "v1.31.3"},
+        }
+    )
+    assert found == [
+        "platform:eksAddons.kubeProxy: got 'v1.31.3-eksbuild.2': kube-proxy must match the "
+        "cluster's minor version 1.40; pick a v1.40.x build from aws eks "
+        "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.40",
+        "platform:autoscaler.imageTag: got 'v1.31.3': " + _autoscaler_message("1.40", "v1.31.3"),
+        "platform:kubernetesVersion: got '1.40': no descheduler release is pinned for it "
+        "(known: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); add its tag to "
+        "eksplatform.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
+    ]
+
+
+def _autoscaler_message(version: str, tag: str) -> str:
+    from eksplatform.autoscaler import autoscaler_image_tag
+
+    with pytest.raises(ValueError) as err:
+        autoscaler_image_tag(version, tag)
+    return str(err.value)
