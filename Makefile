@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_preview.py
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
+	$(PY) bench/bench_fleet.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

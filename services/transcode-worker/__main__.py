@@ -1,0 +1,83 @@
+"""transcode-worker: pulls upload events from an SQS queue and transcodes the media.
+
+No ingress (nothing calls it), a fixed number of workers sized by a VerticalPodAutoscaler
+instead of an HPA: its load is a queue, and its CPU and memory needs depend on the media mix.
+Failed messages go to a dead-letter queue after five attempts.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+from eksplatform import ClusterFacts, ClusterOutputs, Tags
+from eksplatform.service import (
+    IamStatement,
+    Probes,
+    Resources,
+    ServiceStack,
+    ServiceStackArgs,
+    Vpa,
+)
+
+config = pulumi.Config()
+environment = pulumi.get_stack()
+cluster = ClusterOutputs.from_stack_reference(
+    config.require("clusterStack"),
+    facts=ClusterFacts(environment=environment, team_namespaces={"media": "media"}),
+)
+tags = Tags(team="media", environment=environment, cost_centre="media-platform").merged(
+    {"service": "transcode-worker"}
+)
+
+dead_letters = aws.sqs.Queue(
+    "uploads-dlq",
+    name=f"transcode-uploads-{environment}-dlq",
+    message_retention_seconds=14 * 24 * 3600,
+    sqs_managed_sse_enabled=True,
+    tags=tags,
+)
+queue_name = f"transcode-uploads-{environment}"
+uploads = aws.sqs.Queue(
+    "uploads",
+    name=queue_name,
+    visibility_timeout_seconds=900,  # longer than the slowest transcode
+    sqs_managed_sse_enabled=True,
+    redrive_policy=dead_letters.arn.apply(
+        lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5})
+    ),
+    tags=tags,
+)
+
+worker = ServiceStack(
+    "transcode-worker",
+    ServiceStackArgs(
+        name="transcode-worker",
+        team="media",
+        image=config.require("image"),
+        port=9090,  # health and metrics only
+        cluster=cluster,
+        env={"UPLOADS_QUEUE": queue_name, "MAX_PARALLEL_JOBS": "2"},  # the app asks SQS for the URL
+        resources=Resources(cpu="1", memory="2Gi"),
+        probes=Probes(readiness_path="/ready", liveness_path="/healthz", startup_timeout_s=60),
+        autoscaling=None,
+        replicas=config.require_int("replicas"),
+        vpa=Vpa(update_mode="Recreate", max_cpu="4", max_memory="8Gi"),
+        shutdown_timeout_s=120,  # finish the current job before exiting
+        iam_statements=[
+            IamStatement(
+                actions=[
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ],
+                resources=[uploads.arn],
+            )
+        ],
+    ),
+)
+
+pulumi.export("queueUrl", uploads.url)
+pulumi.export("deadLetterQueueUrl", dead_letters.url)
+pulumi.export("roleArn", worker.role_arn)
