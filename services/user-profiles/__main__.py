@@ -84,4 +84,7 @@ profiles = ServiceStack(
 
 pulumi.export("tableName", table.name)
 pulumi.export("internalUrl", profiles.alb_dns_name)
-pulumi.export("serviceDns", profiles.service_name.apply(lambda n: f"{n}.news.svc.cluster.local"))
+pulumi.export(
+    "serviceDns",
+    pulumi.Output.concat(profiles.service_name, ".", profiles.namespace, ".svc.cluster.local"),
+)
