@@ -29,6 +29,7 @@ ASGS = ["general-eu-west-1a", "general-eu-west-1b", "spot-eu-west-1a"]
 CONTRACT = """
 import pulumi
 from eksplatform import *
+from eksplatform.service import *
 
 
 def _o(v):
