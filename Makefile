@@ -29,6 +29,7 @@ preview: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check components cluster services tests bench policy
+	$(VENV)/bin/ruff format --check --quiet components cluster services tests bench policy
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy components/eksplatform tests bench

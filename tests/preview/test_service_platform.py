@@ -91,9 +91,7 @@ def test_alb_log_bucket_is_private_encrypted_and_tls_only(cluster_preview: Previ
     assert bucket.startswith("eks-prod-alb-logs-")
     logs_path = f"arn:aws:s3:::{bucket}/*/AWSLogs/222222222222/*"
     assert st["AlbLogDeliveryRegional"]["Resource"] == logs_path
-    assert st["AlbLogDeliveryRegional"]["Principal"] == {
-        "AWS": "arn:aws:iam::156460612806:root"
-    }
+    assert st["AlbLogDeliveryRegional"]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
     assert st["AlbLogDelivery"]["Action"] == "s3:PutObject"
     assert st["TlsOnly"]["Effect"] == "Deny"
     assert st["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -109,9 +107,7 @@ def test_every_team_has_an_encrypted_alert_topic_cloudwatch_may_publish_to(
     key = _one(result, "aws:kms/key:Key", "alerts")
     assert key["enableKeyRotation"] is True
     key_st = _statements(json.loads(key["policy"]))
-    assert key_st["CloudWatchAlarmsPublish"]["Principal"] == {
-        "Service": "cloudwatch.amazonaws.com"
-    }
+    assert key_st["CloudWatchAlarmsPublish"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     key_arns = {r.outputs["arn"] for r in result.by_type("aws:kms/key:Key") if "alerts" in r.name}
     for topic in topics:
         team = topic.inputs["tags"]["team"]
