@@ -110,6 +110,9 @@ def _run(root: Path, build: Path, n: int) -> dict[str, float]:
 def main() -> None:
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     times: dict[int, list[float]] = {n: [] for n in SIZES}
+    phases: dict[int, dict[str, list[float]]] = {
+        n: {"run": [], "render": [], "validate": []} for n in SIZES
+    }
     imports: list[float] = []
     counts: dict[int, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +125,8 @@ def main() -> None:
             for n in order:
                 m = _run(root, build, n)
                 times[n].append(m["run"] + m["render"] + m["validate"])
+                for phase, samples in phases[n].items():
+                    samples.append(m[phase])
                 imports.append(m["import"])
                 counts[n] = (int(m["resources"]), int(m["manifests"]))
     med = {n: statistics.median(v) for n, v in times.items()}
@@ -137,6 +142,10 @@ def main() -> None:
             f"  N={n:<4} {med[n]:6.2f} s  ({spread})  {med[n] / n * 1000:6.1f} ms/service  "
             f"{res} resources, {man} manifests"
         )
+        split = ", ".join(
+            f"{phase} {statistics.median(samples):.2f} s" for phase, samples in phases[n].items()
+        )
+        print(f"           split (medians): {split}")
     marginal_ms = (med[200] - med[25]) / 175 * 1000
     ratio = med[200] / med[100]
     print(

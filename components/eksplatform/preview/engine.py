@@ -33,6 +33,7 @@ from ..errors import ValidationError
 from . import manifests as manifest_mod
 from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, is_secret, unwrap
 from .project import ProjectError, StackSpec, load_stack, project_name
+from .runtime import no_full_collections, preview_workarounds
 
 SECRET_DISPLAY = "[secret]"
 _HERE = Path(__file__).resolve().parent
@@ -197,6 +198,7 @@ def _run_in_mocks(
     from pulumi.runtime.stack import run_in_stack
 
     settings.ROOT.set(None)
+    _drop_leftover_outputs()
     features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
     settings.configure(
         runtime_mocks.MockSettings(
@@ -218,9 +220,10 @@ def _run_in_mocks(
         runpy.run_path(str(main), run_name="__main__")
 
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_report_unless_already_reported)
     asyncio.set_event_loop(loop)
     try:
-        with _program_environment(spec.main_dir):
+        with _program_environment(spec.main_dir), preview_workarounds(loop):
             loop.run_until_complete(run_in_stack(program))
         return None
     except BaseException as exc:
@@ -231,13 +234,48 @@ def _run_in_mocks(
             task.cancel()
         with contextlib.suppress(BaseException):
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        _drop_leftover_outputs()
         loop.close()
         asyncio.set_event_loop(None)
+        monitor.close()
+
+
+def _report_unless_already_reported(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    """The preview loop's exception handler. When a program fails, every Output derived from
+    the failing one holds the same exception and asyncio prints each at garbage collection as
+    "exception was never retrieved"; the failure itself is already the run's diagnostic (Pulumi
+    awaits every Output before the run ends), so only those duplicates are dropped."""
+    if "never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
+def _drop_leftover_outputs() -> None:
+    """Forget the Outputs a run left behind.
+
+    Pulumi tracks pending Outputs in a process-global set; a failed run leaves its Outputs there,
+    bound to that run's event loop, and the next in-process preview (the CLI previews every
+    program in one process) would await them and fail. Their failures were already reported
+    with the run, so they are marked retrieved (no "exception was never retrieved" at exit)."""
+    from pulumi.runtime.settings import SETTINGS
+
+    with SETTINGS.lock:
+        for task in SETTINGS.outputs:
+            if task.done() and not task.cancelled():
+                task.exception()
+        SETTINGS.outputs.clear()
 
 
 def run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewResult:
     """Run one stack of one program offline. Never raises for program failures: they become
     diagnostics and a non-zero ``exit_code``."""
+    with no_full_collections():  # see eksplatform.preview.runtime
+        return _run_preview(workspace, program_id, stack)
+
+
+def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewResult:
     t0 = time.perf_counter()
     try:
         spec = load_stack(workspace.program_dir(program_id), stack)

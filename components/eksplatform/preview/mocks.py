@@ -11,6 +11,8 @@ returned as resource references to them.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
 import hashlib
 import json
 import threading
@@ -21,6 +23,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+from .runtime import needs_own_loop, on_inline_thread, serialize_now
 
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key
@@ -608,6 +612,37 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn: str = ""
         self.stack_outputs: dict[str, Any] = {}
         self._local = threading.local()
+        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the worker thread, if one was needed (see :meth:`_on_worker`)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
+
+    def _on_worker(self, method: Callable[[Any], Any], request: Any, payload: Any) -> Any:
+        """``None`` when ``method`` may answer ``request`` here; otherwise its answer, computed
+        on a worker thread with an event loop of its own, as Pulumi's executor would have (the
+        engine answers RPCs inline on the program's event loop thread, see
+        :mod:`eksplatform.preview.runtime`; a payload holding resource references, assets or
+        output values must not be rehydrated on that loop). Blocks until answered."""
+        if not on_inline_thread() or not needs_own_loop(payload):
+            return None
+        if self._worker is None:
+            self._worker = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="preview-rpc"
+            )
+        context = contextvars.copy_context()
+        return self._worker.submit(context.run, method, request).result()
+
+    @staticmethod
+    def _serialize(value: dict[str, Any]) -> Any:
+        """A mock answer as a protobuf Struct: without the event loop when answering inline."""
+        if on_inline_thread():
+            return serialize_now(value)
+        from pulumi.runtime.sync_await import _sync_await
+
+        return _sync_await(rpc.serialize_properties(value, {}))
 
     def current_parent(self) -> str:
         """Parent URN of the registration being answered on this thread (MockResourceArgs has
@@ -621,13 +656,15 @@ class RecordingMonitor(MockMonitor):
         self.order.append(rec.urn)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        elsewhere = self._on_worker(self.RegisterResource, request, request.object)
+        if elsewhere is not None:
+            return elsewhere
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = self.make_urn(request.parent, request.type, request.name)
             return super().RegisterResource(request)
         self._local.parent = request.parent
-        response = super().RegisterResource(request)
+        response, inputs = self._register(request)
         urn = response.urn
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         registration = self.resources[urn]
         prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
         self.recorded[urn] = Recorded(
@@ -647,14 +684,57 @@ class RecordingMonitor(MockMonitor):
         self.order.append(urn)
         return response
 
+    def _register(self, request: Any) -> tuple[Any, dict[str, Any]]:
+        """``MockMonitor.RegisterResource`` for a non-stack resource, returning the response and
+        the deserialized inputs.
+
+        Pulumi's version deserializes ``request.object`` for the mocks and the record needed it
+        deserialized again (with ``keep_unknowns``); under ``dry_run`` (always, here) both give
+        the same values, so one deserialization serves both. The mocks never modify their
+        ``args.inputs`` (they copy before adding outputs)."""
+        from pulumi.runtime.mocks import _resolve_callbacks
+        from pulumi.runtime.proto import resource_pb2
+        from pulumi.runtime.sync_await import _ensure_event_loop
+
+        urn = self.make_urn(request.parent, request.type, request.name)
+        # An event loop on this (executor) thread, as Pulumi's version ensures: deserializing
+        # resource references and serializing the state need one.
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        resource_args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+            transforms=_resolve_callbacks(request.transforms),
+        )
+        id_, state = self.mocks.new_resource(resource_args)
+        obj_proto = self._serialize(state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)  # type: ignore[arg-type]
+        response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+        return response, inputs
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        elsewhere = self._on_worker(self.RegisterResourceOutputs, request, request.outputs)
+        if elsewhere is not None:
+            return elsewhere
         if request.urn == self.stack_urn:
             self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
 
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        elsewhere = self._on_worker(self.ReadResource, request, request.properties)
+        return super().ReadResource(request) if elsewhere is None else elsewhere
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        elsewhere = self._on_worker(self.Invoke, request, request.args)
+        return super().Invoke(request) if elsewhere is None else elsewhere
+
     def Call(self, request: Any) -> Any:  # noqa: N802 - MockMonitor lacks it
         from pulumi.runtime.proto import provider_pb2
-        from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+        from pulumi.runtime.sync_await import _ensure_event_loop
 
         _ensure_event_loop()
         # The receiver arrives as a resource reference; rehydrating it here (on an executor
@@ -667,12 +747,15 @@ class RecordingMonitor(MockMonitor):
             if ref.HasField("struct_value") and "urn" in ref.struct_value.fields:
                 self_urn = ref.struct_value.fields["urn"].string_value
             del raw.fields["__self__"]
+        elsewhere = self._on_worker(self.Call, request, raw)
+        if elsewhere is not None:
+            return elsewhere
         args = rpc.deserialize_properties(raw)
         args["__self_urn__"] = self_urn
         result, _ = self.preview_mocks.call(
             MockCallArgs(token=request.tok, args=args, provider=request.provider)
         )
-        ret = _sync_await(rpc.serialize_properties(result, {}))
+        ret = self._serialize(result)
         return provider_pb2.CallResponse(**{"return": ret})
 
 

@@ -1,0 +1,297 @@
+"""Workarounds for costs of the Pulumi Python runtime that only matter when a whole program runs
+in-process under mocks (the offline preview), installed for the duration of one run.
+
+Each workaround keeps what the program registers, in what shape, exactly as before; it only removes
+work whose result the preview never reads, or replaces an algorithm with an equivalent cheaper one.
+Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 resources).
+
+* :func:`wait_for_rpcs` replaces ``pulumi.runtime.stack.wait_for_rpcs`` (pulumi 3.x). Pulumi's
+  version waits for the program's outstanding Outputs with
+  ``asyncio.wait(all_pending, return_when=FIRST_COMPLETED)`` in a loop: every round adds (and then
+  removes) a done-callback on *every* pending task, although one of them finishing ends the round.
+  With thousands of pending Outputs (~100 per ServiceStack) that was ~770,000
+  ``add_done_callback`` / ``remove_done_callback`` pairs for 100 services and ~40% of the run.
+  Here each task gets one callback for its lifetime; the loop otherwise does the same: await every
+  RPC, then every Output (re-raising the first failure), picking up Outputs created meanwhile,
+  until no RPC and no Output is left.
+* ``pulumi.runtime.resource._get_stack_trace`` is replaced by one returning an empty trace. Pulumi
+  walks and formats the Python stack (``traceback.extract_stack``) on every registration so the
+  engine can show where a resource was declared; the mock monitor ignores ``stackTrace`` and
+  ``sourcePosition`` and the preview reports neither (~4% of the run).
+* ``pulumi.resource.collapse_alias_to_urn`` is skipped when the monitor supports alias specs (the
+  mock monitor does): ``Resource.__init__`` eagerly turns every alias into a URN Output (three
+  per Kubernetes object: the SDK aliases old API versions), but with alias specs Pulumi sends the
+  aliases themselves (``prepare_aliases`` reads ``opts.aliases``) and never reads those URNs; only
+  the engine path without alias specs (``all_aliases``) does, and it still gets Pulumi's version
+  (~7% of the run).
+* RPCs are answered inline, on the event loop's thread. Pulumi sends every monitor RPC through
+  ``loop.run_in_executor`` because a real monitor is a blocking gRPC call; the mock monitor is a
+  Python object, so the hop to a worker thread only adds thread hand-offs, GIL contention and
+  self-pipe wake-ups (~8% of the run). Answering inline must not pump the event loop (Pulumi's
+  ``_sync_await`` would, re-entrantly), so state is serialized by :func:`serialize_now`, which
+  runs the serializer coroutine to completion without the loop: the mocks' answers are plain
+  data. A payload holding resource references, assets or output values (whose rehydration needs
+  an event loop of its own, see ``RecordingMonitor.Call``) is answered on a worker thread exactly
+  as before (:func:`needs_own_loop`).
+* :func:`no_full_collections`: no automatic *full* garbage collection during a run. A preview
+  allocates millions of long-lived objects (tasks, futures, Outputs, protobuf messages, one set
+  per resource) and CPython's full collections rescan all of them every time the heap has grown
+  by a quarter: 14 full passes for 200 ServiceStacks, ~0.5 s each, about half the run, growing
+  faster than linearly with the fleet. Young-generation collections still run (short-lived cycles
+  are freed as before; peak memory measured unchanged) and whatever reaches the old generation is
+  collected by the first full pass after the run, as it would have been.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+_inline_thread: int | None = None
+"""Ident of the thread answering RPCs inline (the preview's event loop thread), during a run."""
+
+
+async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+    """Drop-in for ``pulumi.runtime.stack.wait_for_rpcs``: linear instead of one pass over all
+    pending Outputs per completed Output (see the module docstring)."""
+    from pulumi.runtime.settings import SETTINGS, _get_rpc_manager
+
+    rpc_manager = _get_rpc_manager()
+    loop = asyncio.get_running_loop()
+    while True:
+        # RPCs: as Pulumi does (await each; a failure re-raises with the RPC's own cause).
+        while len(rpc_manager.rpcs) > 0:
+            await asyncio.sleep(0)
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception as exn:
+                if rpc_manager.unhandled_exception is not None:
+                    cause = rpc_manager.unhandled_exception.with_traceback(
+                        rpc_manager.exception_traceback
+                    )
+                    raise exn from cause
+                raise
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+
+        if await_all_outstanding_tasks:
+            await _await_outputs(SETTINGS, loop)
+
+        if len(rpc_manager.rpcs) == 0:
+            break
+
+
+async def _await_outputs(settings: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Await every tracked Output task (``SETTINGS.outputs``), including those created while
+    waiting; re-raise the first failure, in completion order."""
+    waiting: set[asyncio.Future[Any]] = set()
+    completed: list[asyncio.Future[Any]] = []
+    wake: list[asyncio.Future[None]] = []
+
+    def on_done(task: asyncio.Future[Any]) -> None:
+        completed.append(task)
+        if wake and not wake[0].done():
+            wake[0].set_result(None)
+
+    while True:
+        with settings.lock:
+            # Pulumi's loop takes the set and clears it the same way; an Output's own cleanup
+            # callback tolerates its task being gone from the set.
+            new = list(settings.outputs)
+            settings.outputs.clear()
+        for task in new:
+            if task not in waiting:
+                waiting.add(task)
+                task.add_done_callback(on_done)
+        if not completed:
+            if not waiting:
+                return
+            wake[:] = [loop.create_future()]
+            await wake[0]
+            wake.clear()
+        done, completed[:] = list(completed), []
+        for task in done:
+            waiting.discard(task)
+            await task  # re-raises the task's exception, as Pulumi's loop does
+
+
+def _lazy_collapse_alias(original: Callable[..., Any]) -> Callable[..., Any]:
+    def collapse_alias_to_urn(
+        alias: Any, default_name: str, default_type: str, default_parent: Any
+    ) -> Any:
+        from pulumi.runtime.proto import resource_pb2
+        from pulumi.runtime.settings import monitor_supports_feature
+
+        if monitor_supports_feature(resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS):
+            return alias  # stored in Resource._aliases, which is then never read
+        return original(alias, default_name, default_type, default_parent)
+
+    return collapse_alias_to_urn
+
+
+def _empty_stack_trace() -> Any:
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
+def on_inline_thread() -> bool:
+    """Whether the caller is answering an RPC inline, on the event loop's thread."""
+    return _inline_thread is not None and threading.get_ident() == _inline_thread
+
+
+def _own_loop_sigs() -> tuple[bytes, ...]:
+    from pulumi.runtime import rpc
+
+    return tuple(
+        sig.encode()
+        for sig in (
+            rpc._special_resource_sig,
+            rpc._special_asset_sig,
+            rpc._special_archive_sig,
+            rpc._special_output_value_sig,
+        )
+    )
+
+
+def needs_own_loop(payload: Any) -> bool:
+    """Whether a protobuf ``Struct`` payload may hold a resource reference, an asset, an archive
+    or an output value (their signatures appear in its wire bytes; a false positive only takes
+    the worker-thread path)."""
+    blob = payload.SerializeToString()
+    return any(sig in blob for sig in _own_loop_sigs())
+
+
+class _NotPlainError(Exception):
+    """A value :func:`_plain` leaves to Pulumi's serializer."""
+
+
+def _plain(value: Any, unknown_type: type, unknown: str) -> Any:
+    """What ``rpc.serialize_property(value, deps, key)`` returns (no type metadata, no key
+    translation) for plain data: lists and tuples as lists, mappings with the same keys (``None``
+    values kept), unknowns as the unknown marker, scalars as they are."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v, unknown_type, unknown) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, unknown_type, unknown) for v in value]
+    if isinstance(value, unknown_type):
+        return unknown
+    raise _NotPlainError
+
+
+def serialize_now(value: dict[str, Any]) -> Any:
+    """``rpc.serialize_properties(value, {})`` without an event loop. Plain data (dicts, lists,
+    strings, numbers, booleans, None, unknowns, secret-marked dicts: what the mocks answer) is
+    converted directly, as Pulumi's serializer converts it (top-level ``None`` dropped); anything
+    else goes through Pulumi's coroutine, which never suspends for such values."""
+    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    try:
+        plain = {k: _plain(value[k], Unknown, rpc.UNKNOWN) for k in value}
+    except _NotPlainError:
+        return run_now(rpc.serialize_properties(value, {}))
+    struct = struct_pb2.Struct()
+    for key, item in plain.items():
+        if item is not None:
+            struct[key] = item
+    return struct
+
+
+def run_now(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that does not suspend to completion; raise if it would suspend."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError(
+        "offline preview: a mock answer needed the event loop while being serialized "
+        "(it holds something other than plain data)"
+    )
+
+
+def _sync_await_dispatch(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``pulumi.runtime.mocks._sync_await`` (used by ``MockMonitor.Invoke`` / ``ReadResource``):
+    without the loop when answering inline, Pulumi's own otherwise (worker threads)."""
+
+    def dispatch(awaitable: Any) -> Any:
+        if on_inline_thread() and asyncio.iscoroutine(awaitable):
+            return run_now(awaitable)
+        return original(awaitable)
+
+    return dispatch
+
+
+def _inline_run_in_executor(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """``loop.run_in_executor`` that calls ``func`` at once for the default executor and returns
+    an already-resolved future (the awaiting task still yields to the loop once, as before)."""
+    original = loop.run_in_executor
+
+    def run_in_executor(executor: Any, func: Callable[..., Any], *args: Any) -> Any:
+        if executor is not None:
+            return original(executor, func, *args)
+        future = loop.create_future()
+        try:
+            future.set_result(func(*args))
+        except Exception as exc:  # delivered to the awaiting task, as an executor's future does
+            future.set_exception(exc)
+        return future
+
+    return run_in_executor
+
+
+@contextlib.contextmanager
+def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Install the workarounds for one in-process run on ``loop`` (run on this thread); restore
+    Pulumi's originals after."""
+    global _inline_thread
+    import pulumi.resource as sdk_resource
+    import pulumi.runtime.mocks as runtime_mocks
+    import pulumi.runtime.resource as runtime_resource
+    import pulumi.runtime.stack as runtime_stack
+
+    saved = (runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace)
+    saved_sync_await = getattr(runtime_mocks, "_sync_await")  # noqa: B009 - private, untyped export
+    runtime_stack.wait_for_rpcs = wait_for_rpcs
+    runtime_resource._get_stack_trace = _empty_stack_trace
+    setattr(runtime_mocks, "_sync_await", _sync_await_dispatch(saved_sync_await))  # noqa: B010
+    saved_collapse = getattr(sdk_resource, "collapse_alias_to_urn")  # noqa: B009 - not exported
+    setattr(sdk_resource, "collapse_alias_to_urn", _lazy_collapse_alias(saved_collapse))  # noqa: B010
+    setattr(loop, "run_in_executor", _inline_run_in_executor(loop))  # noqa: B010 - instance patch
+    _inline_thread = threading.get_ident()
+    try:
+        yield
+    finally:
+        _inline_thread = None
+        with contextlib.suppress(AttributeError):
+            delattr(loop, "run_in_executor")
+        setattr(runtime_mocks, "_sync_await", saved_sync_await)  # noqa: B010
+        setattr(sdk_resource, "collapse_alias_to_urn", saved_collapse)  # noqa: B010
+        runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace = saved
+
+
+_NO_FULL_COLLECTION = 1_000_000
+"""Generation-2 threshold meaning "never": a full pass needs this many generation-1 passes."""
+
+
+@contextlib.contextmanager
+def no_full_collections() -> Iterator[None]:
+    """No automatic full garbage collection inside the block (young generations as configured);
+    the thresholds are restored after. Leaves a disabled or custom-off GC alone."""
+    young, middle, old = gc.get_threshold()
+    if young == 0 or not gc.isenabled():
+        yield
+        return
+    gc.set_threshold(young, middle, _NO_FULL_COLLECTION)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)

@@ -1,0 +1,246 @@
+"""The engine's workarounds for Pulumi runtime costs (eksplatform.preview.runtime) and the Envoy
+emitter choice: same previews, same failures, originals restored."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.resource as sdk_resource
+import pulumi.runtime.mocks as runtime_mocks
+import pulumi.runtime.resource as runtime_resource
+import pulumi.runtime.stack as runtime_stack
+import pytest
+import yaml
+from eksplatform import envoy
+from eksplatform.envoy import DogStatsd, EnvoyDependency, EnvoySettings
+from eksplatform.preview.engine import EXIT_PROGRAM_FAILED, run_preview
+from eksplatform.preview.runtime import run_now, serialize_now
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from tests.conftest import make_workspace, write_program
+
+REFERENCES = """
+import pulumi
+
+class Thing(pulumi.CustomResource):
+    def __init__(self, name, props, opts=None):
+        super().__init__("test:index:Thing", name, props, opts)
+
+a = Thing("a", {"size": 1})
+b = Thing("b", {"peer": a, "size": 2})
+# An asset in the payload: answered on a worker thread with its own event loop.
+c = Thing("c", {"peers": [a, b], "code": pulumi.StringAsset("print(1)")},
+          pulumi.ResourceOptions(depends_on=[b]))
+pulumi.export("sizes", pulumi.Output.all(a.size, b.size))
+"""
+
+FAILING_APPLY = """
+import pulumi
+
+def boom(v):
+    raise ValueError(f"apply failed on {v}")
+
+# The failing Output is created inside another apply: the wait loop must pick it up.
+pulumi.export("later", pulumi.Output.from_input(1).apply(lambda v: pulumi.Output.from_input(v).apply(boom)))
+"""
+
+CHAINED = """
+import pulumi
+
+out = pulumi.Output.from_input(0)
+for i in range(50):
+    out = out.apply(lambda v, i=i: pulumi.Output.from_input(v + i))
+pulumi.export("sum", out)
+"""
+
+
+def _run(tmp_path: Path, main: str) -> Any:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(tmp_path / "ws" / "services" / "p", project="p", main=main, stacks={"dev": ""})
+    return run_preview(ws, "services/p", "dev")
+
+
+def test_assets_and_references_in_inputs_are_answered_as_before(tmp_path: Path) -> None:
+    result = _run(tmp_path, REFERENCES)
+    assert result.ok, [d.message for d in result.diagnostics]
+    by_name = {r.name: r for r in result.resources}
+    assert set(by_name) == {"a", "b", "c"}
+    assert result.plain_outputs()["sizes"] == [1, 2]
+    # A custom resource passed as an input travels as its id (the mock monitor's behaviour).
+    assert by_name["b"].inputs == {"peer": by_name["a"].id, "size": 2}
+    assert by_name["c"].inputs["peers"] == [by_name["a"].id, by_name["b"].id]
+    assert isinstance(by_name["c"].inputs["code"], pulumi.StringAsset)
+    assert isinstance(by_name["c"].outputs["code"], pulumi.StringAsset)
+    assert by_name["c"].dependencies == [by_name["a"].urn, by_name["b"].urn]
+
+
+def test_a_failing_output_created_while_waiting_fails_the_preview(tmp_path: Path) -> None:
+    result = _run(tmp_path / "failing", FAILING_APPLY)
+    assert result.exit_code == EXIT_PROGRAM_FAILED
+    assert any("apply failed on 1" in d.message for d in result.diagnostics)
+    # the failed run's Outputs (bound to its closed loop) do not leak into the next run
+    assert _run(tmp_path / "next", CHAINED).ok
+
+
+FAILING_INPUTS = """
+import pulumi
+
+class Thing(pulumi.CustomResource):
+    def __init__(self, name, props, opts=None):
+        super().__init__("test:index:Thing", name, props, opts)
+
+def boom(v):
+    raise ValueError(f"apply failed on {v}")
+
+bad = pulumi.Output.from_input(1).apply(boom)
+for i in range(3):
+    Thing(f"t{i}", {"size": bad.apply(lambda v: v)})
+"""
+
+
+def test_a_failed_run_reports_once_and_prints_no_unretrieved_futures(tmp_path: Path) -> None:
+    # Each resource input derived from the failing Output holds the same exception; asyncio
+    # would print every one at exit as "Future exception was never retrieved".
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "p", project="p", main=FAILING_INPUTS, stacks={"dev": ""}
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eksplatform.preview",
+            "--root",
+            str(ws.root),
+            "--build-dir",
+            str(tmp_path / "build"),
+            "--program",
+            "services/p",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == EXIT_PROGRAM_FAILED
+    assert "apply failed on 1" in proc.stdout
+    assert "never retrieved" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_outputs_created_while_waiting_are_awaited(tmp_path: Path) -> None:
+    result = _run(tmp_path, CHAINED)
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.plain_outputs()["sum"] == sum(range(50))
+
+
+def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
+    before = (
+        runtime_stack.wait_for_rpcs,
+        runtime_resource._get_stack_trace,
+        runtime_mocks._sync_await,  # type: ignore[attr-defined]
+        sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
+    )
+    _run(tmp_path, CHAINED)
+    after = (
+        runtime_stack.wait_for_rpcs,
+        runtime_resource._get_stack_trace,
+        runtime_mocks._sync_await,  # type: ignore[attr-defined]
+        sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
+    )
+    assert after == before
+
+
+PLAIN_STATES: list[dict[str, Any]] = [
+    {},
+    {"a": 1, "b": [True, None, "x"], "c": {"d": 2.5, "e": None}, "f": None},
+    {"t": (1, "two", (3.0,)), "big": 2**40, "neg": -1, "flag": False, "empty": {"x": []}},
+    {
+        "secret": {
+            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+            "value": {"k": "v"},
+        }
+    },
+    {"unknown": Unknown(), "nested": {"u": [Unknown(), 1]}},  # type: ignore[no-untyped-call]
+]
+
+
+@pytest.mark.parametrize("state", PLAIN_STATES)
+def test_serialize_now_is_pulumis_serializer(state: dict[str, Any]) -> None:
+    assert serialize_now(state) == run_now(rpc.serialize_properties(state, {}))
+
+
+def test_serialize_now_falls_back_to_pulumi_for_other_values() -> None:
+    state = {"code": pulumi.StringAsset("print(1)"), "n": 1}
+    assert serialize_now(state) == run_now(rpc.serialize_properties(state, {}))
+
+
+def test_run_now_refuses_a_coroutine_that_needs_the_loop() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        pending: asyncio.Future[None] = loop.create_future()
+
+        async def waits() -> None:
+            await pending
+
+        with pytest.raises(RuntimeError, match="needed the event loop"):
+            run_now(waits())
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        EnvoySettings(service_name="feed"),
+        EnvoySettings(
+            service_name="feed",
+            dependencies=(
+                EnvoyDependency(name="users", namespace="people", egress_port=15101, port=8080),
+                EnvoyDependency(
+                    name="ranker",
+                    namespace="search",
+                    egress_port=15102,
+                    port=50051,
+                    protocol="http2",
+                ),
+            ),
+        ),
+        EnvoySettings(service_name="api", dogstatsd=DogStatsd(host="10.0.0.1")),
+    ],
+)
+def test_envoy_bootstrap_is_the_same_with_the_c_emitter(settings: EnvoySettings) -> None:
+    pure = yaml.safe_dump(
+        envoy.build_bootstrap(settings), sort_keys=True, default_flow_style=False, width=100
+    )
+    rendered = envoy.render_bootstrap_yaml(settings)
+    assert rendered.split("\n", 1)[1] == pure
+
+
+ALIASES = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+class Box(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("test:index:Box", name, None, opts)
+        k8s.core.v1.ConfigMap(f"{name}-cm", metadata={"namespace": "apps"}, data={"a": "b"},
+                              opts=pulumi.ResourceOptions(parent=self,
+                                                          aliases=[pulumi.Alias(name="old-cm")]))
+
+box = Box("box", pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-box")]))
+pulumi.export("urn", box.urn)
+"""
+
+
+def test_resources_with_aliases_preview_as_before(tmp_path: Path) -> None:
+    result = _run(tmp_path, ALIASES)
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert [r.name for r in result.resources] == ["box", "box-cm"]
+    assert result.plain_outputs()["urn"] == result.resources[0].urn
+    assert result.manifests[0].body["data"] == {"a": "b"}
