@@ -56,7 +56,7 @@ worker = ServiceStack(
         image=config.require("image"),
         port=9090,  # health and metrics only
         cluster=cluster,
-        env={"UPLOADS_QUEUE": queue_name, "MAX_PARALLEL_JOBS": "2"},  # the app asks SQS for the URL
+        env={"UPLOADS_QUEUE_URL": uploads.url, "MAX_PARALLEL_JOBS": "2"},
         resources=Resources(cpu="1", memory="2Gi"),
         probes=Probes(readiness_path="/ready", liveness_path="/healthz", startup_timeout_s=60),
         autoscaling=None,
@@ -70,7 +70,6 @@ worker = ServiceStack(
                     "sqs:DeleteMessage",
                     "sqs:ChangeMessageVisibility",
                     "sqs:GetQueueAttributes",
-                    "sqs:GetQueueUrl",
                 ],
                 resources=[uploads.arn],
             )

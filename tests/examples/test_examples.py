@@ -174,3 +174,9 @@ def test_transcode_worker_has_a_vpa_and_no_ingress(example: Preview) -> None:
         r for r in result.by_type("aws:sqs/queue:Queue") if r.inputs["name"].endswith("prod")
     )
     assert statement["Resource"] == [queue.outputs["arn"]]
+    # an Output reaches the app as a plain env value, and it is part of the rollout checksum
+    pod = _manifest(result, "Deployment")["spec"]["template"]
+    (app,) = pod["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in app["env"]}
+    assert env["UPLOADS_QUEUE_URL"] == queue.outputs["url"]
+    assert len(pod["metadata"]["annotations"]["eksplatform.io/config-checksum"]) == 64

@@ -94,6 +94,7 @@ CASES: dict[str, dict[str, Any]] = {
         iam_statements=[IamStatement(actions=["dynamodb:PutItem"], resources=["*"])]
     ),
     "env-name": dict(env={"MY-VAR": "1"}),
+    "env-not-a-string": dict(env={"WORKERS": 4}),
     "secret-in-env": dict(env={"TOKEN": "x"}, secrets={"TOKEN": "y"}),
     "config-file-name": dict(config_files={"conf/app.yaml": "x"}),
     "config-mount-reserved": dict(config_files={"app.yaml": "x"}, config_mount_path="/etc/envoy"),
@@ -220,6 +221,9 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "env-name": [
         "env['MY-VAR']: got 'MY-VAR': must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*",
+    ],
+    "env-not-a-string": [
+        "env['WORKERS']: got 4: must be a string or a pulumi Output of one (quote numbers and booleans)",
     ],
     "secret-in-env": [
         "secrets['TOKEN']: got 'TOKEN': is also in env: a variable comes from one place; remove one of them",

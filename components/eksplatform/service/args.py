@@ -279,8 +279,9 @@ class ServiceStackArgs:
     """Container command. Default: the image's entrypoint."""
     args: Sequence[str] | None = None
     """Container args. Default: the image's cmd."""
-    env: Mapping[str, str] = field(default_factory=dict)
-    """Plain environment variables. Default: none."""
+    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variables: strings, or Outputs of this program (a queue URL, a table name);
+    a changed value rolls the pods. Default: none."""
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Secret environment variables: env name -> value (a Pulumi secret, e.g.
     ``config.require_secret(...)``). Stored in a Kubernetes Secret; always marked secret.

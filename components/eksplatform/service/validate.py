@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from .. import envoy, kube
 from ..errors import MISSING, Problems
 from ..tags import overridden_company_keys
@@ -335,9 +337,11 @@ def _check_env(problems: Problems, args: ServiceStackArgs) -> None:
             problems.add(
                 f"env[{key!r}]", key, "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*"
             )
-        elif not isinstance(args.env[key], str):
+        elif not isinstance(args.env[key], (str, pulumi.Output)):
             problems.add(
-                f"env[{key!r}]", args.env[key], "must be a string (quote numbers and booleans)"
+                f"env[{key!r}]",
+                args.env[key],
+                "must be a string or a pulumi Output of one (quote numbers and booleans)",
             )
     for key in args.secrets:
         if not isinstance(key, str) or not _ENV_NAME.match(key):

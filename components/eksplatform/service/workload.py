@@ -111,22 +111,36 @@ def termination_grace_seconds(args: ServiceStackArgs, plan: ServicePlan) -> int:
 
 
 def config_checksum(
-    args: ServiceStackArgs, plan: ServicePlan, envoy_data: Mapping[str, str] | None = None
+    args: ServiceStackArgs,
+    plan: ServicePlan,
+    envoy_data: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """sha256 of everything mounted or passed in plain text; a change rolls the pods.
 
     ``envoy_data`` is the Envoy ConfigMap data when already rendered (rendering is the costly
-    part). Secret values are not part of it (they are Outputs and must not leak into a plain
+    part); ``env`` the resolved environment when some values were Outputs (default:
+    ``args.env``, all plain). Secret values are not part of it (they must not leak into a plain
     annotation): after rotating a secret, restart the Deployment."""
     if envoy_data is None:
         envoy_data = envoy.config_map_data(plan.envoy)
     material = {
         "config_files": dict(sorted(args.config_files.items())),
-        "env": dict(sorted(args.env.items())),
+        "env": dict(sorted((env if env is not None else args.env).items())),
         "secret_keys": sorted(args.secrets),
         "envoy": dict(envoy_data),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def checksum_annotation(
+    args: ServiceStackArgs, plan: ServicePlan, envoy_data: Mapping[str, str]
+) -> pulumi.Input[str]:
+    """:func:`config_checksum`, once the Output values of ``env`` are known."""
+    if all(isinstance(v, str) for v in args.env.values()):
+        return config_checksum(args, plan, envoy_data)
+    resolved = pulumi.Output.all(**{k: pulumi.Output.from_input(v) for k, v in args.env.items()})
+    return resolved.apply(lambda env: config_checksum(args, plan, envoy_data, env))
 
 
 def _env(args: ServiceStackArgs, secret_name: str | None) -> list[EnvVarArgs]:
@@ -315,7 +329,9 @@ def build_workload(
         )
         depends.append(secret)
 
-    pod_annotations = {CHECKSUM_ANNOTATION: config_checksum(args, plan, envoy_data)}
+    pod_annotations: dict[str, pulumi.Input[str]] = {
+        CHECKSUM_ANNOTATION: checksum_annotation(args, plan, envoy_data)
+    }
     if args.datadog_tags:
         pod_annotations["ad.datadoghq.com/tags"] = json.dumps(
             dict(sorted(args.datadog_tags.items())), separators=(",", ":")
