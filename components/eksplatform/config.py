@@ -20,10 +20,22 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:tags``                          extra company tags; Default: none
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
+``platform:nodePools``                     :class:`~eksplatform.node_pools.NodePoolConfig` list
+``platform:eksAddons``                     :class:`~eksplatform.eks_addons.EksAddonsConfig`
+``platform:interruptionHandler``           :class:`~eksplatform.interruption.InterruptionHandlerConfig`
+``platform:autoscaler``                    :class:`~eksplatform.autoscaler.AutoscalerConfig`
+``platform:servicePlatform``               :class:`~eksplatform.service_platform.ServicePlatformConfig`
+``platform:vpa``                           :class:`~eksplatform.vpa.VpaConfig`
+``platform:headroom``                      :class:`~eksplatform.headroom.HeadroomConfig`
+``platform:teams``                         :class:`~eksplatform.teams.TeamConfig` list
 ``platform:descheduler``                   :class:`~eksplatform.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.fluentd.LoggingConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
 ========================================  =====================================================
+
+Each section's model lives beside the component that consumes it; this module composes them.
+Checks that span sections and pin a release to the Kubernetes minor version (kube-proxy, Cluster
+Autoscaler, descheduler) run right after parsing (:func:`release_problems`).
 
 pydantic does the parsing (it is made for exactly this: typed schemas, unknown keys refused, every
 error collected with its location); this module only turns its errors into our messages.
