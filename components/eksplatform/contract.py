@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 CONTRACT_VERSION = 1
 """Bumped when an existing field changes meaning; service programs check it."""
@@ -115,6 +116,18 @@ class ClusterOutputs:
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Plain facts for checks before registration (see :class:`ClusterFacts`); not a stack
     output. Default: None (components that need them say so)."""
+    _provider: k8s.Provider | None = field(default=None, init=False, repr=False, compare=False)
+
+    def kubernetes_provider(self, name: str = "cluster-k8s") -> k8s.Provider:
+        """The program's Kubernetes provider for this cluster, created on first use (from
+        ``kubeconfig``, server-side apply) and shared by every component that deploys into it:
+        one provider plugin per program, not one per service. ``name`` names it on creation;
+        give each cluster its own when a program deploys into two."""
+        if self._provider is None:
+            provider = k8s.Provider(name, kubeconfig=self.kubeconfig, enable_server_side_apply=True)
+            object.__setattr__(self, "_provider", provider)  # frozen: memoized once
+        assert self._provider is not None
+        return self._provider
 
     def export(self) -> None:
         """Export every field as a stack output (camelCase names) plus ``contractVersion``."""
@@ -151,7 +164,7 @@ class ClusterOutputs:
 
 
 def _output_fields() -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(ClusterOutputs) if f.name != "facts"]
+    return [f for f in dataclasses.fields(ClusterOutputs) if f.name not in ("facts", "_provider")]
 
 
 def _check_version(version: Any) -> None:

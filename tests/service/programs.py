@@ -114,7 +114,9 @@ def preview_service(
 def facts_contract(environment: str = "prod", teams: dict[str, str] | None = None) -> Any:
     """A ClusterOutputs for pure validation tests: facts only (validation reads nothing else)."""
     values = {
-        f.name: cast(Any, None) for f in dataclasses.fields(ClusterOutputs) if f.name != "facts"
+        f.name: cast(Any, None)
+        for f in dataclasses.fields(ClusterOutputs)
+        if f.init and f.name != "facts"
     }
     return ClusterOutputs(
         **values,

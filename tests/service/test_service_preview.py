@@ -498,3 +498,16 @@ def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> N
         )
     )
     assert association["clusterName"] == cluster["outputs"]["clusterName"]
+
+
+def test_services_of_one_program_share_one_kubernetes_provider(
+    staging: tuple[PreviewResult, Path],
+) -> None:
+    result, _ = staging
+    (provider,) = result.by_type("pulumi:providers:kubernetes")
+    assert provider.name == "cluster-k8s" and provider.parent.endswith(
+        "pulumi:pulumi:Stack::svc-staging"
+    )
+    kubernetes = [r for r in result.resources if r.type.startswith("kubernetes:")]
+    assert {r.urn.rsplit("::", 1)[-1].split("-")[0] for r in kubernetes} >= {"worker", "search"}
+    assert {r.provider.rsplit("::", 1)[0] for r in kubernetes} == {provider.urn}

@@ -346,4 +346,5 @@ class ServiceStackArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra AWS tags (never override the company tags). Default: none."""
     kubernetes_provider: k8s.Provider | None = None
-    """Provider for the Kubernetes objects. Default: one built from ``cluster.kubeconfig``."""
+    """Provider for the Kubernetes objects. Default: ``cluster.kubernetes_provider()``, the one
+    provider every ServiceStack of the program shares for that cluster."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from ..tags import Tags
 from .alarms import build_alarms
@@ -126,9 +125,7 @@ class ServiceStack(pulumi.ComponentResource):
 
         tags = pulumi.Output.all(checked_namespace, cluster.cost_centre).apply(aws_tags)
 
-        provider = args.kubernetes_provider or k8s.Provider(
-            f"{name}-k8s", kubeconfig=cluster.kubeconfig, opts=child
-        )
+        provider = args.kubernetes_provider or cluster.kubernetes_provider()
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
         identity = build_role(
