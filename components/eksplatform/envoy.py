@@ -76,7 +76,6 @@ from typing import Any, Literal
 
 import yaml
 from pulumi_kubernetes.core.v1 import (
-    CapabilitiesArgs,
     ContainerArgs,
     ContainerPortArgs,
     EnvVarArgs,
@@ -87,12 +86,10 @@ from pulumi_kubernetes.core.v1 import (
     LifecycleHandlerArgs,
     ObjectFieldSelectorArgs,
     ProbeArgs,
-    ResourceRequirementsArgs,
-    SeccompProfileArgs,
-    SecurityContextArgs,
     VolumeMountArgs,
 )
 
+from eksplatform import kube
 from eksplatform.errors import Problems
 
 ENVOY_VERSION = "1.40.0"
@@ -1092,20 +1089,8 @@ def sidecar_container(
         readiness_probe=ProbeArgs(
             http_get=ready, period_seconds=5, failure_threshold=2, timeout_seconds=1
         ),
-        resources=ResourceRequirementsArgs(
-            requests={"cpu": cpu_request, "memory": memory},
-            limits={"memory": memory},
-        ),
-        security_context=SecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=ENVOY_UID,
-            run_as_group=ENVOY_UID,
-            read_only_root_filesystem=True,
-            allow_privilege_escalation=False,
-            privileged=False,
-            capabilities=CapabilitiesArgs(drop=["ALL"]),
-            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        resources=kube.resources(cpu_request, memory),
+        security_context=kube.container_security_context(uid=ENVOY_UID),
         volume_mounts=[
             VolumeMountArgs(name=config_volume, mount_path=ENVOY_CONFIG_DIR, read_only=True)
         ],
