@@ -25,7 +25,7 @@ $(STAMP): requirements.txt components/pyproject.toml
 	@touch $@
 
 preview: $(STAMP)
-	$(PY) -m eksplatform.preview $(if $(PROGRAM),--program $(PROGRAM)) $(if $(STACK),--stack $(STACK))
+	$(PY) -m eksplatform preview $(if $(PROGRAM),--program $(PROGRAM)) $(if $(STACK),--stack $(STACK))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check components cluster services tests bench policy

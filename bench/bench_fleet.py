@@ -33,8 +33,8 @@ _PROGRAM = '''\
 """N synthetic services (bench/bench_fleet.py)."""
 
 import pulumi
-from eksplatform import ClusterFacts, ClusterOutputs
-from eksplatform.service import Dependency, Ingress, ServiceStack, ServiceStackArgs
+
+from eksplatform.service import ClusterFacts, ClusterOutputs, Dependency, Ingress, ServiceStack, ServiceStackArgs
 
 count = pulumi.Config("fleet").require_int("count")
 cluster = ClusterOutputs.from_stack_reference(

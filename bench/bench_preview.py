@@ -27,7 +27,8 @@ _IN_PROCESS = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import pulumi, pulumi_aws, pulumi_eks, pulumi_kubernetes  # noqa: F401
-import eksplatform
+import eksplatform.cluster
+import eksplatform.service  # noqa: F401
 from eksplatform.preview.engine import Workspace, run_preview, write_result
 t1 = time.perf_counter()
 ws = Workspace(__import__("pathlib").Path(sys.argv[1]), __import__("pathlib").Path(sys.argv[2]))

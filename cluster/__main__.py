@@ -1,7 +1,7 @@
 """The cluster program: read the stack config, wire the components, export the contract."""
 
 import pulumi
-from eksplatform import (
+from eksplatform.cluster import (
     ClusterOutputs,
     ControlPlane,
     ControlPlaneArgs,
@@ -10,20 +10,20 @@ from eksplatform import (
     Tags,
     load_cluster_config,
 )
-from eksplatform import headroom as headroom_mod
-from eksplatform import vpa as vpa_mod
-from eksplatform.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from eksplatform.descheduler import Descheduler, DeschedulerArgs
-from eksplatform.eks_addons import EksAddons, EksAddonsArgs
-from eksplatform.fluentd import LogShipping, LogShippingArgs
-from eksplatform.headroom import Headroom, HeadroomArgs
-from eksplatform.interruption import InterruptionHandler, InterruptionHandlerArgs
-from eksplatform.network import resolve_zones
-from eksplatform.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
-from eksplatform.priority import PriorityClasses, PriorityClassesArgs
-from eksplatform.service_platform import ServicePlatform, ServicePlatformArgs
-from eksplatform.teams import TeamNamespaces, TeamNamespacesArgs
-from eksplatform.vpa import Vpa, VpaArgs
+from eksplatform.cluster import headroom as headroom_mod
+from eksplatform.cluster import vpa as vpa_mod
+from eksplatform.cluster.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from eksplatform.cluster.descheduler import Descheduler, DeschedulerArgs
+from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
+from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
+from eksplatform.cluster.headroom import Headroom, HeadroomArgs
+from eksplatform.cluster.interruption import InterruptionHandler, InterruptionHandlerArgs
+from eksplatform.cluster.network import resolve_zones
+from eksplatform.cluster.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
+from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
+from eksplatform.cluster.service_platform import ServicePlatform, ServicePlatformArgs
+from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
+from eksplatform.cluster.vpa import Vpa, VpaArgs
 
 cfg = load_cluster_config()
 tags = Tags(

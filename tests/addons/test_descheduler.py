@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from eksplatform.config import parse_cluster_config
-from eksplatform.descheduler import (
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.descheduler import (
     IMAGE_TAGS,
     DeschedulerArgs,
     DeschedulerConfig,
@@ -18,7 +18,7 @@ from eksplatform.descheduler import (
     descheduler_image,
     validate_descheduler_args,
 )
-from eksplatform.errors import ValidationError
+from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 
 from tests.conftest import make_workspace

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eksplatform.config import parse_cluster_config
-from eksplatform.errors import ValidationError
-from eksplatform.fluentd import (
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.fluentd import (
     Directive,
     EnvRef,
     LoggingConfig,
     build_fluentd_config,
     render_config,
 )
+from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview, write_result
 
 from tests.conftest import make_workspace

@@ -10,9 +10,8 @@ from typing import Any
 
 import pydantic
 import pytest
-from eksplatform import priority
-from eksplatform.errors import ValidationError
-from eksplatform.headroom import (
+from eksplatform.cluster import priority
+from eksplatform.cluster.headroom import (
     BASELINE_ANNOTATION,
     DEPLOYMENT_NAME,
     NAMESPACE,
@@ -23,6 +22,7 @@ from eksplatform.headroom import (
     headroom_labels,
     validate_headroom_args,
 )
+from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 from eksplatform.preview.manifests import Manifest
 

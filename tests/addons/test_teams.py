@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eksplatform.config import parse_cluster_config
-from eksplatform.errors import ValidationError
-from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
-from eksplatform.teams import (
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.teams import (
     EDIT_POLICY_ARN,
     ENVOY_INGRESS_PORT,
     TEAM_LABEL,
@@ -20,6 +18,8 @@ from eksplatform.teams import (
     TeamNamespacesArgs,
     validate_team_namespaces_args,
 )
+from eksplatform.core.errors import ValidationError
+from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 
 from tests.conftest import make_workspace
 
@@ -303,7 +303,7 @@ def test_quota_below_needs_fails_the_preview_with_nothing_registered(tmp_path: P
 def test_component_args_are_validated_all_at_once() -> None:
     from unittest.mock import sentinel
 
-    from eksplatform.tags import Tags
+    from eksplatform.core.tags import Tags
 
     team = TeamConfig(name="news")
     args = TeamNamespacesArgs(

@@ -8,10 +8,8 @@ from typing import Any
 
 import pydantic
 import pytest
-from eksplatform import priority
-from eksplatform.errors import ValidationError
-from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
-from eksplatform.vpa import (
+from eksplatform.cluster import priority
+from eksplatform.cluster.vpa import (
     CHART,
     DEFAULT_CHART_VERSION,
     NAMESPACE,
@@ -21,6 +19,8 @@ from eksplatform.vpa import (
     validate_vpa_args,
     vpa_values,
 )
+from eksplatform.core.errors import ValidationError
+from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 
 from tests.conftest import make_workspace
 

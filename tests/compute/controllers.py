@@ -31,14 +31,14 @@ ASG_NAMES = {
 PROGRAM = f"""
 import pulumi
 import pulumi_kubernetes as k8s
-from eksplatform.autoscaler import AutoscalerConfig, ClusterAutoscaler, ClusterAutoscalerArgs
-from eksplatform.interruption import (
+from eksplatform.cluster.autoscaler import AutoscalerConfig, ClusterAutoscaler, ClusterAutoscalerArgs
+from eksplatform.cluster.interruption import (
     InterruptionHandler,
     InterruptionHandlerArgs,
     InterruptionHandlerConfig,
 )
-from eksplatform.node_pools import NodePoolConfig
-from eksplatform.tags import Tags
+from eksplatform.cluster.node_pools import NodePoolConfig
+from eksplatform.core.tags import Tags
 
 cfg = pulumi.Config()
 tags = Tags(team="platform", environment="dev", cost_centre="platform")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from eksplatform.autoscaler import (
+from eksplatform.cluster.autoscaler import (
     AUTOSCALER_RELEASES,
     AutoscalerConfig,
     ClusterAutoscalerArgs,
@@ -20,11 +20,11 @@ from eksplatform.autoscaler import (
     priority_expander_config,
     validate_cluster_autoscaler_args,
 )
-from eksplatform.config import parse_cluster_config
-from eksplatform.errors import ValidationError
-from eksplatform.node_pools import NodePoolConfig
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.node_pools import NodePoolConfig
+from eksplatform.core.errors import ValidationError
+from eksplatform.core.tags import Tags
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, EXIT_OK, PreviewResult, run_preview
-from eksplatform.tags import Tags
 
 from tests.compute.controllers import (  # noqa: F401  (pytest fixtures, found by name)
     ACCOUNT,

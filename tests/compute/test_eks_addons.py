@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from eksplatform.config import parse_cluster_config
-from eksplatform.eks_addons import EksAddonsArgs, EksAddonsConfig, validate_eks_addons_args
-from eksplatform.errors import ValidationError
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.eks_addons import EksAddonsArgs, EksAddonsConfig, validate_eks_addons_args
+from eksplatform.core.errors import ValidationError
+from eksplatform.core.tags import Tags
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, Workspace, run_preview
 from eksplatform.preview.mocks import Recorded
-from eksplatform.tags import Tags
 
 from tests.conftest import make_workspace, write_program
 

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eksplatform.config import parse_cluster_config
-from eksplatform.errors import ValidationError
-from eksplatform.interruption import InterruptionHandlerArgs, validate_interruption_handler_args
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.interruption import (
+    InterruptionHandlerArgs,
+    validate_interruption_handler_args,
+)
+from eksplatform.core.errors import ValidationError
+from eksplatform.core.tags import Tags
 from eksplatform.preview.engine import EXIT_OK, PreviewResult
-from eksplatform.tags import Tags
 
 from tests.compute.controllers import (  # noqa: F401  (pytest fixtures, found by name)
     ACCOUNT,

@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from eksplatform.config import parse_cluster_config
-from eksplatform.control_plane import ControlPlaneArgs, validate_control_plane_args
-from eksplatform.errors import ValidationError
-from eksplatform.node_pools import (
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.control_plane import ControlPlaneArgs, validate_control_plane_args
+from eksplatform.cluster.node_pools import (
     CAPACITY_TYPE_LABEL,
     NODE_POOL_LABEL,
     NODEADM_DROP_IN,
@@ -30,9 +29,10 @@ from eksplatform.node_pools import (
     capacity_type_script,
     validate_node_pools_args,
 )
+from eksplatform.core.errors import ValidationError
+from eksplatform.core.tags import Tags
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 from eksplatform.preview.mocks import Recorded, digest
-from eksplatform.tags import Tags
 
 from tests.conftest import make_workspace
 

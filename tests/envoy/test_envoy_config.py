@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from eksplatform.core.errors import ValidationError
 from eksplatform.envoy import (
     ENVOY_CONFIG_DIR,
     ENVOY_CONFIG_KEY,
@@ -28,7 +29,6 @@ from eksplatform.envoy import (
     sidecar_container,
     validate_envoy_settings,
 )
-from eksplatform.errors import ValidationError
 
 USERS = EnvoyDependency(name="users", namespace="identity", egress_port=15101)
 RANKER = EnvoyDependency(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from eksplatform.contract import ClusterOutputs
+from eksplatform.core.contract import ClusterOutputs
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview, write_result
 
 Preview = Callable[[str], PreviewResult]

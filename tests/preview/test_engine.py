@@ -155,7 +155,7 @@ def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) 
 
 SERVICE_PROGRAM = """
 import pulumi
-from eksplatform import ClusterOutputs
+from eksplatform.service import ClusterOutputs
 
 cluster = ClusterOutputs.from_stack_reference(f"organization/eks-platform/{pulumi.get_stack()}")
 pulumi.export("seenCluster", cluster.cluster_name)

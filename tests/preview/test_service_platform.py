@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eksplatform.config import parse_cluster_config
-from eksplatform.errors import ValidationError
+from eksplatform.cluster.config import parse_cluster_config
+from eksplatform.cluster.service_platform import IAM_WRITE_ACTIONS, boundary_policy_document
+from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import PreviewResult
-from eksplatform.service_platform import IAM_WRITE_ACTIONS, boundary_policy_document
 
 Preview = Callable[[str], PreviewResult]
 

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
-from eksplatform.contract import ClusterFacts, ClusterOutputs
+from eksplatform.core.contract import ClusterFacts, ClusterOutputs
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview
 
 from tests.conftest import make_workspace, write_program
@@ -28,7 +28,7 @@ ASGS = ["general-eu-west-1a", "general-eu-west-1b", "spot-eu-west-1a"]
 
 CONTRACT = """
 import pulumi
-from eksplatform import *
+
 from eksplatform.service import *
 
 

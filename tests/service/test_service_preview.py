@@ -458,7 +458,7 @@ def test_internal_alb_without_certificate_in_staging(staging: tuple[PreviewResul
 
 REFERENCE_PROGRAM = """
 import pulumi
-from eksplatform import ClusterFacts, ClusterOutputs, ServiceStack, ServiceStackArgs
+from eksplatform.service import ClusterFacts, ClusterOutputs, ServiceStack, ServiceStackArgs
 
 cluster = ClusterOutputs.from_stack_reference(
     "organization/eks-platform/staging",

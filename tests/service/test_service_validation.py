@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from eksplatform.errors import ValidationError
+from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, EXIT_PROGRAM_FAILED, run_preview
 from eksplatform.service import Autoscaling, Dependency, Ingress, Resources, Vpa, plan_service
 from eksplatform.service.validate import derive_node_port

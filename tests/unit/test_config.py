@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from eksplatform.config import ClusterConfig, parse_cluster_config
-from eksplatform.errors import ValidationError
+from eksplatform.cluster.config import ClusterConfig, parse_cluster_config
+from eksplatform.core.errors import ValidationError
 
 BASE = {"aws:region": "eu-west-1"}
 
@@ -196,12 +196,12 @@ def test_releases_pinned_to_the_kubernetes_minor_are_checked_together() -> None:
         "platform:autoscaler.imageTag: got 'v1.31.3': " + _autoscaler_message("1.40", "v1.31.3"),
         "platform:kubernetesVersion: got '1.40': no descheduler release is pinned for it "
         "(known: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); add its tag to "
-        "eksplatform.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
+        "eksplatform.cluster.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
     ]
 
 
 def _autoscaler_message(version: str, tag: str) -> str:
-    from eksplatform.autoscaler import autoscaler_image_tag
+    from eksplatform.cluster.autoscaler import autoscaler_image_tag
 
     with pytest.raises(ValueError) as err:
         autoscaler_image_tag(version, tag)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from eksplatform.errors import ValidationError
-from eksplatform.network import NetworkArgs, plan_subnets, validate_network_args
-from eksplatform.tags import Tags
+from eksplatform.cluster.network import NetworkArgs, plan_subnets, validate_network_args
+from eksplatform.core.errors import ValidationError
+from eksplatform.core.tags import Tags
 
 TAGS = Tags(team="platform", environment="prod", cost_centre="cc")
 

@@ -1,8 +1,10 @@
-"""``eksplatform-preview``: the offline preview of this repo's Pulumi programs.
+"""``eksplatform preview``: the offline preview of this repo's Pulumi programs.
 
-    eksplatform-preview                               every program, every stack
-    eksplatform-preview --program cluster --stack prod
-    eksplatform-preview --program services/feed-api
+    eksplatform preview                               every program, every stack
+    eksplatform preview --program cluster --stack prod
+    eksplatform preview --program services/feed-api
+
+``eksplatform-preview`` and ``python -m eksplatform.preview`` are kept as aliases.
 
 Exit status: 0 clean; 1 a program failed; 2 invalid configuration or arguments (nothing
 registered); 3 a rendered Kubernetes object is invalid.
@@ -27,12 +29,14 @@ from .engine import (
 from .project import ProjectError, list_stacks
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="eksplatform-preview",
-        description="Offline preview of the repo's Pulumi programs under mocks: what each stack "
-        "would create, its Kubernetes manifests (schema-checked) and preview.json.",
-    )
+DESCRIPTION = (
+    "Offline preview of the repo's Pulumi programs under mocks: what each stack would create, "
+    "its Kubernetes manifests (schema-checked) and preview.json."
+)
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    """Options of ``eksplatform preview`` (see :mod:`eksplatform.cli`)."""
     p.add_argument(
         "--root",
         type=Path,
@@ -58,7 +62,6 @@ def _parser() -> argparse.ArgumentParser:
         help="stack name (repeatable; default: every Pulumi.<stack>.yaml)",
     )
     p.add_argument("--quiet", action="store_true", help="print only failures")
-    return p
 
 
 def summarize(result: PreviewResult, out: TextIO) -> None:
@@ -126,11 +129,18 @@ def _brief(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """``eksplatform-preview`` / ``python -m eksplatform.preview``: the same as
+    ``eksplatform preview``."""
+    p = argparse.ArgumentParser(prog="eksplatform-preview", description=DESCRIPTION)
+    configure(p)
+    return run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     workspace = Workspace(args.root, args.build_dir)
     programs = args.program or workspace.programs()
     if not programs:
-        print(f"eksplatform-preview: no Pulumi programs under {args.root}", file=sys.stderr)
+        print(f"eksplatform preview: no Pulumi programs under {args.root}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
     worst = 0
     for program_id in programs:
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stacks = args.stack or list_stacks(workspace.program_dir(program_id))
         except ProjectError as exc:
-            print(f"eksplatform-preview: {exc}", file=sys.stderr)
+            print(f"eksplatform preview: {exc}", file=sys.stderr)
             return EXIT_INVALID_CONFIG
         for stack in stacks:
             result = run_preview(workspace, program_id, stack)

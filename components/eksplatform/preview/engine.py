@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..core.errors import ValidationError
 from . import manifests as manifest_mod
 from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, is_secret, unwrap
 from .project import ProjectError, StackSpec, load_stack, project_name

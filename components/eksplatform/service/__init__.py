@@ -5,7 +5,8 @@ derived plan), ``workload`` (Kubernetes objects), ``iam`` (role), ``ingress`` (A
 security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository), ``stack`` (the
 ComponentResource wiring them).
 
-Shortest real use (a service repo's ``__main__.py``)::
+The public API of the library: service repos import from here only. Shortest real use (a service
+repo's ``__main__.py``)::
 
     cluster = ClusterOutputs.from_stack_reference(
         f"acme/eks-platform/{pulumi.get_stack()}",
@@ -20,7 +21,7 @@ Design choices a newcomer asks about:
 
 * **Checks before registration need plain values.** The contract's fields are Outputs (from a
   StackReference they only exist while the program runs), so "is the team known?" and "is this
-  prod?" are checked against ``cluster.facts`` (:class:`~eksplatform.contract.ClusterFacts`),
+  prod?" are checked against ``cluster.facts`` (:class:`~eksplatform.core.contract.ClusterFacts`),
   stated by the program; the facts are then verified against the contract when it resolves,
   and every child waits on that verification (see :mod:`.stack`).
 * **Node port.** The ALB target group's port must equal the Service's node port, so the node
@@ -32,6 +33,10 @@ Design choices a newcomer asks about:
 * **EKS Pod Identity** rather than IRSA, like the platform's add-ons (see :mod:`.iam`).
 """
 
+from ..core.contract import CONTRACT_VERSION, ClusterFacts, ClusterOutputs
+from ..core.errors import Problem, ValidationError
+from ..core.tags import Tags
+from ..envoy import RetryPolicy
 from .args import (
     Alarms,
     Autoscaling,
@@ -50,9 +55,12 @@ from .stack import TOKEN, ServiceStack
 from .validate import ServicePlan, derive_node_port, plan_service
 
 __all__ = [
+    "CONTRACT_VERSION",
     "TOKEN",
     "Alarms",
     "Autoscaling",
+    "ClusterFacts",
+    "ClusterOutputs",
     "Dependency",
     "EnvoyOptions",
     "IamStatement",
@@ -60,10 +68,14 @@ __all__ = [
     "MetricTarget",
     "PreScaling",
     "Probes",
+    "Problem",
     "Resources",
+    "RetryPolicy",
     "ServicePlan",
     "ServiceStack",
     "ServiceStackArgs",
+    "Tags",
+    "ValidationError",
     "Vpa",
     "derive_node_port",
     "plan_service",

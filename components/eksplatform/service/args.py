@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..contract import ClusterOutputs
+from ..core.contract import ClusterOutputs
 from ..envoy import Protocol, RetryPolicy
 
 ResourceName = Literal["cpu", "memory"]
@@ -268,7 +268,7 @@ class ServiceStackArgs:
     port: int
     """Port the app listens on (Envoy reaches it on 127.0.0.1). Required."""
     cluster: ClusterOutputs
-    """The cluster contract, with ``facts`` (see :class:`~eksplatform.contract.ClusterFacts`).
+    """The cluster contract, with ``facts`` (see :class:`~eksplatform.core.contract.ClusterFacts`).
     Required."""
 
     # --- workload -----------------------------------------------------------------------------

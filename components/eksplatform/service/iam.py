@@ -2,7 +2,7 @@
 ``<namespace>/<service account>``, the cluster's permissions boundary always attached, the team's
 statements as one inline policy, and the ``aws.eks.PodIdentityAssociation`` binding them.
 
-Pod Identity rather than IRSA, as for the platform's own add-ons (:mod:`eksplatform.pod_identity`,
+Pod Identity rather than IRSA, as for the platform's own add-ons (:mod:`eksplatform.core.pod_identity`,
 whose trust policy this reuses): the binding lives in the EKS API, not in a ServiceAccount
 annotation that anyone with edit rights in the team namespace could point at another role, and
 the trust does not name the cluster's OIDC provider, so it survives a cluster rebuild. The trust
@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..contract import ClusterOutputs
-from ..pod_identity import trust_policy
+from ..core.contract import ClusterOutputs
+from ..core.pod_identity import trust_policy
 from .args import IamStatement
 
 

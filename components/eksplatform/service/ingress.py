@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ..contract import ClusterOutputs
+from ..core.contract import ClusterOutputs
 from .args import Ingress
 from .validate import ServicePlan
 

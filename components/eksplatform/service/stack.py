@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from ..tags import Tags
+from ..core.tags import Tags
 from .alarms import build_alarms
 from .args import ServiceStackArgs
 from .ecr import build_repository

@@ -1,14 +1,14 @@
 """Every check on :class:`~eksplatform.service.args.ServiceStackArgs`, run before any resource.
 
 :func:`plan_service` collects every problem (with the Envoy builder's own checks merged in, under
-this component's field names), raises one :class:`~eksplatform.errors.ValidationError` listing
+this component's field names), raises one :class:`~eksplatform.core.errors.ValidationError` listing
 them all, and otherwise returns the :class:`ServicePlan`: the plain values the component derives
 (namespace, version, node port, Envoy settings, ECR repository), so the builders never re-derive
 or re-check anything.
 
 Checks that need the cluster (is the team known? is this prod?) use ``cluster.facts``, plain
 values the program states; :mod:`eksplatform.service.stack` verifies them against the contract's
-Outputs when those resolve (see :class:`~eksplatform.contract.ClusterFacts`).
+Outputs when those resolve (see :class:`~eksplatform.core.contract.ClusterFacts`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from typing import Any
 
 import pulumi
 
-from .. import envoy, kube
-from ..errors import MISSING, Problems
-from ..tags import overridden_company_keys
+from .. import envoy
+from ..core import kube
+from ..core.errors import MISSING, Problems
+from ..core.tags import overridden_company_keys
 from .args import Dependency, IamStatement, ServiceStackArgs
 
 NAME_MAX = 40

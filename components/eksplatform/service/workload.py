@@ -59,7 +59,9 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from .. import envoy, kube, priority
+from .. import envoy
+from ..core import kube
+from ..core import priorities as priority
 from .args import ServiceStackArgs
 from .validate import ServicePlan
 

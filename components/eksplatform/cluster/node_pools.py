@@ -49,7 +49,7 @@ user data is a MIME multipart document with two parts:
 
 Node IAM: one role for every pool with only AmazonEKSWorkerNodePolicy,
 AmazonEC2ContainerRegistryPullOnly and AmazonSSMManagedInstanceCore (the CNI permissions belong to
-the aws-node service account, see :mod:`eksplatform.eks_addons`), its instance profile, and an EKS
+the aws-node service account, see :mod:`eksplatform.cluster.eks_addons`), its instance profile, and an EKS
 access entry of type ``EC2_LINUX`` (API authentication mode: no aws-auth ConfigMap).
 
 Node security group: pulumi-eks creates it with the cluster (``ControlPlane.node_security_group_id``)
@@ -78,9 +78,9 @@ import yaml
 from pydantic import Field, WrapValidator, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .errors import Problems
-from .settings import SettingsModel
-from .tags import Tags
+from ..core.errors import Problems
+from ..core.settings import SettingsModel
+from ..core.tags import Tags
 
 _TOKEN = "eksplatform:compute:NodePools"
 

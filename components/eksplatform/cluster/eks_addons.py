@@ -2,7 +2,7 @@
 
 Creates ``aws.eks.Addon`` for vpc-cni, kube-proxy, coredns, eks-pod-identity-agent and
 metrics-server (an EKS community add-on; the HPA needs it). This component is their only owner:
-:class:`~eksplatform.control_plane.ControlPlane` stops EKS and pulumi-eks from installing their own
+:class:`~eksplatform.cluster.control_plane.ControlPlane` stops EKS and pulumi-eks from installing their own
 copies. Versions are pinned (never "latest") so an upgrade is a reviewed config change; list the
 versions a cluster accepts with::
 
@@ -38,9 +38,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import field_validator
 
-from .errors import Problems
-from .settings import SettingsModel
-from .tags import Tags
+from ..core.errors import Problems
+from ..core.settings import SettingsModel
+from ..core.tags import Tags
 
 _TOKEN = "eksplatform:compute:EksAddons"
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")

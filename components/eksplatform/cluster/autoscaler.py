@@ -48,13 +48,13 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
-from . import kube
-from .errors import Problems
-from .kube import CpuQuantity, MemoryQuantity
-from .pod_identity import is_region, partition_of, pod_identity_role
+from ..core import kube
+from ..core.errors import Problems
+from ..core.kube import CpuQuantity, MemoryQuantity
+from ..core.pod_identity import is_region, partition_of, pod_identity_role
+from ..core.settings import DNS_LABEL, SettingsModel, field_error
+from ..core.tags import Tags
 from .priority import EXPENDABLE_PODS_PRIORITY_CUTOFF, SYSTEM_CLUSTER_CRITICAL
-from .settings import DNS_LABEL, SettingsModel, field_error
-from .tags import Tags
 
 _TOKEN = "eksplatform:compute:ClusterAutoscaler"
 

@@ -4,7 +4,7 @@ Stack configuration sections (``platform:nodePools``, ``platform:descheduler``..
 models derived from :class:`SettingsModel`: unknown keys are refused, values are frozen, and keys
 are camelCase in YAML (``minSize``) while Python uses snake_case (``min_size``). Each section
 model lives beside the component that consumes it (``node_pools.py`` holds ``NodePoolConfig``),
-and :mod:`eksplatform.config` composes them into the whole stack configuration.
+and :mod:`eksplatform.cluster.config` composes them into the whole stack configuration.
 
 A check that spans several fields raises :func:`field_error` from a ``model_validator`` so the
 message still points at one field (``platform:nodePools[0].minSize``) and quotes its value.

@@ -1,15 +1,7 @@
 """PriorityClasses of the cluster, decided once and used consistently.
 
-From highest to lowest (the built-in ``system-node-critical`` and ``system-cluster-critical``
-sit above all of these and are used by the add-ons that keep nodes and the cluster alive):
-
-=====================  ==========  =========================================================
-``platform-critical``   1000000    platform add-ons that are not system-critical (VPA, ...)
-``service-default``     1000       every service's pods (the cluster's global default)
-``overprovisioning``    -5         headroom pause pods: preempted by anything real, yet at or
-                                   above the Cluster Autoscaler's expendable cutoff (-10) so
-                                   the autoscaler still adds nodes for them
-=====================  ==========  =========================================================
+The names, values and their order are in :mod:`eksplatform.core.priorities` (service pods name
+them too).
 
 :class:`PriorityClasses` creates the three objects; every component whose pods name one of them
 depends on it. ``overprovisioning`` is the only class with ``preemptionPolicy: Never`` (see
@@ -23,24 +15,36 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .kube import MANAGED_BY_LABEL
+from ..core.kube import MANAGED_BY_LABEL
 
-SYSTEM_NODE_CRITICAL = "system-node-critical"
-"""Built-in; for DaemonSets every node needs (log shipping, CNI)."""
-SYSTEM_CLUSTER_CRITICAL = "system-cluster-critical"
-"""Built-in; for add-ons the cluster cannot run without (autoscaler, interruption handler)."""
-
-PLATFORM_CRITICAL = "platform-critical"
-PLATFORM_CRITICAL_VALUE = 1_000_000
-SERVICE_DEFAULT = "service-default"
-SERVICE_DEFAULT_VALUE = 1000
-OVERPROVISIONING = "overprovisioning"
-OVERPROVISIONING_VALUE = -5
-
-EXPENDABLE_PODS_PRIORITY_CUTOFF = -10
-"""Cluster Autoscaler's ``--expendable-pods-priority-cutoff``: pods below it never trigger a
-scale-up. The autoscaler is started with this value and headroom pods sit at or above it."""
-
+# Re-exported: the cluster components name these through this module.
+from ..core.priorities import (
+    EXPENDABLE_PODS_PRIORITY_CUTOFF as EXPENDABLE_PODS_PRIORITY_CUTOFF,
+)
+from ..core.priorities import (
+    OVERPROVISIONING as OVERPROVISIONING,
+)
+from ..core.priorities import (
+    OVERPROVISIONING_VALUE as OVERPROVISIONING_VALUE,
+)
+from ..core.priorities import (
+    PLATFORM_CRITICAL as PLATFORM_CRITICAL,
+)
+from ..core.priorities import (
+    PLATFORM_CRITICAL_VALUE as PLATFORM_CRITICAL_VALUE,
+)
+from ..core.priorities import (
+    SERVICE_DEFAULT as SERVICE_DEFAULT,
+)
+from ..core.priorities import (
+    SERVICE_DEFAULT_VALUE as SERVICE_DEFAULT_VALUE,
+)
+from ..core.priorities import (
+    SYSTEM_CLUSTER_CRITICAL as SYSTEM_CLUSTER_CRITICAL,
+)
+from ..core.priorities import (
+    SYSTEM_NODE_CRITICAL as SYSTEM_NODE_CRITICAL,
+)
 
 # --- the PriorityClass objects ------------------------------------------------------------------
 

@@ -30,9 +30,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import field_validator
 
-from .errors import Problems
-from .settings import SettingsModel
-from .tags import Tags
+from ..core.errors import Problems
+from ..core.settings import SettingsModel
+from ..core.tags import Tags
 
 _TOKEN = "eksplatform:services:ServicePlatform"
 

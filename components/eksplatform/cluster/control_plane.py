@@ -6,7 +6,7 @@ public one limited to given CIDRs or off, secrets envelope-encrypted with a cust
 key that rotates, control plane logs in a log group whose retention we own, an OIDC provider for
 IRSA, and a Kubernetes provider for everything the platform installs into the cluster.
 
-Add-ons have one owner: :mod:`eksplatform.eks_addons` installs vpc-cni, kube-proxy, CoreDNS, the
+Add-ons have one owner: :mod:`eksplatform.cluster.eks_addons` installs vpc-cni, kube-proxy, CoreDNS, the
 Pod Identity agent and metrics-server as EKS managed add-ons with pinned versions. So EKS is told
 not to bootstrap its self-managed copies (``bootstrap_self_managed_addons=False``; a creation-time
 setting that pulumi-eks ignores on existing clusters) and pulumi-eks not to create its own
@@ -29,8 +29,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from .errors import Problems
-from .tags import Tags
+from ..core.errors import Problems
+from ..core.tags import Tags
 
 _TOKEN = "eksplatform:cluster:ControlPlane"
 _ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

@@ -48,10 +48,10 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
-from . import kube
-from .errors import Problems
+from ..core import kube
+from ..core.errors import Problems
+from ..core.settings import DNS_LABEL, SettingsModel, field_error
 from .priority import SYSTEM_CLUSTER_CRITICAL
-from .settings import DNS_LABEL, SettingsModel, field_error
 
 _TOKEN = "eksplatform:addons:Descheduler"
 

@@ -3,7 +3,7 @@
 A stack file (``Pulumi.<stack>.yaml``) holds only what differs between stacks; everything else has
 a documented default here. The whole configuration is parsed and validated once, at the start of
 the program, before any resource is registered: every problem is reported in one
-:class:`~eksplatform.errors.ValidationError` naming the key (``platform:network.cidr``), the value
+:class:`~eksplatform.core.errors.ValidationError` naming the key (``platform:network.cidr``), the value
 received and what is allowed.
 
 Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys:
@@ -20,16 +20,16 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:tags``                          extra company tags; Default: none
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
-``platform:nodePools``                     :class:`~eksplatform.node_pools.NodePoolConfig` list
-``platform:eksAddons``                     :class:`~eksplatform.eks_addons.EksAddonsConfig`
-``platform:interruptionHandler``           :class:`~eksplatform.interruption.InterruptionHandlerConfig`
-``platform:autoscaler``                    :class:`~eksplatform.autoscaler.AutoscalerConfig`
-``platform:servicePlatform``               :class:`~eksplatform.service_platform.ServicePlatformConfig`
-``platform:vpa``                           :class:`~eksplatform.vpa.VpaConfig`
-``platform:headroom``                      :class:`~eksplatform.headroom.HeadroomConfig`
-``platform:teams``                         :class:`~eksplatform.teams.TeamConfig` list
-``platform:descheduler``                   :class:`~eksplatform.descheduler.DeschedulerConfig`
-``platform:logging``                       :class:`~eksplatform.fluentd.LoggingConfig`
+``platform:nodePools``                     :class:`~eksplatform.cluster.node_pools.NodePoolConfig` list
+``platform:eksAddons``                     :class:`~eksplatform.cluster.eks_addons.EksAddonsConfig`
+``platform:interruptionHandler``           :class:`~eksplatform.cluster.interruption.InterruptionHandlerConfig`
+``platform:autoscaler``                    :class:`~eksplatform.cluster.autoscaler.AutoscalerConfig`
+``platform:servicePlatform``               :class:`~eksplatform.cluster.service_platform.ServicePlatformConfig`
+``platform:vpa``                           :class:`~eksplatform.cluster.vpa.VpaConfig`
+``platform:headroom``                      :class:`~eksplatform.cluster.headroom.HeadroomConfig`
+``platform:teams``                         :class:`~eksplatform.cluster.teams.TeamConfig` list
+``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
+``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
 ========================================  =====================================================
 
@@ -53,16 +53,16 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from ..core.errors import MISSING, Problem, ValidationError
+from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
 from .autoscaler import AutoscalerConfig
 from .descheduler import DeschedulerConfig
 from .eks_addons import EksAddonsConfig
-from .errors import MISSING, Problem, ValidationError
 from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
 from .interruption import InterruptionHandlerConfig
 from .node_pools import DEFAULT_NODE_POOLS, NodePoolList
 from .service_platform import ServicePlatformConfig
-from .settings import FIELD_MARK, SettingsModel, check_retention, field_error
 from .teams import Teams
 from .vpa import VpaConfig
 
@@ -540,7 +540,7 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
                 "platform:kubernetesVersion",
                 version,
                 f"no descheduler release is pinned for it (known: {known}); add its tag to "
-                "eksplatform.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
+                "eksplatform.cluster.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
             )
         )
     return problems

@@ -45,10 +45,11 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pydantic import field_validator
 
-from . import kube, priority
-from .errors import Problems
-from .kube import CpuQuantity, MemoryQuantity
-from .settings import SettingsModel
+from ..core import kube
+from ..core.errors import Problems
+from ..core.kube import CpuQuantity, MemoryQuantity
+from ..core.settings import SettingsModel
+from . import priority
 
 _TOKEN = "eksplatform:addons:Vpa"
 
@@ -195,7 +196,7 @@ class VpaArgs:
     config: VpaConfig = field(default_factory=VpaConfig)
     """Default: :class:`VpaConfig` defaults."""
     priority_classes: pulumi.Resource | None = None
-    """The :class:`~eksplatform.priority.PriorityClasses` component: the chart waits for it (its
+    """The :class:`~eksplatform.cluster.priority.PriorityClasses` component: the chart waits for it (its
     pods use ``platform-critical``). Default: none (the classes already exist)."""
     repository: str = REPOSITORY
     """Helm repository URL. Default: https://kubernetes.github.io/autoscaler."""

@@ -41,9 +41,10 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator
 
-from . import kube, priority
-from .errors import Problems
-from .settings import DNS_LABEL, SettingsModel
+from ..core import kube
+from ..core.errors import Problems
+from ..core.settings import DNS_LABEL, SettingsModel
+from . import priority
 
 _TOKEN = "eksplatform:addons:Headroom"
 
@@ -133,7 +134,7 @@ class HeadroomArgs:
     image: str = PAUSE_IMAGE
     """Default: ``registry.k8s.io/pause:3.10``."""
     priority_classes: pulumi.Resource | None = None
-    """The :class:`~eksplatform.priority.PriorityClasses` component: the Deployment waits for it
+    """The :class:`~eksplatform.cluster.priority.PriorityClasses` component: the Deployment waits for it
     (the API server refuses pods naming a class that does not exist yet). Default: none (the
     classes already exist)."""
     scaler_namespace: str = NAMESPACE

@@ -58,12 +58,12 @@ from pulumi_kubernetes.networking.v1 import (
 from pydantic import ValidatorFunctionWrapHandler, WrapValidator, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from . import kube
-from .envoy import EnvoySettings
-from .errors import Problems
-from .kube import CpuQuantity, MemoryQuantity
-from .settings import DNS_LABEL, SettingsModel, field_error
-from .tags import Tags
+from ..core import kube
+from ..core.errors import Problems
+from ..core.kube import CpuQuantity, MemoryQuantity
+from ..core.settings import DNS_LABEL, SettingsModel, field_error
+from ..core.tags import Tags
+from ..envoy import EnvoySettings
 
 _TOKEN = "eksplatform:addons:TeamNamespaces"
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .errors import Problems
-from .tags import Tags
+from ..core.errors import Problems
+from ..core.tags import Tags
 
 _TOKEN = "eksplatform:network:Network"
 

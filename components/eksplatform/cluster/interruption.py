@@ -62,13 +62,13 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator
 
-from . import kube
-from .errors import Problems
-from .kube import CpuQuantity, MemoryQuantity
-from .pod_identity import is_region, partition_of, pod_identity_role
+from ..core import kube
+from ..core.errors import Problems
+from ..core.kube import CpuQuantity, MemoryQuantity
+from ..core.pod_identity import is_region, partition_of, pod_identity_role
+from ..core.settings import DNS_LABEL, SettingsModel
+from ..core.tags import Tags
 from .priority import SYSTEM_CLUSTER_CRITICAL
-from .settings import DNS_LABEL, SettingsModel
-from .tags import Tags
 
 _TOKEN = "eksplatform:compute:InterruptionHandler"
 
