@@ -28,7 +28,6 @@ from .engine import (
 )
 from .project import ProjectError, list_stacks
 
-
 DESCRIPTION = (
     "Offline preview of the repo's Pulumi programs under mocks: what each stack would create, "
     "its Kubernetes manifests (schema-checked) and preview.json."
