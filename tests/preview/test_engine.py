@@ -308,3 +308,65 @@ def test_contract_version_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     assert result.diagnostics[-1].message == (
         "the cluster stack exports contract version 99, this library expects 1: upgrade eksplatform"
     )
+
+
+KNOWN_CONTRACT_PROGRAM = """
+import pulumi
+from eksplatform.core.contract import known_contract
+
+contract = known_contract(f"organization/eks-platform/{pulumi.get_stack()}")
+pulumi.export("knownBeforeRegistration", contract["clusterName"])
+"""
+
+
+def test_the_contract_is_known_before_the_program_registers_anything(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main=KNOWN_CONTRACT_PROGRAM,
+        stacks={"staging": "config: {}\n"},
+    )
+    result = run_preview(ws, "services/svc", "staging")
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.plain_outputs()["knownBeforeRegistration"] == "eks-staging"
+    assert result.resources == []
+    # outside a preview run nothing is known: `pulumi up` reads the reference while it runs
+    from eksplatform.core.contract import known_contract
+
+    assert known_contract("organization/eks-platform/staging") is None
+
+
+VALIDATES_LATE_PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+from eksplatform.core.errors import Problems
+
+aws.sqs.Queue("early")
+problems = Problems()
+problems.add("name", "x", "too late")
+problems.raise_if_any("Late")
+"""
+
+
+def test_registrations_before_a_validation_error_are_reported(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "late",
+        project="late",
+        main=VALIDATES_LATE_PROGRAM,
+        stacks={"dev": "config:\n  aws:region: eu-west-1\n"},
+    )
+    result = run_preview(ws, "services/late", "dev")
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.registered_before_error == [
+        "urn:pulumi:dev::late::pulumi:pulumi:Stack$aws:sqs/queue:Queue::early"
+    ]
+    assert result.resources == []
+    errors = [d.message for d in result.diagnostics if d.severity == "error"]
+    assert errors[-1] == (
+        "1 resource was registered before the validation error (under `pulumi up` they "
+        "would already be on their way to AWS): "
+        "urn:pulumi:dev::late::pulumi:pulumi:Stack$aws:sqs/queue:Queue::early; "
+        "validate before registering anything"
+    )

@@ -53,6 +53,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from ..core.environments import is_production
 from ..core.errors import MISSING, Problem, ValidationError
 from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
 from .autoscaler import AutoscalerConfig
@@ -353,7 +354,7 @@ class ClusterConfig(SettingsModel):
             object.__setattr__(self, "cluster_name", f"eks-{self.environment}")
         if self.control_plane.deletion_protection is None:
             cp = self.control_plane.model_copy(
-                update={"deletion_protection": self.environment == "prod"}
+                update={"deletion_protection": is_production(self.environment)}
             )
             object.__setattr__(self, "control_plane", cp)
         zones = self.network.availability_zones
@@ -382,7 +383,7 @@ class ClusterConfig(SettingsModel):
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "prod"
+        return is_production(self.environment)
 
     @property
     def kubernetes_minor(self) -> int:

@@ -12,7 +12,7 @@ so add fields, never rename; :data:`CONTRACT_VERSION` goes up when a field chang
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +161,33 @@ class ClusterOutputs:
         version.apply(_check_version)
         values["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
         return cls(**values)
+
+
+# --- contracts known before the program runs -------------------------------------------------
+
+ContractResolver = Callable[[str], Mapping[str, Any]]
+"""``stack reference name -> that stack's outputs`` (plain values, secrets unwrapped or not)."""
+
+_resolver: ContractResolver | None = None
+
+
+def set_contract_resolver(resolver: ContractResolver | None) -> None:
+    """Install (or remove, with None) the source of contracts known before registration.
+
+    The offline preview installs one for each run: it answers a StackReference from a contract
+    file or another program's offline outputs, so the values exist before the program registers
+    anything. Under ``pulumi up`` there is none: a StackReference's values arrive while the
+    program runs, and checks that need them gate every child on their result instead."""
+    global _resolver
+    _resolver = resolver
+
+
+def known_contract(stack_reference: str) -> Mapping[str, Any] | None:
+    """The outputs of ``stack_reference`` when they are known now (offline preview), else None.
+
+    Lets a component check its arguments against the real contract before it registers
+    anything. An error from the resolver propagates: the reference cannot be answered."""
+    return None if _resolver is None else _resolver(stack_reference)
 
 
 def _output_fields() -> list[dataclasses.Field[Any]]:

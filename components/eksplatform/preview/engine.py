@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.contract import set_contract_resolver
 from ..core.errors import ValidationError
 from . import manifests as manifest_mod
 from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, is_secret, unwrap
@@ -71,6 +72,10 @@ class PreviewResult:
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     exit_code: int = EXIT_OK
     timings: dict[str, float] = field(default_factory=dict)
+    registered_before_error: list[str] = field(default_factory=list)
+    """URNs of resources registered before a :class:`ValidationError` stopped the program, in
+    registration order. Must be empty: under ``pulumi up`` each of them would already be on its
+    way to AWS when the error was raised (reads, such as a StackReference, are not counted)."""
 
     @property
     def ok(self) -> bool:
@@ -307,7 +312,11 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
     monitor = RecordingMonitor(mocks)
     engine = _CapturingEngine()
     logging.getLogger("pulumi").setLevel(logging.ERROR)
-    error = contextvars.copy_context().run(_run_in_mocks, spec, mocks, monitor, engine)
+    set_contract_resolver(lambda name: resolve_stack(name)[0])
+    try:
+        error = contextvars.copy_context().run(_run_in_mocks, spec, mocks, monitor, engine)
+    finally:
+        set_contract_resolver(None)
     t1 = time.perf_counter()
     result.timings["run"] = t1 - t0
 
@@ -324,7 +333,20 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
         )
         result.diagnostics.append(Diagnostic("error", _describe_failure(error, spec)))
         if isinstance(error, ValidationError):
-            # Validation runs before any resource is registered; report nothing half-built.
+            # Validation must run before any resource is registered. Offline nothing is
+            # created either way, so record what a real `pulumi up` would already have sent
+            # to the engine, report it as an error, and show nothing half-built.
+            result.registered_before_error = list(monitor.order)
+            if monitor.order:
+                shown = ", ".join(monitor.order[:5]) + (", ..." if len(monitor.order) > 5 else "")
+                result.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        f"{_count(len(monitor.order), 'resource was', 'resources were')} "
+                        "registered before the validation error (under `pulumi up` they would already be on their way to AWS): "
+                        f"{shown}; validate before registering anything",
+                    )
+                )
             monitor.recorded.clear()
             monitor.order.clear()
 
@@ -342,6 +364,10 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
     if result.exit_code == EXIT_OK and any(d.severity == "error" for d in result.diagnostics):
         result.exit_code = EXIT_INVALID_OBJECTS if schema_diags else EXIT_PROGRAM_FAILED
     return result
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _describe_failure(error: BaseException, spec: StackSpec) -> str:

@@ -24,6 +24,7 @@ import pulumi
 
 from .. import envoy
 from ..core import kube
+from ..core.environments import is_production
 from ..core.errors import MISSING, Problems
 from ..core.tags import overridden_company_keys
 from .args import Dependency, IamStatement, ServiceStackArgs
@@ -34,7 +35,6 @@ NODE_PORT_MIN, NODE_PORT_MAX = 30000, 32767
 """Kubernetes' default NodePort range."""
 FIRST_EGRESS_PORT = 15101
 """Egress port of the first dependency when none is given (then 15102, ...)."""
-PROD_ENVIRONMENTS = frozenset({"prod", "production"})
 SSL_POLICIES = frozenset(
     {
         "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -712,7 +712,7 @@ def plan_service(args: ServiceStackArgs) -> ServicePlan:
         environment = facts.environment
         teams = facts.team_namespaces
         _label(problems, "cluster.facts.environment", environment)
-    prod = environment in PROD_ENVIRONMENTS
+    prod = is_production(environment)
 
     namespace = ""
     if _label(problems, "team", args.team):
