@@ -27,7 +27,8 @@ from ..core import kube
 from ..core.environments import is_production
 from ..core.errors import MISSING, Problems
 from ..core.tags import overridden_company_keys
-from .args import Dependency, IamStatement, ServiceStackArgs
+from .args import Dependency, ServiceStackArgs
+from .iam_checks import check_statement
 
 NAME_MAX = 40
 """Longest service name: leaves room for suffixes (``-envoy``, ``-alb``) in 63-char names."""
@@ -62,9 +63,6 @@ _IMAGE = re.compile(
 )
 _ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 _ACM_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
-_READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Query", "Scan")
-_FORBIDDEN_SERVICES = ("organizations", "account", "sts")
 _DNS_FIX = "must be a DNS label: 1-63 lowercase letters, digits or '-', starting with a letter"
 
 
@@ -584,64 +582,6 @@ def _check_alarms(problems: Problems, args: ServiceStackArgs) -> None:
         )
 
 
-def _is_read_action(action: str) -> bool:
-    verb = action.split(":", 1)[-1]
-    return verb.startswith(_READ_PREFIXES) and "*" not in verb.removesuffix("*")
-
-
-def _check_statement(problems: Problems, p: str, st: IamStatement) -> None:
-    if st.effect not in ("Allow", "Deny"):
-        problems.add(f"{p}.effect", st.effect, "must be 'Allow' or 'Deny'")
-    actions = st.actions
-    if isinstance(actions, str) or not actions:
-        problems.add(f"{p}.actions", actions, "must be a non-empty list of IAM actions")
-        actions = ()
-    all_read = True
-    for j, action in enumerate(actions):
-        q = f"{p}.actions[{j}]"
-        if not isinstance(action, str) or action == "*" or not _IAM_ACTION.match(action):
-            problems.add(
-                q, action, "must be one IAM action 'service:Action' (no '*' for every service)"
-            )
-            all_read = False
-            continue
-        service, verb = action.split(":", 1)
-        if verb == "*":
-            problems.add(
-                q,
-                action,
-                f"grants every {service} action: list the actions the service calls",
-            )
-            all_read = False
-        elif st.effect == "Allow" and (
-            service in _FORBIDDEN_SERVICES or (service == "iam" and not _is_read_action(action))
-        ):
-            problems.add(
-                q,
-                action,
-                "service roles may not change IAM, STS, accounts or organizations "
-                "(the permissions boundary denies it anyway): ask the platform team",
-            )
-            all_read = False
-        elif not _is_read_action(action):
-            all_read = False
-    resources = st.resources
-    if isinstance(resources, str) or not resources:
-        problems.add(f"{p}.resources", resources, "must be a non-empty list of ARNs")
-        return
-    for j, res in enumerate(resources):
-        if isinstance(res, str):
-            if res == "*" and st.effect == "Allow" and not all_read:
-                problems.add(
-                    f"{p}.resources[{j}]",
-                    res,
-                    "'*' is only allowed with read-only actions (Get/List/Describe): "
-                    "name the ARNs the writes touch",
-                )
-            elif res != "*" and not res.startswith("arn:"):
-                problems.add(f"{p}.resources[{j}]", res, "must be an ARN ('arn:...') or '*'")
-
-
 def _check_tags(problems: Problems, args: ServiceStackArgs) -> None:
     for field_name, mapping in (("tags", args.tags), ("datadog_tags", args.datadog_tags)):
         for key in overridden_company_keys(mapping):
@@ -740,7 +680,7 @@ def plan_service(args: ServiceStackArgs) -> ServicePlan:
     deletion_protection = _check_ingress(problems, args, prod)
     _check_alarms(problems, args)
     for i, st in enumerate(args.iam_statements):
-        _check_statement(problems, f"iam_statements[{i}]", st)
+        check_statement(problems, f"iam_statements[{i}]", st)
     _check_tags(problems, args)
     create_ecr = _check_ecr(problems, args, image)
     deps = _check_dependencies(problems, args, namespace, teams)
