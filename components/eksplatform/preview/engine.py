@@ -248,43 +248,54 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
     result = PreviewResult(spec=spec, program_id=program_id)
     resolved_versions: list[str] = []
     answered: dict[str, StackOutputs | BaseException] = {}
+    refused: dict[str, ValidationError] = {}
     reference_errors: list[BaseException] = []
 
-    def resolve(name: str) -> StackOutputs:
+    def resolve(name: str, *, refuse: bool) -> StackOutputs:
         # One answer per name and run: the StackReference and known_contract() ask the same
         # question, and a refusal is reported once.
         if name not in answered:
             try:
                 outputs = workspace.resolve_stack_reference(name, spec)
-                check_referrer(spec, name, outputs)
-                answered[name] = outputs
             except (ValidationError, ProjectError, StackOutputError) as exc:
                 answered[name] = exc
                 reference_errors.append(exc)
+            else:
+                answered[name] = outputs
+                try:
+                    check_referrer(spec, name, outputs)
+                except ValidationError as exc:
+                    refused[name] = exc
+                    reference_errors.append(exc)
         found = answered[name]
         if isinstance(found, BaseException):
             raise found
+        if refuse and name in refused:
+            raise refused[name]
         version = found.outputs.get("kubernetesVersion")
         if isinstance(version, str):
             resolved_versions.append(version)
         return found
 
     def resolve_stack(name: str) -> tuple[dict[str, Any], list[str]]:
-        found = resolve(name)
+        # A refused referrer still gets its answer here: failing a registration inside Pulumi
+        # leaves its Outputs pending; the run is reported as refused when it ends.
+        found = resolve(name, refuse=False)
         return found.outputs, list(found.secret_names)
 
     mocks = PreviewMocks(_account_from_config(spec), resolve_stack)
     monitor = RecordingMonitor(mocks)
     engine = _CapturingEngine()
     logging.getLogger("pulumi").setLevel(logging.ERROR)
-    set_contract_resolver(lambda name: resolve(name).outputs)
+    set_contract_resolver(lambda name: resolve(name, refuse=True).outputs)
     try:
         error = contextvars.copy_context().run(_run_in_mocks, spec, mocks, monitor, engine)
     finally:
         set_contract_resolver(None)
     if reference_errors:
         # A reference that cannot be answered surfaces in the program as whatever Pulumi wraps
-        # a failed registration in; report the cause itself (bad input: exit 2). It is the
+        # a failed registration in (or not at all, when only the referrer was refused); report
+        # the cause itself (bad input: exit 2). It is the
         # preview's input that is wrong, not the program's order of work (under `pulumi up`
         # the reference is read from the backend), so what the program registered while the
         # reference was pending is dropped without the "registered before" report.
