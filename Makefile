@@ -4,6 +4,7 @@
 #   make preview [PROGRAM=cluster|services/<name>] [STACK=staging|prod]
 #   make test        lint + type check + the whole test suite (what CI runs)
 #   make bench       benchmarks (print figures; never fail on speed)
+#   make release-check   before tagging v<version>: version, CHANGELOG and constraints agree
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck unit bench clean venv
+.PHONY: preview test lint typecheck unit bench clean venv release-check constraints
 
 venv: $(STAMP)
 
@@ -28,11 +29,11 @@ preview: $(STAMP)
 	$(PY) -m eksplatform preview $(if $(PROGRAM),--program $(PROGRAM)) $(if $(STACK),--stack $(STACK))
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check components cluster services tests bench policy
-	$(VENV)/bin/ruff format --check --quiet components cluster services tests bench policy
+	$(VENV)/bin/ruff check components cluster services tests bench policy tools
+	$(VENV)/bin/ruff format --check --quiet components cluster services tests bench policy tools
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy components/eksplatform tests bench
+	$(VENV)/bin/mypy components/eksplatform tests bench tools
 	@# Programs are all __main__.py: check each on its own, against the library and real SDKs.
 	@set -e; for p in $(PROGRAMS); do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
 
@@ -49,6 +50,14 @@ bench: $(STAMP)
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+
+# Releases (README, "Releases"): regenerate the constraints file after changing requirements.txt;
+# check before tagging. The tag v<version> is the last step, after this passes.
+constraints: $(STAMP)
+	$(PY) tools/release.py constraints
+
+release-check: $(STAMP)
+	$(PY) tools/release.py check
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -91,7 +91,10 @@ def _workspace(root: Path) -> None:
     (fleet / "Pulumi.yaml").write_text("name: fleet\nruntime: python\n")
     (fleet / "__main__.py").write_text(_PROGRAM)
     for n in SIZES:
-        (fleet / f"Pulumi.n{n}.yaml").write_text(f"config:\n  fleet:count: {n}\n")
+        (fleet / f"Pulumi.n{n}.yaml").write_text(
+            "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n"
+            f"  fleet:count: {n}\n"
+        )
 
 
 def _run(root: Path, build: Path, n: int) -> dict[str, float]:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.preview.cli",
         "offline preview of Pulumi programs under mocks (manifests, schema check, preview.json)",
     ),
+    "new-service": ("eksplatform.scaffold.cli", "write a ready service repo (program, stacks, CI)"),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

@@ -85,7 +85,8 @@ def test_secure_config_is_a_marked_placeholder_kept_secret(tmp_path: Path) -> No
     text = (out / "preview.json").read_text()
     assert "unknown offline" not in text
     assert json.loads(text)["outputs"]["token"] == "[secret]"
-    assert json.loads((out / "stack-outputs.json").read_text())["secretOutputNames"] == ["token"]
+    # stack-output.json is what `pulumi stack output --json` prints: secrets as "[secret]"
+    assert json.loads((out / "stack-output.json").read_text()) == {"token": "[secret]"}
 
 
 def test_invalid_kubernetes_object_fails_with_its_path(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
     ]
     out = write_result(ws, result)
     assert json.loads((out / "preview.json").read_text())["steps"] == []
-    assert not (out / "stack-outputs.json").exists()
+    assert not (out / "stack-output.json").exists()
 
 
 def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) -> None:
@@ -152,6 +153,9 @@ def test_program_exception_is_reported_without_pulumi_internals(tmp_path: Path) 
     assert message.startswith("program failed: KeyError: 'nope'")
     assert "site-packages" not in message
 
+
+STAGING_CONFIG = "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n"
+"""A service stack beside the staging cluster: its region and account."""
 
 SERVICE_PROGRAM = """
 import pulumi
@@ -170,19 +174,20 @@ def test_stack_reference_is_answered_from_the_cluster_preview(tmp_path: Path) ->
         tmp_path / "ws" / "services" / "svc",
         project="svc",
         main=SERVICE_PROGRAM,
-        stacks={"staging": "config: {}\n"},
+        stacks={"staging": STAGING_CONFIG},
     )
     # the cluster stack has no preview yet: the engine synthesizes it first
-    assert not (ws.out_dir("cluster", "staging") / "stack-outputs.json").exists()
+    contract = ws.out_dir("cluster", "staging") / "stack-output.json"
+    assert not contract.exists()
     result = run_preview(ws, "services/svc", "staging")
     assert result.ok, [d.message for d in result.diagnostics]
-    assert (ws.out_dir("cluster", "staging") / "stack-outputs.json").exists()
-    cluster = json.loads((ws.out_dir("cluster", "staging") / "stack-outputs.json").read_text())
+    cluster = json.loads(contract.read_text())
     seen = result.plain_outputs()
     assert seen["seenCluster"] == "eks-staging"
-    assert seen["seenSubnets"] == cluster["outputs"]["privateSubnetIds"]
-    assert "kubeconfig" in cluster["secretOutputNames"]
-    assert result.outputs["seenKubeconfig"]["value"] == cluster["outputs"]["kubeconfig"]
+    assert seen["seenSubnets"] == cluster["privateSubnetIds"]
+    # secrets cross as `pulumi stack output --json` prints them, and stay secret
+    assert cluster["kubeconfig"] == "[secret]"
+    assert result.outputs["seenKubeconfig"]["value"] == "[secret]"
     assert write_result(ws, result).joinpath("preview.json").read_text().count("[secret]") >= 1
     assert result.kubernetes_version == "1.31"  # learned from the cluster contract
 
@@ -193,9 +198,9 @@ def test_a_stale_cluster_preview_is_previewed_again(tmp_path: Path) -> None:
         tmp_path / "ws" / "services" / "svc",
         project="svc",
         main=SERVICE_PROGRAM,
-        stacks={"staging": "config: {}\n"},
+        stacks={"staging": STAGING_CONFIG},
     )
-    outputs = ws.out_dir("cluster", "staging") / "stack-outputs.json"
+    outputs = ws.out_dir("cluster", "staging") / "stack-output.json"
     assert run_preview(ws, "services/svc", "staging").ok
     first = outputs.stat().st_mtime_ns
     # unchanged sources: the contract is reused as it is
@@ -207,7 +212,7 @@ def test_a_stale_cluster_preview_is_previewed_again(tmp_path: Path) -> None:
     os.utime(stack_file, ns=(first + 10**9, first + 10**9))
     assert run_preview(ws, "services/svc", "staging").ok
     assert outputs.stat().st_mtime_ns > first
-    assert json.loads(outputs.read_text())["outputs"]["vpcCidr"] == "10.30.0.0/16"
+    assert json.loads(outputs.read_text())["vpcCidr"] == "10.30.0.0/16"
 
 
 def test_cli_exit_codes_and_summary(tmp_path: Path, capsys: object) -> None:
@@ -301,7 +306,7 @@ def test_contract_version_mismatch_is_a_clear_error(tmp_path: Path) -> None:
         tmp_path / "ws" / "services" / "svc",
         project="svc",
         main=SERVICE_PROGRAM,
-        stacks={"staging": "config: {}\n"},
+        stacks={"staging": STAGING_CONFIG},
     )
     result = run_preview(ws, "services/svc", "staging")
     assert result.exit_code == EXIT_PROGRAM_FAILED
@@ -325,7 +330,7 @@ def test_the_contract_is_known_before_the_program_registers_anything(tmp_path: P
         tmp_path / "ws" / "services" / "svc",
         project="svc",
         main=KNOWN_CONTRACT_PROGRAM,
-        stacks={"staging": "config: {}\n"},
+        stacks={"staging": STAGING_CONFIG},
     )
     result = run_preview(ws, "services/svc", "staging")
     assert result.ok, [d.message for d in result.diagnostics]

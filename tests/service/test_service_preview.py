@@ -479,17 +479,19 @@ def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> N
         tmp_path / "ws" / "services" / "worker",
         project="worker",
         main=REFERENCE_PROGRAM,
-        stacks={"staging": "config:\n  aws:region: eu-west-1\n"},
+        stacks={
+            "staging": "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n"
+        },
     )
     from eksplatform.preview.engine import run_preview
 
     result = run_preview(ws, "services/worker", "staging")
     assert result.ok, [d.message for d in result.diagnostics]
-    cluster = json.loads((ws.out_dir("cluster", "staging") / "stack-outputs.json").read_text())
-    boundary = cluster["outputs"]["permissionsBoundaryArn"]
+    cluster = json.loads((ws.out_dir("cluster", "staging") / "stack-output.json").read_text())
+    boundary = cluster["permissionsBoundaryArn"]
     role = _inputs(_one(result, "aws:iam/role:Role", "worker-role"))
     assert boundary and role["permissionsBoundary"] == boundary
-    assert result.plain_outputs()["namespace"] == cluster["outputs"]["teamNamespaces"]["news"]
+    assert result.plain_outputs()["namespace"] == cluster["teamNamespaces"]["news"]
     association = _inputs(
         _one(
             result,
@@ -497,7 +499,7 @@ def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> N
             "worker-pod-identity",
         )
     )
-    assert association["clusterName"] == cluster["outputs"]["clusterName"]
+    assert association["clusterName"] == cluster["clusterName"]
 
 
 def test_services_of_one_program_share_one_kubernetes_provider(

@@ -1,8 +1,13 @@
-"""``eksplatform preview``: the offline preview of this repo's Pulumi programs.
+"""``eksplatform preview``: the offline preview of a repo's Pulumi programs.
 
     eksplatform preview                               every program, every stack
     eksplatform preview --program cluster --stack prod
     eksplatform preview --program services/feed-api
+
+In a service repo (its own Pulumi.yaml at the root), against the cluster's contract files::
+
+    eksplatform preview --stack staging \
+        --stack-reference organization/eks-platform/staging=contract-staging.json
 
 ``eksplatform-preview`` and ``python -m eksplatform.preview`` are kept as aliases.
 
@@ -18,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..core.errors import ValidationError
 from .engine import (
     EXIT_INVALID_CONFIG,
     PreviewResult,
@@ -27,10 +33,13 @@ from .engine import (
     write_result,
 )
 from .project import ProjectError, list_stacks
+from .workspace import parse_stack_references
 
 DESCRIPTION = (
     "Offline preview of the repo's Pulumi programs under mocks: what each stack would create, "
-    "its Kubernetes manifests (schema-checked) and preview.json."
+    "its Kubernetes manifests (schema-checked), preview.json and stack-output.json. "
+    "Exit status: 0 clean, 1 a program failed, 2 invalid configuration or arguments (nothing "
+    "registered), 3 a rendered Kubernetes object is invalid."
 )
 
 
@@ -40,7 +49,8 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--root",
         type=Path,
         default=Path("."),
-        help="repo root holding Pulumi.yaml and services/ (default: .)",
+        help="repo root: the platform repo (Pulumi.yaml and services/) or a service repo "
+        "(its own Pulumi.yaml) (default: .)",
     )
     p.add_argument(
         "--build-dir",
@@ -49,10 +59,21 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="where to write previews (default: <root>/build)",
     )
     p.add_argument(
+        "--stack-reference",
+        action="append",
+        default=None,
+        metavar="ORG/PROJECT/STACK=FILE",
+        help="answer StackReference(ORG/PROJECT/STACK) from FILE, the output of "
+        "`pulumi stack output --json --stack ORG/PROJECT/STACK` (the contract file of a "
+        "cluster stack; the cluster preview writes it as build/cluster/<stack>/"
+        "stack-output.json) (repeatable)",
+    )
+    p.add_argument(
         "--program",
         action="append",
         default=None,
-        help="program id: 'cluster' or 'services/<name>' (repeatable; default: all)",
+        help="program id: 'cluster' or 'services/<name>', or a service repo's project name "
+        "(repeatable; default: all)",
     )
     p.add_argument(
         "--stack",
@@ -136,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    workspace = Workspace(args.root, args.build_dir)
+    references, problems = parse_stack_references(args.stack_reference or [])
+    if problems:
+        print(ValidationError("eksplatform preview", problems).render(), file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    workspace = Workspace(args.root, args.build_dir, references)
     programs = args.program or workspace.programs()
     if not programs:
         print(f"eksplatform preview: no Pulumi programs under {args.root}", file=sys.stderr)

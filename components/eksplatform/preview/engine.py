@@ -1,14 +1,14 @@
-"""Offline preview: run a Pulumi program of this repo in-process under mocks, record every
-resource, render and schema-check its Kubernetes objects, and write ``preview.json``.
+"""Offline preview: run a Pulumi program in-process under mocks, record every resource, render
+and schema-check its Kubernetes objects, and write ``preview.json``.
 
-The layout of a workspace (the repo root)::
+Where programs are found and how a StackReference is answered (the platform repo with its
+``services/``, or a service repo of its own with ``--stack-reference`` contract files) is
+:mod:`.workspace`; each preview writes under ``build/<program>/<stack>/``::
 
-    Pulumi.yaml                  the cluster project (main: cluster/)  -> program "cluster"
-    services/<name>/Pulumi.yaml  one project per service               -> program "services/<name>"
-    build/<program>/<stack>/     preview.json, stack-outputs.json, manifests/
-
-A service's ``StackReference`` to the cluster stack is answered from the cluster's offline
-outputs (``stack-outputs.json``), synthesized first in a child process when missing.
+    preview.json          shaped like `pulumi preview --json`
+    stack-output.json     the stack's outputs as `pulumi stack output --json` prints them
+                          (the cluster's is the contract file service repos preview against)
+    manifests/            one file per Kubernetes object, as `kubectl apply -f` takes it
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import runpy
-import subprocess
 import sys
 import time
 import traceback
@@ -32,11 +31,15 @@ from typing import Any
 from ..core.contract import set_contract_resolver
 from ..core.errors import ValidationError
 from . import manifests as manifest_mod
-from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, is_secret, unwrap
-from .project import ProjectError, StackSpec, load_stack, project_name
+from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, unwrap
+from .project import ProjectError, StackSpec, load_stack
 from .runtime import no_full_collections, preview_workarounds
+from .stack_output import StackOutputError, StackOutputs
+from .stack_output import display as _display
+from .stack_output import dumps as stack_output_text
+from .workspace import STACK_OUTPUT_FILE, check_referrer
+from .workspace import Workspace as Workspace  # re-exported: where tests and tools import it
 
-SECRET_DISPLAY = "[secret]"
 _HERE = Path(__file__).resolve().parent
 DEFAULT_KUBERNETES_VERSION = "1.31"
 
@@ -86,62 +89,6 @@ class PreviewResult:
 
     def plain_outputs(self) -> dict[str, Any]:
         return {k: unwrap(v) for k, v in self.outputs.items()}
-
-
-class Workspace:
-    """The repo: where programs live and where previews are written."""
-
-    def __init__(self, root: Path, build_dir: Path | None = None) -> None:
-        self.root = root.resolve()
-        self.build_dir = (build_dir or self.root / "build").resolve()
-
-    def programs(self) -> list[str]:
-        """Program ids: ``cluster`` then ``services/<name>`` sorted."""
-        found = []
-        if (self.root / "Pulumi.yaml").is_file():
-            found.append(self.program_id(self.root))
-        services = self.root / "services"
-        if services.is_dir():
-            found += [
-                f"services/{p.name}"
-                for p in sorted(services.iterdir())
-                if (p / "Pulumi.yaml").is_file()
-            ]
-        return found
-
-    def program_dir(self, program_id: str) -> Path:
-        """Directory holding the Pulumi.yaml of a program id."""
-        candidate = self.root / program_id
-        if (candidate / "Pulumi.yaml").is_file():
-            return candidate
-        if (self.root / "Pulumi.yaml").is_file() and self.program_id(self.root) == program_id:
-            return self.root
-        known = ", ".join(self.programs()) or "none"
-        raise ProjectError(f"no program {program_id!r} (programs here: {known})")
-
-    def program_id(self, program_dir: Path) -> str:
-        spec_main = _main_dir(program_dir)
-        return (
-            spec_main.relative_to(self.root).as_posix()
-            if spec_main != self.root
-            else program_dir.name
-        )
-
-    def out_dir(self, program_id: str, stack: str) -> Path:
-        return self.build_dir / program_id / stack
-
-    def find_project(self, project: str) -> str | None:
-        for pid in self.programs():
-            if project_name(self.program_dir(pid)) == project:
-                return pid
-        return None
-
-
-def _main_dir(program_dir: Path) -> Path:
-    import yaml
-
-    data = yaml.safe_load((program_dir / "Pulumi.yaml").read_text()) or {}
-    return (program_dir / str(data.get("main") or ".")).resolve()
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -300,23 +247,61 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
         )
     result = PreviewResult(spec=spec, program_id=program_id)
     resolved_versions: list[str] = []
+    answered: dict[str, StackOutputs | BaseException] = {}
+    refused: dict[str, ValidationError] = {}
+    reference_errors: list[BaseException] = []
 
-    def resolve_stack(name: str) -> tuple[dict[str, Any], list[str]]:
-        outputs, secret_names = resolve_stack_reference(workspace, name, spec)
-        version = outputs.get("kubernetesVersion")
+    def resolve(name: str, *, refuse: bool) -> StackOutputs:
+        # One answer per name and run: the StackReference and known_contract() ask the same
+        # question, and a refusal is reported once.
+        if name not in answered:
+            try:
+                outputs = workspace.resolve_stack_reference(name, spec)
+            except (ValidationError, ProjectError, StackOutputError) as exc:
+                answered[name] = exc
+                reference_errors.append(exc)
+            else:
+                answered[name] = outputs
+                try:
+                    check_referrer(spec, name, outputs)
+                except ValidationError as exc:
+                    refused[name] = exc
+                    reference_errors.append(exc)
+        found = answered[name]
+        if isinstance(found, BaseException):
+            raise found
+        if refuse and name in refused:
+            raise refused[name]
+        version = found.outputs.get("kubernetesVersion")
         if isinstance(version, str):
             resolved_versions.append(version)
-        return outputs, secret_names
+        return found
+
+    def resolve_stack(name: str) -> tuple[dict[str, Any], list[str]]:
+        # A refused referrer still gets its answer here: failing a registration inside Pulumi
+        # leaves its Outputs pending; the run is reported as refused when it ends.
+        found = resolve(name, refuse=False)
+        return found.outputs, list(found.secret_names)
 
     mocks = PreviewMocks(_account_from_config(spec), resolve_stack)
     monitor = RecordingMonitor(mocks)
     engine = _CapturingEngine()
     logging.getLogger("pulumi").setLevel(logging.ERROR)
-    set_contract_resolver(lambda name: resolve_stack(name)[0])
+    set_contract_resolver(lambda name: resolve(name, refuse=True).outputs)
     try:
         error = contextvars.copy_context().run(_run_in_mocks, spec, mocks, monitor, engine)
     finally:
         set_contract_resolver(None)
+    if reference_errors:
+        # A reference that cannot be answered surfaces in the program as whatever Pulumi wraps
+        # a failed registration in (or not at all, when only the referrer was refused); report
+        # the cause itself (bad input: exit 2). It is the
+        # preview's input that is wrong, not the program's order of work (under `pulumi up`
+        # the reference is read from the backend), so what the program registered while the
+        # reference was pending is dropped without the "registered before" report.
+        error = reference_errors[0]
+        monitor.recorded.clear()
+        monitor.order.clear()
     t1 = time.perf_counter()
     result.timings["run"] = t1 - t0
 
@@ -329,7 +314,9 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
         )
     if error is not None:
         result.exit_code = (
-            EXIT_INVALID_CONFIG if isinstance(error, ValidationError) else EXIT_PROGRAM_FAILED
+            EXIT_INVALID_CONFIG
+            if isinstance(error, (ValidationError, StackOutputError))
+            else EXIT_PROGRAM_FAILED
         )
         result.diagnostics.append(Diagnostic("error", _describe_failure(error, spec)))
         if isinstance(error, ValidationError):
@@ -373,7 +360,7 @@ def _count(n: int, one: str, many: str) -> str:
 def _describe_failure(error: BaseException, spec: StackSpec) -> str:
     import pulumi
 
-    if isinstance(error, (ValidationError, pulumi.RunError)):
+    if isinstance(error, (ValidationError, pulumi.RunError, ProjectError, StackOutputError)):
         return str(error)
     if os.environ.get("EKSPLATFORM_PREVIEW_DEBUG"):
         return "program failed:\n" + "".join(traceback.format_exception(error)).rstrip()
@@ -432,126 +419,7 @@ def order_resources(resources: list[Recorded]) -> list[Recorded]:
     return ordered
 
 
-# --- stack references ---------------------------------------------------------------------------
-
-
-def resolve_stack_reference(
-    workspace: Workspace, name: str, referrer: StackSpec
-) -> tuple[dict[str, Any], list[str]]:
-    """Answer ``StackReference(name)`` from a program's offline outputs in this workspace.
-
-    ``name`` is ``org/project/stack``, ``project/stack`` or ``stack`` (the referrer's project)."""
-    parts = name.split("/")
-    if len(parts) == 3:
-        project, stack = parts[1], parts[2]
-    elif len(parts) == 2:
-        project, stack = parts
-    else:
-        project, stack = referrer.project, parts[0]
-    program_id = workspace.find_project(project)
-    if program_id is None:
-        raise ProjectError(
-            f"StackReference {name!r}: no program with project name {project!r} in this repo"
-        )
-    path = workspace.out_dir(program_id, stack) / "stack-outputs.json"
-    if not path.is_file() or _is_stale(path, workspace.program_dir(program_id)):
-        synthesize(workspace, program_id, stack)
-    if not path.is_file():
-        raise ProjectError(
-            f"StackReference {name!r}: the preview of {program_id} ({stack}) failed; "
-            f"run `make preview PROGRAM={program_id} STACK={stack}`"
-        )
-    data = json.loads(path.read_text())
-    return data["outputs"], list(data.get("secretOutputNames", []))
-
-
-def _is_stale(outputs: Path, program_dir: Path) -> bool:
-    """Whether a program's offline outputs predate its sources, stack files or the library
-    (a service preview must never read a cluster contract older than the cluster's code)."""
-    written = outputs.stat().st_mtime
-    library = Path(__file__).resolve().parents[1]
-    sources = [
-        *program_dir.glob("Pulumi*.yaml"),
-        *_python_files(_main_dir(program_dir)),
-        *_python_files(library),
-    ]
-    return any(f.stat().st_mtime > written for f in sources)
-
-
-def _python_files(directory: Path) -> list[Path]:
-    """``*.py`` under ``directory``, skipping hidden directories (virtualenvs) and caches."""
-    found: list[Path] = []
-    for path in directory.iterdir():
-        if path.is_dir() and not path.name.startswith((".", "__pycache__")):
-            found += _python_files(path)
-        elif path.suffix == ".py":
-            found.append(path)
-    return found
-
-
-def synthesize(workspace: Workspace, program_id: str, stack: str) -> int:
-    """Preview another program in a child process (the Pulumi runtime is process-global)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "eksplatform.preview",
-        "--root",
-        str(workspace.root),
-        "--build-dir",
-        str(workspace.build_dir),
-        "--program",
-        program_id,
-        "--stack",
-        stack,
-        "--quiet",
-    ]
-    env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return subprocess.run(cmd, env=env, check=False, capture_output=True, timeout=300).returncode
-
-
 # --- writing ------------------------------------------------------------------------------------
-
-
-def _display(value: Any) -> Any:
-    """JSON-safe, secrets hidden, unknowns marked."""
-    if is_secret(value):
-        return SECRET_DISPLAY
-    if isinstance(value, dict):
-        return {str(k): _display(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_display(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    from pulumi.output import Unknown
-
-    if isinstance(value, Unknown):
-        return "[unknown]"
-    urn = getattr(value, "urn", None)
-    if urn is not None:  # a resource object (deserialized reference)
-        return "[resource]"
-    return str(value)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe with secrets revealed (for stack-outputs.json, read by stack references)."""
-    return _display(unwrap(value))
-
-
-def _secret_names(outputs: dict[str, Any]) -> list[str]:
-    def has_secret(v: Any) -> bool:
-        if is_secret(v):
-            return True
-        if isinstance(v, dict):
-            return any(has_secret(x) for x in v.values())
-        if isinstance(v, list):
-            return any(has_secret(x) for x in v)
-        return False
-
-    return sorted(k for k, v in outputs.items() if has_secret(v))
 
 
 def preview_document(result: PreviewResult) -> dict[str, Any]:
@@ -585,19 +453,9 @@ def write_result(workspace: Workspace, result: PreviewResult) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     doc = preview_document(result)
     (out / "preview.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    stack_outputs = out / "stack-outputs.json"
+    stack_outputs = out / STACK_OUTPUT_FILE
     if result.ok:
-        stack_outputs.write_text(
-            json.dumps(
-                {
-                    "outputs": _plain(result.outputs),
-                    "secretOutputNames": _secret_names(result.outputs),
-                },
-                indent=2,
-                sort_keys=True,
-            )
-            + "\n"
-        )
+        stack_outputs.write_text(stack_output_text(result.outputs), encoding="utf-8")
     elif stack_outputs.exists():
         stack_outputs.unlink()
     manifest_mod.write_all(out / "manifests", result.manifests)

@@ -1,0 +1,116 @@
+"""A stack's outputs as ``pulumi stack output --json`` prints them: the file a StackReference is
+answered from offline.
+
+The offline preview writes one per program and stack (``build/<program>/<stack>/
+stack-output.json``); the cluster's is *the contract file* a service repo previews against. A
+real cluster stack gives the same file with::
+
+    pulumi stack output --json --stack <org>/eks-platform/<stack> > contract-<stack>.json
+
+Design decision: the file is exactly that command's output *without* ``--show-secrets``, so the
+artifact CI passes around never holds a secret. The CLI replaces every secret value, at any
+depth, with the string ``"[secret]"`` (``display.MassageSecrets`` in the Pulumi CLI) and prints
+one JSON object, indented by two spaces with its keys sorted; this module writes the same shape.
+Reading it back, a top-level output holding
+``"[secret]"`` anywhere is answered as a secret output (what a real StackReference reports for
+it) whose value is unknown offline.
+
+The cost: a program cannot read a secret output's value offline (it sees ``"[secret]"``).
+Nothing in the cluster contract needs one before deployment: its only secret is the kubeconfig,
+which the Kubernetes provider uses at apply time. A file made with ``--show-secrets`` is read as
+well, but it marks nothing secret and puts the secrets in a CI artifact: do not make one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .mocks import is_secret
+
+SECRET = "[secret]"
+"""What ``pulumi stack output --json`` prints in place of a secret value."""
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """The outputs of one stack, as a StackReference sees them."""
+
+    outputs: dict[str, Any]
+    """Output name -> plain JSON value (secrets as ``"[secret]"``)."""
+    secret_names: tuple[str, ...]
+    """Top-level outputs that hold a secret (a StackReference marks them secret)."""
+    source: str
+    """Where they were read from, for messages."""
+
+
+class StackOutputError(Exception):
+    """A stack output file that cannot be used; the message says why and how to fix it."""
+
+
+def display(value: Any) -> Any:
+    """JSON-safe, secrets hidden as ``"[secret]"``, unknowns marked ``"[unknown]"``."""
+    if is_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {str(k): display(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [display(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return "[unknown]"
+    urn = getattr(value, "urn", None)
+    if urn is not None:  # a resource object (deserialized reference)
+        return "[resource]"
+    return str(value)
+
+
+def dumps(outputs: dict[str, Any]) -> str:
+    """The text of ``pulumi stack output --json`` for these outputs (secrets still wrapped)."""
+    return json.dumps(display(outputs), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _holds_secret(value: Any) -> bool:
+    if value == SECRET:
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
+def from_document(document: Any, source: str) -> StackOutputs:
+    """Outputs from the parsed JSON of ``pulumi stack output --json``."""
+    if not isinstance(document, dict):
+        raise StackOutputError(
+            f"{source}: expected a JSON object of stack outputs (what `pulumi stack output "
+            f"--json` prints), got a JSON {type(document).__name__}"
+        )
+    outputs = {str(k): v for k, v in document.items()}
+    secrets = tuple(sorted(k for k, v in outputs.items() if _holds_secret(v)))
+    return StackOutputs(outputs=outputs, secret_names=secrets, source=source)
+
+
+def read(path: Path) -> StackOutputs:
+    """Read a ``pulumi stack output --json`` file; :class:`StackOutputError` when unusable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackOutputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise StackOutputError(f"{path}: is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackOutputError(f"{path}: cannot be read: {exc}") from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise StackOutputError(f"{path}: not JSON ({exc})") from None
+    return from_document(document, str(path))
