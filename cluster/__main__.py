@@ -84,6 +84,7 @@ node_pools = NodePools(
         node_security_group_id=control_plane.node_security_group_id,
         tags=tags,
         pools=cfg.node_pools,
+        ssm_sessions=cfg.node_access.ssm_sessions,
     ),
 )
 eks_addons = EksAddons(
