@@ -260,14 +260,21 @@ def boundary_policy_document(
         )
     ]
     unscoped = [f"{s}:{a}" for s in services for a in UNSCOPED_ACTIONS.get(s, ())]
-    own_team = {f"aws:ResourceTag/{'team'}": TEAM}
+    own_team = {"aws:ResourceTag/team": TEAM}
+    # A tag says whose a resource is, not where: this account and region only (a resource of
+    # another account tagged with the team's name is not the team's).
+    here: dict[str, str] = {}
+    if account != "*":
+        here["aws:ResourceAccount"] = account
+    if region != "*":
+        here["aws:RequestedRegion"] = region
     statements: list[dict[str, Any]] = [
         {
             "Sid": "TeamResourcesByTag",
             "Effect": "Allow",
             "Action": every,
             "Resource": "*",
-            "Condition": {"StringEquals": own_team},
+            "Condition": {"StringEquals": {**own_team, **here}},
         },
         {
             "Sid": "TeamResourcesByName",

@@ -124,9 +124,23 @@ class ServicePlatformArgs:
     config: ServicePlatformConfig = field(default_factory=ServicePlatformConfig)
 
 
-RESERVED_TEAM_NAMES = ("aws", "amazon", "eks", "platform", "kube", "default")
+RESERVED_TEAM_NAMES = (
+    "aws",
+    "amazon",
+    "eks",
+    "platform",
+    "kube",
+    "default",
+    "nth",
+    "nodes",
+    "network",
+    "services",
+    "autoscaler",
+    "logging",
+)
 """Team names that would collide with the platform's or AWS's own name spaces (``/aws/...`` log
-groups, ``eks-...`` clusters and alert topics)."""
+groups, ``eks-...`` clusters and alert topics, the names Pulumi derives from the cluster
+program's components such as the interruption queue ``nth-queue-...``)."""
 
 
 def _team_name_problems(problems: Problems, teams: Sequence[str], owner_team: str) -> None:

@@ -28,7 +28,7 @@ from ..core.contract import ClusterOutputs
 from ..core.errors import Problems, ValidationError
 from ..core.pod_identity import trust_policy
 from .args import IamStatement
-from .iam_checks import check_resolved_statement
+from .iam_checks import Owner, check_resolved_statement
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def inline_policy(
     subject: str = "ServiceStack",
     account_id: pulumi.Input[str] = "",
     region: pulumi.Input[str] = "",
+    owner: Owner | None = None,
 ) -> pulumi.Output[str]:
     """The policy document, once every resource (and condition value) has resolved and passed
     :func:`~eksplatform.service.iam_checks.check_resolved_statement` against the cluster's
@@ -77,6 +78,7 @@ def inline_policy(
                 resources,
                 account=str(account),
                 region=str(reg),
+                owner=owner,
             )
             out.append(_statement(st, [str(r) for r in resources], conditions))
         if problems:
@@ -102,6 +104,7 @@ def build_role(
     statements: Sequence[IamStatement],
     tags: pulumi.Input[dict[str, str]],
     opts: pulumi.ResourceOptions,
+    owner: Owner | None = None,
 ) -> ServiceRole:
     """Create the role, its inline policy (when there are statements) and the association."""
 
@@ -139,6 +142,7 @@ def build_role(
                     subject=f"ServiceStack {service!r}",
                     account_id=cluster.account_id,
                     region=cluster.region,
+                    owner=owner,
                 ),
                 opts=opts,
             )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -77,6 +78,11 @@ KEY_DESTRUCTION = (
 """KMS actions the boundary's ``NoKeyDestruction`` denies (grants and key policies are
 permission management, refused as such)."""
 
+NAMING_CONVENTION = (
+    "buckets <env>-<team>-*, secrets <team>/*, parameters /<team>/*, log groups /<team>/*, "
+    "queues, topics, tables, streams, buses and alarms <team>-*"
+)
+
 _RESOURCE_NAME_SUFFIX = re.compile(r"-(\*|\?{6})\Z")
 """Secrets Manager appends ``-`` and six random characters to a secret's name: ``db-??????``
 or ``db-*`` name one secret."""
@@ -90,10 +96,43 @@ def _matches_any(action: str, patterns: Sequence[str]) -> bool:
     return any(glob_match(p, action, ignore_case=True) for p in patterns)
 
 
-def check_statement(problems: Problems, p: str, st: IamStatement) -> None:
+@dataclass(frozen=True, kw_only=True)
+class Owner:
+    """Whose statements these are, for the naming-convention checks."""
+
+    team: str = ""
+    """The service's team. Default: unknown (convention checks off)."""
+    other_teams: tuple[str, ...] = ()
+    """Teams the program knows of besides its own (``cluster.facts``). Default: none."""
+    environment: str = ""
+    """The environment (S3 buckets are ``<env>-<team>-*``). Default: unknown."""
+
+
+PLATFORM_NAME_PREFIXES = (
+    "/aws/",
+    "/eks/",
+    "eks-",
+    "nth-",
+    "nodes-",
+    "network-",
+    "services-",
+    "autoscaler-",
+    "logging-",
+)
+"""Resource names the platform uses: AWS service log groups (the control plane's audit log is
+``/aws/eks/<cluster>/cluster``), the platform's log groups, the cluster's ``eks-<env>`` names
+(alert topics ``<cluster>-<team>-alerts``) and the names Pulumi derives from the cluster
+program's components (the interruption queue ``nth-queue-...``). No team may be named so
+(:data:`eksplatform.cluster.service_platform.RESERVED_TEAM_NAMES`)."""
+
+
+def check_statement(
+    problems: Problems, p: str, st: IamStatement, owner: Owner | None = None
+) -> None:
     """Add a problem for each thing wrong with one statement of the service role's policy
     (``p`` is its field path, e.g. ``iam_statements[0]``). Output resources are left to
     :func:`check_resolved_statement`."""
+    owner = owner or Owner()
     if st.effect not in ("Allow", "Deny"):
         problems.add(f"{p}.effect", st.effect, "must be 'Allow' or 'Deny'")
     allow = st.effect == "Allow"
@@ -110,7 +149,7 @@ def check_statement(problems: Problems, p: str, st: IamStatement) -> None:
             problems.add(f"{p}.resources[{j}]", res, "must be an ARN string or an Output of one")
             continue
         plain.append(res)
-        _check_resource(problems, f"{p}.resources[{j}]", res, actions, allow)
+        _check_resource(problems, f"{p}.resources[{j}]", res, actions, allow, owner)
     if len(plain) == len(resources) and plain:
         _check_actions_have_resources(problems, p, st, actions, plain, allow)
     _check_conditions(problems, p, st.conditions, actions)
@@ -124,9 +163,11 @@ def check_resolved_statement(
     *,
     account: str,
     region: str,
+    owner: Owner | None = None,
 ) -> None:
     """The resolved resources of one statement (Outputs and strings alike), with the cluster's
     ``account`` and ``region``: what :func:`check_statement` could not see."""
+    owner = owner or Owner()
     allow = st.effect == "Allow"
     scratch = Problems()
     actions = _check_actions(scratch, p, st, allow)  # reported before registration already
@@ -138,7 +179,7 @@ def check_resolved_statement(
             continue
         plain.append(res)
         if isinstance(st.resources[j], pulumi.Output):
-            _check_resource(problems, q, res, actions, allow)
+            _check_resource(problems, q, res, actions, allow, owner)
         if allow:
             _check_place(problems, q, res, account=account, region=region)
     if len(plain) == len(resources) and any(isinstance(r, pulumi.Output) for r in st.resources):
@@ -250,7 +291,7 @@ def _check_allowed_action(problems: Problems, q: str, action: str, expanded: lis
 
 
 def _check_resource(
-    problems: Problems, q: str, res: str, actions: list[Action], allow: bool
+    problems: Problems, q: str, res: str, actions: list[Action], allow: bool, owner: Owner
 ) -> None:
     """Format, wildcards and specificity of one resource (plain or resolved)."""
     if "${" in res:
@@ -326,6 +367,33 @@ def _check_resource(
             f"wildcard, so it covers resources of other services and teams: name the "
             f"{rtype.name} (wildcards only below it, like objects in a bucket)",
         )
+        return
+    full = names[0]
+    platform = next((x for x in PLATFORM_NAME_PREFIXES if full.startswith(x)), None)
+    if platform is not None:
+        problems.add(
+            q,
+            res,
+            f"is a platform resource ({rtype.name} names starting {platform!r} belong to the "
+            "platform and AWS, like the control plane's audit log and the alert topics): "
+            "services never act on them (the permissions boundary denies it)",
+        )
+        return
+    for other in owner.other_teams:
+        if other == owner.team:
+            continue
+        prefixes: tuple[str, ...] = (f"{other}-", f"{other}/", f"/{other}/")
+        if owner.environment:
+            prefixes += (f"{owner.environment}-{other}-",)
+        if full.startswith(prefixes):
+            problems.add(
+                q,
+                res,
+                f"follows the naming convention of team {other!r} ({NAMING_CONVENTION}): "
+                f"a service of team {owner.team!r} reaches only its own team's resources (the "
+                "permissions boundary denies the rest)",
+            )
+            return
 
 
 def _check_place(problems: Problems, q: str, res: str, *, account: str, region: str) -> None:

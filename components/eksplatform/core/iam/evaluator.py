@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .actions import catalog
-from .arn import arn_like, glob_match
+from .arn import arn_like, glob_match, parse_arn
 from .conditions import Operator, parse_operator
 
 Decision = Literal["allow", "explicit-deny", "implicit-deny"]
@@ -310,10 +310,16 @@ def request(
     request_tags: Mapping[str, str] | None = None,
     extra: Mapping[str, ContextValue] | None = None,
 ) -> Request:
-    """A request with the context AWS would send: principal tags always, ``aws:ResourceTag/*``
-    only when the action documents tag conditions for that resource type (S3 objects, log
-    streams... have none in older data), request tags with ``aws:TagKeys``."""
+    """A request with the context AWS would send: the resource's account
+    (``aws:ResourceAccount``) and region (``aws:RequestedRegion``) from its ARN, principal tags
+    always, ``aws:ResourceTag/*`` only when the action documents tag conditions for that
+    resource type, request tags with ``aws:TagKeys``; ``extra`` adds or overrides keys."""
     context: dict[str, ContextValue] = {}
+    where = parse_arn(resource)
+    if where is not None and where.account:
+        context["aws:ResourceAccount"] = where.account
+    if where is not None and where.region:
+        context["aws:RequestedRegion"] = where.region
     for k, v in (principal_tags or {}).items():
         context[f"aws:PrincipalTag/{k}"] = v
     if resource_tags and _supports_resource_tags(action, resource):
