@@ -49,8 +49,8 @@ def _allowed_actions(self: Any, raise_exceptions: bool = True) -> Any:
     return list(cache[raise_exceptions])
 
 
-parliament.statement.get_privilege_info = _get_privilege_info  # type: ignore[assignment]
-parliament.policy.Policy.get_allowed_actions = _allowed_actions  # type: ignore[method-assign]
+parliament.statement.get_privilege_info = _get_privilege_info
+parliament.policy.Policy.get_allowed_actions = _allowed_actions
 parliament.override_config(str(files("parliament") / "community_auditors" / "config_override.yaml"))
 
 

@@ -32,6 +32,7 @@ import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -46,14 +47,21 @@ _ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPol
 _EKS_CLUSTER = "aws:eks/cluster:Cluster"
 
 
+def _creator_admin_off(access: Any) -> dict[str, Any]:
+    return {**(access or {}), "bootstrapClusterCreatorAdminPermissions": False}
+
+
 def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
     """Transform of the pulumi-eks component: its ``aws.eks.Cluster`` gets
     ``accessConfig.bootstrapClusterCreatorAdminPermissions: false`` (engine property names)."""
     if args.type_ != _EKS_CLUSTER:
         return None
     props = dict(args.props)
-    props["accessConfig"] = pulumi.Output.from_input(props.get("accessConfig") or {}).apply(
-        lambda access: {**(access or {}), "bootstrapClusterCreatorAdminPermissions": False}
+    access = props.get("accessConfig") or {}
+    props["accessConfig"] = (
+        _creator_admin_off(access)
+        if isinstance(access, dict)
+        else pulumi.Output.from_input(access).apply(_creator_admin_off)
     )
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
