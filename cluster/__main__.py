@@ -24,10 +24,15 @@ from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
 from eksplatform.cluster.service_platform import ServicePlatform, ServicePlatformArgs
 from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.cluster.vpa import Vpa, VpaArgs
+from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
 
 cfg = load_cluster_config()
+# Every resource of this stack is the platform's: the service roles' boundary denies them all.
 tags = Tags(
-    team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre, extra=cfg.tags
+    team=cfg.owner_team,
+    environment=cfg.environment,
+    cost_centre=cfg.cost_centre,
+    extra={**cfg.tags, OWNER_TAG: PLATFORM_OWNER},
 )
 zones = resolve_zones(cfg.network.availability_zones, cfg.network.az_count)
 
@@ -79,6 +84,7 @@ node_pools = NodePools(
         node_security_group_id=control_plane.node_security_group_id,
         tags=tags,
         pools=cfg.node_pools,
+        ssm_sessions=cfg.node_access.ssm_sessions,
     ),
 )
 eks_addons = EksAddons(
@@ -141,6 +147,7 @@ services = ServicePlatform(
         cluster_name=cfg.cluster_name,
         environment=cfg.environment,
         account_id=cfg.account_id,
+        region=cfg.region,
         tags=tags,
         team_alert_emails={t.name: t.alert_emails for t in cfg.teams},
         config=cfg.service_platform,

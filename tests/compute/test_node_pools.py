@@ -356,8 +356,8 @@ def test_node_role_has_exactly_the_three_policies_and_an_ec2_linux_entry(
     assert attached == [
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    ]
+    ]  # no SSM: Run Command on a node is root over every team's pods
+    assert not [r for r in result.by_type("aws:iam/rolePolicy:RolePolicy") if "node" in r.name]
     assert "managedPolicyArns" not in role.inputs and "inlinePolicies" not in role.inputs
     (entry,) = [
         r for r in result.by_type("aws:eks/accessEntry:AccessEntry") if r.name == "nodes-node"

@@ -28,14 +28,28 @@ def _statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_boundary_allows_only_listed_services_and_denies_the_rest() -> None:
     doc = boundary_policy_document(environment="prod", allowed_services=["dynamodb", "sqs"])
     st = _statements(doc)
-    assert st["AllowedServices"] == {
-        "Sid": "AllowedServices",
-        "Effect": "Allow",
-        "Action": ["dynamodb:*", "sqs:*"],
-        "Resource": "*",
-    }
     allows = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
-    assert allows == [st["AllowedServices"]]
+    assert [s["Sid"] for s in allows] == [
+        "TeamResourcesByTag",
+        "TeamResourcesByName",
+        "ActionsWithoutResources",
+    ]
+    # Only the listed services, and each only on the team's own resources.
+    assert st["TeamResourcesByTag"]["Action"] == ["dynamodb:*", "sqs:*"]
+    assert st["TeamResourcesByTag"]["Resource"] == "*"
+    assert st["TeamResourcesByTag"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}
+    }
+    assert st["TeamResourcesByName"]["Resource"] == [
+        "arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}-*",
+        "arn:aws:sqs:*:*:${aws:PrincipalTag/team}-*",
+    ]
+    assert st["ActionsWithoutResources"]["Action"] == [
+        "dynamodb:ListTables",
+        "dynamodb:DescribeEndpoints",
+        "dynamodb:DescribeLimits",
+        "sqs:ListQueues",
+    ]
     assert st["NoIamWrites"]["Effect"] == "Deny"
     assert set(st["NoIamWrites"]["Action"]) == set(IAM_WRITE_ACTIONS)
     for needed in ("iam:Create*", "iam:Put*", "iam:Attach*", "iam:Delete*", "iam:PassRole"):

@@ -21,6 +21,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
 ``platform:nodePools``                     :class:`~eksplatform.cluster.node_pools.NodePoolConfig` list
+``platform:nodeAccess``                    :class:`~eksplatform.cluster.node_pools.NodeAccessConfig`
 ``platform:eksAddons``                     :class:`~eksplatform.cluster.eks_addons.EksAddonsConfig`
 ``platform:interruptionHandler``           :class:`~eksplatform.cluster.interruption.InterruptionHandlerConfig`
 ``platform:autoscaler``                    :class:`~eksplatform.cluster.autoscaler.AutoscalerConfig`
@@ -62,7 +63,7 @@ from .eks_addons import EksAddonsConfig
 from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
 from .interruption import InterruptionHandlerConfig
-from .node_pools import DEFAULT_NODE_POOLS, NodePoolList
+from .node_pools import DEFAULT_NODE_POOLS, NodeAccessConfig, NodePoolList
 from .service_platform import ServicePlatformConfig
 from .teams import Teams
 from .vpa import VpaConfig
@@ -167,7 +168,8 @@ class ControlPlaneConfig(SettingsModel):
     """CIDRs allowed to reach the public endpoint; required when it is on. Default: none."""
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles given cluster-admin through EKS access entries (API authentication mode, no
-    aws-auth ConfigMap to lock anyone out). Default: none (only the creator)."""
+    aws-auth ConfigMap to lock anyone out), the only cluster-admins: pulumi-eks's creator bootstrap
+    entry is turned off. Default: none."""
     log_types: tuple[str, ...] = _LOG_TYPES
     """Control plane log types sent to CloudWatch. Default: all five."""
     log_retention_days: int = 90
@@ -263,6 +265,8 @@ class ClusterConfig(SettingsModel):
     """``platform:servicePlatform``: permissions boundary, ALB logs (:mod:`.service_platform`)."""
     node_pools: NodePoolList = DEFAULT_NODE_POOLS
     """``platform:nodePools``: node pools (:mod:`.node_pools`). Default: one pool ``general``."""
+    node_access: NodeAccessConfig = NodeAccessConfig()
+    """``platform:nodeAccess``: SSM on the nodes (:mod:`.node_pools`). Default: none."""
     eks_addons: EksAddonsConfig = EksAddonsConfig()
     """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: for 1.31."""
     interruption_handler: InterruptionHandlerConfig = InterruptionHandlerConfig()

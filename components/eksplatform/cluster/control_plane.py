@@ -13,6 +13,15 @@ setting that pulumi-eks ignores on existing clusters) and pulumi-eks not to crea
 add-ons: no kube-proxy or CoreDNS ``aws.eks.Addon``, no ``VpcCniAddon`` (``use_default_vpc_cni``
 means "create none": with no self-managed CNI bootstrapped, the managed add-on is the only one).
 
+Cluster-admin comes only from the declared ``adminRoleArns`` (access entries). pulumi-eks hard-codes
+``bootstrapClusterCreatorAdminPermissions: true`` on the ``aws.eks.Cluster`` it creates, which
+leaves a hidden, permanent cluster-admin access entry for whoever ran the first ``pulumi up``;
+the :func:`no_creator_admin` transform (Pulumi ``transforms`` reach the children of packaged
+components) sets it false. The cost: the identity that runs ``pulumi up`` for this stack must be
+one of the admin roles (it deploys the platform's Kubernetes objects), and the setting is
+create-time only: a cluster created before keeps its creator entry until someone deletes it
+(``aws eks delete-access-entry --cluster-name <name> --principal-arn <creator>``).
+
 The Kubernetes service CIDR is set explicitly (``service_cidr``) rather than left to EKS's choice,
 because every node's nodeadm configuration must name it.
 """
@@ -23,6 +32,7 @@ import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -34,6 +44,26 @@ from ..core.tags import Tags
 
 _TOKEN = "eksplatform:cluster:ControlPlane"
 _ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+_EKS_CLUSTER = "aws:eks/cluster:Cluster"
+
+
+def _creator_admin_off(access: Any) -> dict[str, Any]:
+    return {**(access or {}), "bootstrapClusterCreatorAdminPermissions": False}
+
+
+def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Transform of the pulumi-eks component: its ``aws.eks.Cluster`` gets
+    ``accessConfig.bootstrapClusterCreatorAdminPermissions: false`` (engine property names)."""
+    if args.type_ != _EKS_CLUSTER:
+        return None
+    props = dict(args.props)
+    access = props.get("accessConfig") or {}
+    props["accessConfig"] = (
+        _creator_admin_off(access)
+        if isinstance(access, dict)
+        else pulumi.Output.from_input(access).apply(_creator_admin_off)
+    )
+    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +85,8 @@ class ControlPlaneArgs:
     public_access_cidrs: tuple[str, ...] = ()
     """Required when the public endpoint is on."""
     admin_role_arns: tuple[str, ...] = ()
-    """Roles given cluster-admin through access entries. Default: none."""
+    """Roles given cluster-admin through access entries, the only cluster-admins (the creator
+    gets no bootstrap entry): list the role that runs ``pulumi up``. Default: none (warned)."""
     log_types: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
     """Default: all five."""
     log_retention_days: int = 90
@@ -141,6 +172,13 @@ class ControlPlane(pulumi.ComponentResource):
         super().__init__(_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags.merged()
+        if not args.admin_role_arns:
+            pulumi.log.warn(
+                "controlPlane.adminRoleArns is empty: nobody gets cluster-admin (the creator's "
+                "bootstrap entry is off), so the platform's Kubernetes objects cannot be "
+                "deployed; list the role that runs `pulumi up` for this stack",
+                self,
+            )
 
         key = aws.kms.Key(
             f"{name}-secrets",
@@ -205,7 +243,9 @@ class ControlPlane(pulumi.ComponentResource):
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[logs], transforms=[no_creator_admin]
+            ),
         )
         cluster = self.cluster
         self.cluster_name = cluster.eks_cluster.apply(lambda c: c.name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -286,20 +287,17 @@ class Network(pulumi.ComponentResource):
             tags=tags.merged(),
             opts=child,
         )
+        # The service principal may assume the role only for flow logs of this account and
+        # region (confused deputy: without these keys any account's flow logs could use it).
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        where = pulumi.Output.all(
+            aws.get_partition_output(opts=invoke).partition,
+            aws.get_region_output(opts=invoke).region,
+            aws.get_caller_identity_output(opts=invoke).account_id,
+        )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=where.apply(lambda v: json.dumps(_flow_logs_trust(*v))),
             tags=tags.merged(),
             opts=child,
         )
@@ -337,6 +335,25 @@ class Network(pulumi.ComponentResource):
             tags=tags.merged(),
             opts=child,
         )
+
+
+def _flow_logs_trust(partition: str, region: str, account: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*"
+                    },
+                },
+            }
+        ],
+    }
 
 
 def resolve_zones(explicit: tuple[str, ...] | None, count: int) -> tuple[str, ...]:

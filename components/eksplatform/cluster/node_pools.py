@@ -47,10 +47,17 @@ user data is a MIME multipart document with two parts:
    the label unset (a pod that selects ``spot`` or ``on-demand`` never lands on a node whose
    purchase option is unknown) and the node still joins.
 
-Node IAM: one role for every pool with only AmazonEKSWorkerNodePolicy,
-AmazonEC2ContainerRegistryPullOnly and AmazonSSMManagedInstanceCore (the CNI permissions belong to
-the aws-node service account, see :mod:`eksplatform.cluster.eks_addons`), its instance profile, and an EKS
-access entry of type ``EC2_LINUX`` (API authentication mode: no aws-auth ConfigMap).
+Node IAM: one role for every pool with only AmazonEKSWorkerNodePolicy and
+AmazonEC2ContainerRegistryPullOnly (the CNI permissions belong to the aws-node service account, see
+:mod:`eksplatform.cluster.eks_addons`), its instance profile, and an EKS access entry of type
+``EC2_LINUX`` (API authentication mode: no aws-auth ConfigMap). No SSM by default: a node runs
+every team's pods, so Run Command or a session on one is root over all of them, and
+AmazonSSMManagedInstanceCore would also let the node read every SSM parameter of the account.
+``platform:nodeAccess.ssmSessions: true`` (:class:`NodeAccessConfig`) adds only what the SSM
+agent needs for Session Manager (:data:`SSM_SESSION_ACTIONS`: register the instance, open the
+session channels) as an inline policy: no Run Command, documents, associations, inventory or
+parameters. Who may start a session is then decided by the human's own IAM policy, and every
+session is logged by Session Manager.
 
 Node security group: pulumi-eks creates it with the cluster (``ControlPlane.node_security_group_id``)
 even with ``skip_default_node_group``; its rules are the ones AWS's node group template defines,
@@ -94,9 +101,28 @@ CAPACITY_ON_DEMAND = "on-demand"
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonSSMManagedInstanceCore",
 )
-"""AWS managed policies of the node role; the CNI policy is deliberately not among them."""
+"""AWS managed policies of the node role; the CNI and SSM policies are deliberately not among
+them."""
+
+SSM_SESSION_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+"""What the SSM agent needs for Session Manager sessions, and nothing else (none of these
+actions supports resource-level permissions: ``Resource: "*"``)."""
+
+
+class NodeAccessConfig(SettingsModel):
+    """``platform:nodeAccess``: how people (never services) reach a node's shell."""
+
+    ssm_sessions: bool = False
+    """Let the nodes' SSM agent accept Session Manager sessions (a narrow inline policy, not
+    AmazonSSMManagedInstanceCore). Default: false (no SSM on nodes)."""
+
 
 AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler"
 NODE_TEMPLATE_PREFIX = f"{AUTOSCALER_TAG_PREFIX}/node-template"
@@ -706,6 +732,8 @@ class NodePoolsArgs:
     tags: Tags
     pools: tuple[NodePoolConfig, ...] = DEFAULT_NODE_POOLS
     """Default: one general-purpose pool named ``general``."""
+    ssm_sessions: bool = False
+    """Session Manager on the nodes (:class:`NodeAccessConfig`). Default: false."""
 
 
 def _constant(value: str) -> Callable[[Any], str]:
@@ -816,7 +844,7 @@ class NodePools(pulumi.ComponentResource):
             tags=tags.merged(),
             opts=child,
         )
-        attachments = [
+        attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=role.name,
@@ -825,6 +853,27 @@ class NodePools(pulumi.ComponentResource):
             )
             for policy in NODE_POLICIES
         ]
+        if args.ssm_sessions:
+            attachments.append(
+                aws.iam.RolePolicy(
+                    f"{name}-node-ssm-sessions",
+                    role=role.id,
+                    policy=json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "SessionManagerOnly",
+                                    "Effect": "Allow",
+                                    "Action": list(SSM_SESSION_ACTIONS),
+                                    "Resource": "*",
+                                }
+                            ],
+                        }
+                    ),
+                    opts=child,
+                )
+            )
         profile = aws.iam.InstanceProfile(
             f"{name}-node", role=role.name, tags=tags.merged(), opts=child
         )

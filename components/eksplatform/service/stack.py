@@ -22,6 +22,7 @@ from .alarms import build_alarms
 from .args import ServiceStackArgs
 from .ecr import build_repository
 from .iam import build_role
+from .iam_checks import Owner
 from .ingress import build_ingress
 from .validate import ServicePlan, plan_service
 from .workload import build_workload
@@ -137,6 +138,15 @@ class ServiceStack(pulumi.ComponentResource):
             statements=args.iam_statements,
             tags=tags,
             opts=child,
+            owner=Owner(
+                team=plan.team,
+                other_teams=tuple(
+                    t
+                    for t in (cluster.facts.team_namespaces if cluster.facts else {})
+                    if t != plan.team
+                ),
+                environment=plan.environment,
+            ),
         )
         workload = build_workload(
             args,

@@ -28,7 +28,7 @@ from ..core.environments import is_production
 from ..core.errors import MISSING, Problems
 from ..core.tags import overridden_company_keys
 from .args import Dependency, ServiceStackArgs
-from .iam_checks import check_statement
+from .iam_checks import Owner, check_statement
 
 NAME_MAX = 40
 """Longest service name: leaves room for suffixes (``-envoy``, ``-alb``) in 63-char names."""
@@ -679,8 +679,13 @@ def plan_service(args: ServiceStackArgs) -> ServicePlan:
     node_port = _check_ports(problems, args, namespace)
     deletion_protection = _check_ingress(problems, args, prod)
     _check_alarms(problems, args)
+    owner = Owner(
+        team=args.team if isinstance(args.team, str) else "",
+        other_teams=tuple(t for t in teams if t != args.team),
+        environment=environment,
+    )
     for i, st in enumerate(args.iam_statements):
-        check_statement(problems, f"iam_statements[{i}]", st)
+        check_statement(problems, f"iam_statements[{i}]", st, owner)
     _check_tags(problems, args)
     create_ecr = _check_ecr(problems, args, image)
     deps = _check_dependencies(problems, args, namespace, teams)
