@@ -3,6 +3,8 @@
 * ``eksplatform.core`` imports no other eksplatform package;
 * ``eksplatform.service`` (what service repos import) never imports ``eksplatform.cluster``;
 * ``eksplatform.cluster`` never imports ``eksplatform.service``;
+* ``eksplatform.guardrails`` (the rules) imports only ``core``: service, cluster and preview
+  use it;
 * nothing in the library imports ``eksplatform.preview`` except the preview itself and the CLI.
 
 Checked on the source (every ``import`` statement, including ones inside functions), so a lazy
@@ -24,6 +26,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "service": ("eksplatform.cluster", "eksplatform.preview"),
     "cluster": ("eksplatform.service", "eksplatform.preview"),
     "envoy": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
+    "guardrails": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
 }
 
 
