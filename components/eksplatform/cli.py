@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.preview.cli",
         "offline preview of Pulumi programs under mocks (manifests, schema check, preview.json)",
     ),
+    "policy": ("eksplatform.preview.policy", "run the guardrail policy pack on saved previews"),
+    "diff": ("eksplatform.preview.diff", "what changes between two previews (text or Markdown)"),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

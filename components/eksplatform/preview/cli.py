@@ -7,7 +7,8 @@
 ``eksplatform-preview`` and ``python -m eksplatform.preview`` are kept as aliases.
 
 Exit status: 0 clean; 1 a program failed; 2 invalid configuration or arguments (nothing
-registered); 3 a rendered Kubernetes object is invalid.
+registered); 3 a rendered Kubernetes object is invalid; 4 the guardrail policy pack found a
+mandatory violation (see :mod:`eksplatform.preview.policy`).
 """
 
 from __future__ import annotations
