@@ -184,6 +184,18 @@ def _typed(key: str, value: Any, schema: Mapping[str, Any], problems: list[str])
     return True
 
 
+def _whole_numbers(value: Any) -> Any:
+    """JSON numbers as the policy engine hands them (protobuf: always floats) back to ints
+    where whole."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def settings_from_config(
     config: Mapping[str, Any], base: GuardrailSettings | None = None
 ) -> GuardrailSettings:
@@ -192,6 +204,7 @@ def settings_from_config(
     problems: list[str] = []
     changes: dict[str, Any] = {}
     for key, value in config.items():
+        value = _whole_numbers(value)
         if key == "enforcementLevel":
             continue
         if key not in _FIELDS:

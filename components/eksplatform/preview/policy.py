@@ -41,6 +41,8 @@ from .mocks import is_secret
 
 EXIT_POLICY_VIOLATIONS = 4
 """Exit status of a preview (or ``policy check``) with mandatory policy violations."""
+PACK_FILE = Path("policy") / "PulumiPolicy.yaml"
+"""A workspace with this file has a policy pack: its previews run it."""
 CONFIG_FILE = Path("policy") / "config.json"
 """The pack config of a workspace (``pulumi preview --policy-pack-config`` format)."""
 
@@ -193,10 +195,13 @@ def diagnostics(report: Report, urns: Sequence[str] | None = None) -> list[Diagn
 
 
 def enforce(workspace: Workspace, result: PreviewResult) -> None:
-    """Run the pack on a successful preview: add its diagnostics, and exit status 4 on a
-    mandatory violation (2 when the pack config or exemptions are invalid)."""
+    """Run the pack on a successful preview of a workspace that has one (``policy/
+    PulumiPolicy.yaml``, as ``--policy-pack policy`` needs): add its diagnostics, and exit
+    status 4 on a mandatory violation (2 when the pack config or exemptions are invalid)."""
     from .engine import EXIT_INVALID_CONFIG
 
+    if not (workspace.root / PACK_FILE).is_file():
+        return
     try:
         report = run_pack(*resources_of_result(result), workspace.root)
     except (SettingsError, ExemptionError) as exc:
