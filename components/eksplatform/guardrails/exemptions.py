@@ -16,6 +16,7 @@ new reason or removed, never forgotten. Every preview lists the exemptions in fo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -95,10 +96,8 @@ def parse_exemptions(
                 problems.append(f"{where}.{key}: got {value!r}: required, a non-empty string")
         expires = raw.get("expires")
         if isinstance(expires, str):
-            try:
+            with contextlib.suppress(ValueError):
                 expires = dt.date.fromisoformat(expires)
-            except ValueError:
-                pass
         if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
             problems.append(f"{where}.expires: got {expires!r}: must be a date, YYYY-MM-DD")
             continue

@@ -173,7 +173,7 @@ def _typed(key: str, value: Any, schema: Mapping[str, Any], problems: list[str])
             problems.append(f"{key}: got {value!r}: must be {low} to {high}")
             return False
     if kind == "array":
-        items = schema.get("items")
+        items = schema["items"]
         if "minItems" in schema and not schema["minItems"] <= len(value) <= schema["maxItems"]:
             problems.append(f"{key}: got {value!r}: must have {schema['minItems']} items")
             return False

@@ -34,7 +34,7 @@ def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
         return False
     for expr in as_list(selector.get("matchExpressions")):
         e = as_map(expr)
-        key, op, values = e.get("key"), e.get("operator"), list(as_list(e.get("values")))
+        key, op, values = str(e.get("key")), e.get("operator"), list(as_list(e.get("values")))
         present = key in labels
         if (
             (op == "In" and labels.get(key) not in values)
