@@ -89,7 +89,7 @@ def _resource_policy(
 
     return ResourceValidationPolicy(
         name=rule.id,
-        description=f"{rule.title}. Fix: {rule.fix}.",
+        description=f"{rule.title}.",
         validate=validate,
         enforcement_level=EnforcementLevel(rule.enforcement.value),
         config_schema=config_schema(rule),
@@ -112,7 +112,7 @@ def _stack_policy(
 
     return StackValidationPolicy(
         name=rule.id,
-        description=f"{rule.title}. Fix: {rule.fix}.",
+        description=f"{rule.title}.",
         validate=validate,
         enforcement_level=EnforcementLevel(rule.enforcement.value),
         config_schema=config_schema(rule),

@@ -399,8 +399,9 @@ def pod_security_problems(spec: Mapping[str, Any]) -> list[str]:
         if seccomp not in _SECCOMP:
             found.append(f"container {name!r} has seccompProfile {seccomp!r}, not RuntimeDefault")
         for p in as_list(c.get("ports")):
-            if number(as_map(p).get("hostPort")):
-                found.append(f"container {name!r} uses hostPort {as_map(p).get('hostPort')}")
+            host_port = number(as_map(p).get("hostPort"))
+            if host_port:
+                found.append(f"container {name!r} uses hostPort {host_port:g}")
     return found
 
 
