@@ -10,6 +10,7 @@ that is false denies with its message expression, and a CEL error denies too
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,12 +116,11 @@ def admit(policy: dict[str, Any], req: Request) -> Decision:
     variables: dict[Any, Any] = {}
     for var in spec.get("variables", []):
         activation["variables"] = celtypes.MapType(variables)
-        try:
+        # Evaluated lazily by the API server: an error only matters if a validation reads it.
+        with contextlib.suppress(celpy.CELEvalError):
             variables[celtypes.StringType(var["name"])] = evaluate_cel(
                 var["expression"], activation
             )
-        except celpy.CELEvalError:
-            pass  # evaluated lazily by the API server: only an error if a validation reads it
     activation["variables"] = celtypes.MapType(variables)
     messages = []
     for v in spec["validations"]:
