@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+	$(PY) bench/bench_policy.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
