@@ -16,13 +16,15 @@ from typing import Any
 
 import celpy
 from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
 
 
 def _join(items: Any, separator: Any = "") -> celtypes.StringType:
     return celtypes.StringType(str(separator).join(str(i) for i in items))
 
 
-FUNCTIONS = {"join": _join}
+FUNCTIONS: Any = {"join": _join}
 _ENV = celpy.Environment()
 _CACHE: dict[str, Any] = {}
 
@@ -106,9 +108,9 @@ def admit(policy: dict[str, Any], req: Request) -> Decision:
     if not _matches(spec, req):
         return Decision(False, True, [])
     activation: dict[str, Any] = {
-        "object": celpy.json_to_cel(req.object),
-        "oldObject": celpy.json_to_cel(req.old_object),
-        "request": celpy.json_to_cel(req.as_cel()),
+        "object": json_to_cel(req.object),
+        "oldObject": json_to_cel(req.old_object),
+        "request": json_to_cel(req.as_cel()),
     }
     for condition in spec.get("matchConditions", []):
         if not bool(evaluate_cel(condition["expression"], activation)):
@@ -117,7 +119,7 @@ def admit(policy: dict[str, Any], req: Request) -> Decision:
     for var in spec.get("variables", []):
         activation["variables"] = celtypes.MapType(variables)
         # Evaluated lazily by the API server: an error only matters if a validation reads it.
-        with contextlib.suppress(celpy.CELEvalError):
+        with contextlib.suppress(CELEvalError):
             variables[celtypes.StringType(var["name"])] = evaluate_cel(
                 var["expression"], activation
             )
@@ -126,10 +128,10 @@ def admit(policy: dict[str, Any], req: Request) -> Decision:
     for v in spec["validations"]:
         try:
             ok = evaluate_cel(v["expression"], activation)
-        except celpy.CELEvalError as exc:
+        except CELEvalError as exc:
             messages.append(f"expression error: {exc.args[0]}")
             continue
-        if isinstance(ok, celpy.CELEvalError):
+        if isinstance(ok, CELEvalError):
             messages.append(f"expression error: {ok.args[0]}")
         elif not bool(ok):
             messages.append(str(evaluate_cel(v["messageExpression"], activation)))

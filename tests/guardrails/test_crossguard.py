@@ -12,7 +12,7 @@ from eksplatform.guardrails import RULES
 from eksplatform.guardrails.crossguard import config_schema, policies
 from eksplatform.guardrails.evaluation import PACK_NAME, engine_view, evaluate
 from eksplatform.guardrails.model import Resource
-from google.protobuf import struct_pb2
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -22,10 +22,10 @@ from .cases import RESOURCE_CASES, STACK_CASES, Case, StackCase, urn
 DESCRIPTION = {rule.id: f"{rule.title}." for rule in RULES}
 
 
-def analyzer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
-    servicer = _PolicyAnalyzerServicer(
-        PACK_NAME, "0.1.0", policies(RULES), EnforcementLevel.ADVISORY
-    )
+def analyzer(config: dict[str, Any] | None = None) -> Any:
+    """The SDK's analyzer servicer (what ``PolicyPack`` serves), without the server."""
+    built: list[Any] = list(policies(RULES))
+    servicer: Any = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", built, EnforcementLevel.ADVISORY)
     if config:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, values in config.items():
@@ -35,9 +35,7 @@ def analyzer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
     return servicer
 
 
-def analyze(
-    servicer: _PolicyAnalyzerServicer, type_token: str, props: dict[str, Any], u: str
-) -> list[Any]:
+def analyze(servicer: Any, type_token: str, props: dict[str, Any], u: str) -> list[Any]:
     struct = struct_pb2.Struct()
     struct.update(props)
     request = analyzer_pb2.AnalyzeRequest(
@@ -59,12 +57,12 @@ def messages(diagnostics: list[Any], rule: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def sdk() -> _PolicyAnalyzerServicer:
+def sdk() -> Any:
     return analyzer()
 
 
 @pytest.mark.parametrize("case", RESOURCE_CASES, ids=lambda c: c.id)
-def test_resource_rule_in_the_policy_sdk(case: Case, sdk: _PolicyAnalyzerServicer) -> None:
+def test_resource_rule_in_the_policy_sdk(case: Case, sdk: Any) -> None:
     rule = RULES[case.rule]
     u = urn(case.type, "r", case.stack)
     assert messages(analyze(sdk, case.type, case.good, u), case.rule) == []
@@ -95,7 +93,7 @@ def _stack_request(
 
 
 @pytest.mark.parametrize("case", STACK_CASES, ids=lambda c: c.id)
-def test_stack_rule_in_the_policy_sdk(case: StackCase, sdk: _PolicyAnalyzerServicer) -> None:
+def test_stack_rule_in_the_policy_sdk(case: StackCase, sdk: Any) -> None:
     rule = RULES[case.rule]
     good = [
         d
@@ -118,7 +116,7 @@ def test_stack_rule_in_the_policy_sdk(case: StackCase, sdk: _PolicyAnalyzerServi
 
 
 def test_an_unknown_value_skips_the_policy_with_an_advisory_note(
-    sdk: _PolicyAnalyzerServicer,
+    sdk: Any,
 ) -> None:
     props = {"protocol": "HTTP", "defaultActions": UNKNOWN_STRING_VALUE, "tags": {}}
     u = urn("aws:lb/listener:Listener", "http")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eksplatform.preview.diff import diff_documents, diff_paths, render_markdown, render_text
@@ -15,11 +16,15 @@ from tests.service.programs import preview_service
 
 
 @pytest.fixture(scope="module")
-def clusters(cluster_preview: Callable[[str], PreviewResult]) -> tuple[dict, dict]:  # type: ignore[type-arg]
+def clusters(
+    cluster_preview: Callable[[str], PreviewResult],
+) -> tuple[dict[str, Any], dict[str, Any]]:
     return preview_document(cluster_preview("staging")), preview_document(cluster_preview("prod"))
 
 
-def test_staging_against_prod_lists_the_expected_differences(clusters: tuple[dict, dict]) -> None:  # type: ignore[type-arg]
+def test_staging_against_prod_lists_the_expected_differences(
+    clusters: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
     staging, prod = clusters
     d = diff_documents(staging, prod, "cluster staging -> prod")
     ops = {(r.type, r.name): r for r in d.resources}
@@ -44,8 +49,8 @@ def test_staging_against_prod_lists_the_expected_differences(clusters: tuple[dic
 
 
 def test_identical_previews_have_no_differences(
-    clusters: tuple[dict, dict], tmp_path: Path
-) -> None:  # type: ignore[type-arg]
+    clusters: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path
+) -> None:
     staging, _ = clusters
     assert diff_documents(staging, staging, "same").empty
     for side in ("a", "b"):
@@ -92,7 +97,7 @@ def test_a_changed_servicestack_arg_is_a_property_change_with_its_path(tmp_path:
 
 
 def test_secrets_stay_masked() -> None:
-    def doc(token: str, password: str) -> dict:  # type: ignore[type-arg]
+    def doc(token: str, password: str) -> dict[str, Any]:
         state = {
             "urn": "urn:pulumi:s::p::kubernetes:core/v1:Secret::t",
             "type": "kubernetes:core/v1:Secret",

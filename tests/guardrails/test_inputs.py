@@ -177,10 +177,6 @@ def test_advisory_node_pool_rules_warn_without_failing() -> None:
     found = cluster_findings(cfg)
     assert found.problems == []
     assert found.warnings == [
-        "platform:nodePools[0].instanceTypes: got ['m6i.large', 'm6a.large']: [aws-instance-types] "
-        + RULES["aws-instance-types"].message(
-            "2 instance type(s) (m6a.large, m6i.large); at least 3 keep spot capacity available"
-        ),
         "platform:nodePools[0].onDemandPercentageAboveBase: got 60: [aws-spot-share] "
         + RULES["aws-spot-share"].message(
             "spot share above the base is 40%, outside 50-90% for 'prod'"

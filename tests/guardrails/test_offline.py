@@ -16,7 +16,7 @@ import pytest
 from eksplatform.guardrails import RULES
 from eksplatform.guardrails.exemptions import ExemptionError, parse_exemptions
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview, write_result
-from eksplatform.preview.policy import EXIT_POLICY_VIOLATIONS
+from eksplatform.preview.policy import EXIT_POLICY_VIOLATIONS, PolicyDiagnostic
 
 from tests.conftest import REPO
 
@@ -55,13 +55,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def _policy_ids(result: PreviewResult, severity: str = "error") -> list[str]:
-    return sorted(
-        {
-            getattr(d, "policy", "")
-            for d in result.diagnostics
-            if d.severity == severity and getattr(d, "policy", "")
-        }
-    )
+    found: set[str] = set()
+    for d in result.diagnostics:
+        if isinstance(d, PolicyDiagnostic) and d.severity == severity:
+            found.add(d.policy)
+    return sorted(found)
 
 
 @pytest.fixture(scope="module")
