@@ -176,3 +176,20 @@ def test_each_policy_declares_its_settings_with_defaults() -> None:
 def test_every_rule_has_cases_in_every_place_it_runs() -> None:
     covered = {c.rule for c in RESOURCE_CASES} | {c.rule for c in STACK_CASES}
     assert covered == set(RULES.ids())
+
+
+def test_the_pack_program_only_builds_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``policy/__main__.py`` builds one PolicyPack of every rule (constructing the real one
+    would serve forever, so the constructor is recorded instead)."""
+    import runpy
+
+    import pulumi_policy
+
+    from tests.conftest import REPO
+
+    built: list[dict[str, Any]] = []
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: built.append(kwargs))
+    runpy.run_path(str(REPO / "policy" / "__main__.py"), run_name="__main__")
+    (pack,) = built
+    assert pack["name"] == PACK_NAME
+    assert [p.name for p in pack["policies"]] == [*RULES.ids(), "guardrail-exemptions"]
