@@ -17,15 +17,29 @@ Importing this package imports no Pulumi SDK and starts no server.
 
 from __future__ import annotations
 
-from .aws import AWS_RULES
+from .aws import TAG_AND_NAME_RULES
+from .compute import COMPUTE_RULES
+from .iam import IAM_RULES
 from .kubernetes import KUBERNETES_RULES
 from .model import Enforcement, Resource, Rule, RuleSet, Severity, Violation
+from .network import NETWORK_RULES
+from .pod_security import POD_SECURITY_RULES
 from .settings import GuardrailSettings, settings_from_config
 from .stack import STACK_RULES
+from .storage import STORAGE_RULES
 
 RULES = RuleSet()
 """Every guardrail, by id."""
-RULES.add(*AWS_RULES, *KUBERNETES_RULES, *STACK_RULES)
+RULES.add(
+    *TAG_AND_NAME_RULES,
+    *NETWORK_RULES,
+    *IAM_RULES,
+    *COMPUTE_RULES,
+    *STORAGE_RULES,
+    *KUBERNETES_RULES,
+    *POD_SECURITY_RULES,
+    *STACK_RULES,
+)
 
 __all__ = [
     "RULES",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import Problem
-from . import aws, kubernetes
+from . import compute, iam, kubernetes
 from .model import Enforcement, Rule
 from .settings import GuardrailSettings
 
@@ -93,10 +93,10 @@ def service_findings(
             continue
         for j, action in enumerate(getattr(statement, "actions", ()) or ()):
             add(
-                aws.NO_WILDCARD_ACTIONS,
+                iam.NO_WILDCARD_ACTIONS,
                 f"iam_statements[{i}].actions[{j}]",
                 action,
-                aws.wildcard_action_problem(action),
+                iam.wildcard_action_problem(action),
             )
     return out
 
@@ -106,18 +106,18 @@ def cluster_findings(cfg: Any, settings: GuardrailSettings | None = None) -> Inp
     s = settings or GuardrailSettings()
     out = InputFindings()
     cp = cfg.control_plane
-    reason = aws.endpoint_problem(cp.endpoint_public_access, list(cp.public_access_cidrs))
+    reason = compute.endpoint_problem(cp.endpoint_public_access, list(cp.public_access_cidrs))
     if reason and cp.public_access_cidrs:
         out.add(
-            aws.EKS_ENDPOINT,
+            compute.EKS_ENDPOINT,
             "platform:controlPlane.publicAccessCidrs",
             list(cp.public_access_cidrs),
             reason,
         )
-    missing = aws.missing_log_types(list(cp.log_types), s.required_log_types)
+    missing = compute.missing_log_types(list(cp.log_types), s.required_log_types)
     if missing:
         out.add(
-            aws.EKS_LOGS,
+            compute.EKS_LOGS,
             "platform:controlPlane.logTypes",
             list(cp.log_types),
             f"control plane logs {', '.join(missing)} would be off",
@@ -126,12 +126,12 @@ def cluster_findings(cfg: Any, settings: GuardrailSettings | None = None) -> Inp
         where = f"platform:nodePools[{i}]"
         # aws-instance-types on inputs is NodePools' own warning (same threshold, issue 3);
         # the pack checks the Auto Scaling groups.
-        reason = aws.spot_share_problem(
+        reason = compute.spot_share_problem(
             pool.on_demand_percentage_above_base, s.spot_band(cfg.environment), cfg.environment
         )
         if reason:
             out.add(
-                aws.SPOT_SHARE,
+                compute.SPOT_SHARE,
                 f"{where}.onDemandPercentageAboveBase",
                 pool.on_demand_percentage_above_base,
                 reason,
