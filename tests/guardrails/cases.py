@@ -20,8 +20,8 @@ DIGEST = "sha256:" + "a" * 64
 ECR = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
 
 
-def urn(type_token: str, name: str, stack: str = "prod") -> str:
-    return f"urn:pulumi:{stack}::svc::{type_token}::{name}"
+def urn(type_token: str, name: str, stack: str = "prod", project: str = "svc") -> str:
+    return f"urn:pulumi:{stack}::{project}::{type_token}::{name}"
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,16 @@ class Case:
     """The violations of ``bad`` (each without the rule's ``; fix: ...``)."""
     label: str = ""
     stack: str = "prod"
+    project: str = "svc"
+    """Pulumi project of both resources (the platform's is ``eks-platform``)."""
 
     @property
     def id(self) -> str:
         return f"{self.rule}-{self.label or self.type.rsplit(':', 1)[-1]}"
+
+    @property
+    def urn(self) -> str:
+        return urn(self.type, "r", self.stack, self.project)
 
 
 @dataclass(frozen=True)
@@ -372,7 +378,7 @@ AWS_CASES: list[Case] = [
         "aws-required-tags",
         "aws:sqs/queue:Queue",
         {"name": "jobs", "tags": TAGS},
-        {"name": "jobs", "tags": {"team": "news", "environment": " "}},
+        {"name": "jobs", "tags": {"team": "news", "environment": " ", "cost-centre": None}},
         (
             "aws:sqs/queue:Queue has no value for the required tag(s) environment, cost-centre, managed-by",
         ),
@@ -425,6 +431,15 @@ AWS_CASES: list[Case] = [
             "bucket 'news-uploads' does not start with 'prod-news-' (convention '{environment}-{team}-')",
         ),
         label="bucket",
+        project="eks-platform",
+    ),
+    Case(
+        "aws-naming-convention",
+        "aws:ecr/repository:Repository",
+        {"name": "news/feed", "tags": TAGS},
+        {"name": "eks-prod/feed", "tags": PLATFORM_TAGS},
+        ("name 'eks-prod/feed' does not start with 'platform/' (convention '{team}/')",),
+        label="platform-tag-in-a-service-project",
     ),
     Case(
         "aws-no-world-ingress",
@@ -499,9 +514,18 @@ AWS_CASES: list[Case] = [
         "aws-role-boundary",
         "aws:iam/role:Role",
         {"assumeRolePolicy": "{}", "tags": PLATFORM_TAGS},
-        {"assumeRolePolicy": "{}", "tags": {}},
+        {"assumeRolePolicy": "{}", "tags": {"team": None}},
         ("service role (no team tag) has no permissions boundary",),
         label="untagged",
+        project="eks-platform",
+    ),
+    Case(
+        "aws-role-boundary",
+        "aws:iam/role:Role",
+        ROLE,
+        {"assumeRolePolicy": "{}", "tags": PLATFORM_TAGS},
+        ("service role (team 'platform') has no permissions boundary",),
+        label="platform-tag-in-a-service-project",
     ),
     Case(
         "aws-iam-no-wildcard-actions",
@@ -520,6 +544,25 @@ AWS_CASES: list[Case] = [
         {"policy": _policy("s3:GetObject", key="NotAction")},
         ("Statement[0] allows NotAction: every action but a few",),
         label="notaction",
+    ),
+    Case(
+        "aws-iam-no-wildcard-actions",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ("attaches the AWS managed policy AdministratorAccess: every action of every service",),
+        label="managed-attachment",
+    ),
+    Case(
+        "aws-iam-no-wildcard-actions",
+        "aws:iam/role:Role",
+        ROLE,
+        {**ROLE, "managedPolicyArns": ["arn:aws:iam::aws:policy/IAMFullAccess"]},
+        (
+            "managedPolicyArns[0] attaches the AWS managed policy IAMFullAccess: every IAM "
+            "action (permission management)",
+        ),
+        label="managed-on-role",
     ),
     Case(
         "aws-eks-secrets-encryption",

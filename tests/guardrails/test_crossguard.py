@@ -64,7 +64,7 @@ def sdk() -> Any:
 @pytest.mark.parametrize("case", RESOURCE_CASES, ids=lambda c: c.id)
 def test_resource_rule_in_the_policy_sdk(case: Case, sdk: Any) -> None:
     rule = RULES[case.rule]
-    u = urn(case.type, "r", case.stack)
+    u = case.urn
     assert messages(analyze(sdk, case.type, case.good, u), case.rule) == []
     got = messages(analyze(sdk, case.type, case.bad, u), case.rule)
     assert got == [rule.message(d) for d in case.details]
@@ -73,7 +73,7 @@ def test_resource_rule_in_the_policy_sdk(case: Case, sdk: Any) -> None:
 @pytest.mark.parametrize("case", RESOURCE_CASES, ids=lambda c: c.id)
 def test_offline_evaluation_agrees_with_the_sdk(case: Case) -> None:
     rule = RULES[case.rule]
-    u = urn(case.type, "r", case.stack)
+    u = case.urn
     for props, want in ((case.good, []), (case.bad, [rule.message(d) for d in case.details])):
         resource = Resource(case.type, u, "r", engine_view(props))
         report = evaluate([rule], [resource], [])

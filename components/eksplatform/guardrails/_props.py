@@ -51,12 +51,12 @@ def tags_of(props: Mapping[str, Any]) -> dict[str, str]:
     """``tags`` as a dict: a map, or the Auto Scaling group's list of ``{key, value}``."""
     raw = props.get("tags")
     if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
+        return {str(k): str(v) for k, v in raw.items() if v is not None}
     out: dict[str, str] = {}
     for item in as_list(raw):
         item = as_map(item)
-        if "key" in item:
-            out[str(item["key"])] = str(item.get("value", ""))
+        if "key" in item and item.get("value") is not None:
+            out[str(item["key"])] = str(item["value"])
     return out
 
 

@@ -131,12 +131,12 @@ def expected_prefix(template: str, tags: Mapping[str, str]) -> str | None:
 
 
 def convention_problem(
-    type_token: str, name: str, tags: Mapping[str, str], s: GuardrailSettings
+    type_token: str, name: str, tags: Mapping[str, str], s: GuardrailSettings, project: str = ""
 ) -> str | None:
     """Why ``name`` breaks the team naming convention of ``type_token``, or None."""
     template = s.name_prefixes.get(type_token)
     team = tags.get("team")
-    if template is None or not team or team in s.platform_teams:
+    if template is None or not team or s.is_platform(team, project):
         return None
     prefix = expected_prefix(template, tags)
     if prefix is None or name.startswith(prefix):
@@ -150,7 +150,7 @@ def _check_convention(r: Resource, s: GuardrailSettings) -> Iterator[str]:
     for key in (name_key, prefix_key):
         value = r.props.get(key) if key else None
         if isinstance(value, str):
-            reason = convention_problem(r.type, value, tags, s)
+            reason = convention_problem(r.type, value, tags, s, r.project)
             if reason:
                 yield f"{key} {reason}"
 
@@ -165,7 +165,7 @@ NAMING_CONVENTION = Rule(
     types=frozenset(t for t in NAME_RULES if t in GuardrailSettings().name_prefixes)
     | frozenset({"aws:s3/bucketV2:BucketV2"}),
     check=_check_convention,
-    config=("namePrefixes", "platformTeams"),
+    config=("namePrefixes", "platformTeams", "platformProjects"),
 )
 
 TAG_AND_NAME_RULES = (REQUIRED_TAGS, NAME_LIMITS, NAMING_CONVENTION)

@@ -28,7 +28,7 @@ def _team_of(r: Resource) -> str:
 
 def _check_boundary(r: Resource, s: GuardrailSettings) -> Iterator[str]:
     team = _team_of(r)
-    if team in s.platform_teams:
+    if s.is_platform(team, r.project):
         return
     boundary = r.props.get("permissionsBoundary")
     owner = f"team {team!r}" if team else "no team tag"
@@ -49,7 +49,7 @@ ROLE_BOUNDARY = Rule(
     fix="set permissions_boundary to the contract's permissions_boundary_arn (ServiceStack does)",
     types=frozenset({"aws:iam/role:Role"}),
     check=_check_boundary,
-    config=("platformTeams", "boundaryPolicyPattern"),
+    config=("platformTeams", "platformProjects", "boundaryPolicyPattern"),
 )
 
 
@@ -103,7 +103,45 @@ POLICY_PROPS: dict[str, tuple[str, ...]] = {
 }
 
 
+BROAD_MANAGED_POLICIES = {
+    "AdministratorAccess": "every action of every service",
+    "AdministratorAccess-Amplify": "every action of the services Amplify deploys, IAM included",
+    "IAMFullAccess": "every IAM action (permission management)",
+    "PowerUserAccess": "every action but IAM and Organizations (NotAction)",
+    "AWSOrganizationsFullAccess": "every Organizations action",
+}
+"""AWS managed policies that grant what a written policy may not (their documents allow ``*``,
+``iam:*`` or ``NotAction``); attaching one is the same grant."""
+ATTACHMENTS = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+    }
+)
+
+
+def managed_policy_problem(arn: Any) -> str | None:
+    """Why attaching the managed policy ``arn`` is refused, or None."""
+    if not isinstance(arn, str) or ":iam::aws:policy/" not in arn:
+        return None
+    name = arn.rsplit("/", 1)[-1]
+    grant = BROAD_MANAGED_POLICIES.get(name)
+    return f"attaches the AWS managed policy {name}: {grant}" if grant else None
+
+
 def _check_wildcards(r: Resource, s: GuardrailSettings) -> Iterator[str]:
+    if r.type in ATTACHMENTS:
+        reason = managed_policy_problem(r.props.get("policyArn"))
+        if reason:
+            yield reason
+        return
+    if r.type == "aws:iam/role:Role":
+        for j, arn in enumerate(as_list(r.props.get("managedPolicyArns"))):
+            reason = managed_policy_problem(arn)
+            if reason:
+                yield f"managedPolicyArns[{j}] {reason}"
     for key in POLICY_PROPS[r.type]:
         value = r.props.get(key)
         if key == "inlinePolicies":
@@ -116,11 +154,11 @@ def _check_wildcards(r: Resource, s: GuardrailSettings) -> Iterator[str]:
 
 NO_WILDCARD_ACTIONS = Rule(
     id="aws-iam-no-wildcard-actions",
-    title="No IAM policy allows '*' or 'iam:*' (or NotAction)",
+    title="No IAM policy allows '*' or 'iam:*' (or NotAction), written or AWS managed",
     severity=Severity.CRITICAL,
     enforcement=Enforcement.MANDATORY,
-    fix="list the exact actions the workload calls",
-    types=frozenset(POLICY_PROPS),
+    fix="list the exact actions the workload calls in a policy of your own",
+    types=frozenset(POLICY_PROPS) | ATTACHMENTS,
     check=_check_wildcards,
 )
 

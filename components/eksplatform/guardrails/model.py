@@ -64,6 +64,12 @@ class Resource:
     """Engine property names (camelCase); inputs for resource rules, outputs for stack rules."""
 
     @property
+    def project(self) -> str:
+        """Project name from the URN."""
+        parts = self.urn.split("::")
+        return parts[1] if len(parts) > 2 else ""
+
+    @property
     def stack(self) -> str:
         """Stack name from the URN (``urn:pulumi:<stack>::<project>::...``)."""
         head = self.urn.split("::", 1)[0]

@@ -48,7 +48,12 @@ class GuardrailSettings:
     secrets ``<team>/``, SSM parameters ``/<team>/``, buckets ``<env>-<team>-``."""
     platform_teams: tuple[str, ...] = ("platform",)
     """``team`` tag values of the platform's own resources (named by the cluster, not by the
-    team conventions; their roles need no service boundary). Default: platform."""
+    team conventions; their roles need no service boundary), honoured only in the platform's
+    projects. Default: platform."""
+    platform_projects: tuple[str, ...] = ("eks-platform",)
+    """Pulumi projects of the platform (the cluster stack): a resource elsewhere tagged with a
+    platform team is still a team resource, so a service program cannot tag its way out of the
+    boundary or the naming convention. Default: eks-platform."""
     allowed_registries: tuple[str, ...] = (
         "*.dkr.ecr.*.amazonaws.com/",
         "public.ecr.aws/",
@@ -90,6 +95,10 @@ class GuardrailSettings:
     world_open_ports: tuple[int, ...] = (80, 443)
     """Ports a load balancer's security group may open to 0.0.0.0/0 and ::/0. Default: 80, 443."""
 
+    def is_platform(self, team: str, project: str) -> bool:
+        """Whether a resource tagged ``team`` in ``project`` is the platform's."""
+        return team in self.platform_teams and project in self.platform_projects
+
     def min_replicas(self, environment: str) -> int:
         return int(self.min_replicas_by_environment.get(environment, 1))
 
@@ -114,6 +123,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "description": "type token -> name prefix template ({team}, {environment})",
     },
     "platformTeams": {**_STRINGS, "description": "team tag values of platform resources"},
+    "platformProjects": {**_STRINGS, "description": "Pulumi projects of the platform"},
     "allowedRegistries": {**_STRINGS, "description": "allowed image prefixes"},
     "platformNamespaces": {**_STRINGS, "description": "namespaces of platform workloads"},
     "podSecurityExemptNamespaces": {**_STRINGS, "description": "namespaces exempt from restricted"},
