@@ -2,7 +2,7 @@
 # missing or older than them, so a fresh clone needs only Python 3.11 and make.
 #
 #   make preview [PROGRAM=cluster|services/<name>] [STACK=staging|prod]
-#   make test        lint + type check + the whole test suite (what CI runs)
+#   make test        lint + type check + workflow schema + the whole test suite (what CI runs)
 #   make bench       benchmarks (print figures; never fail on speed)
 #   make release-check   before tagging v<version>: version, CHANGELOG and constraints agree
 
@@ -12,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck unit bench clean venv release-check constraints
+.PHONY: preview test lint typecheck workflows unit bench clean venv release-check constraints
 
 venv: $(STAMP)
 
@@ -35,12 +35,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy components/eksplatform tests bench tools
 	@# Programs are all __main__.py: check each on its own, against the library and real SDKs.
-	@set -e; for p in $(PROGRAMS); do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
+	@set -e; for p in $(PROGRAMS) policy tests/fixtures/noncompliant-service; do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
+
+# The CI workflows against the GitHub Actions workflow schema (check-jsonschema's bundled copy).
+workflows: $(STAMP)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest
 
-test: lint typecheck unit
+test: lint typecheck workflows unit
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
@@ -50,6 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+	$(PY) bench/bench_policy.py
 
 # Releases (README, "Releases"): regenerate the constraints file after changing requirements.txt;
 # check before tagging. The tag v<version> is the last step, after this passes.

@@ -12,6 +12,7 @@ from eksplatform.cluster import (
 )
 from eksplatform.cluster import headroom as headroom_mod
 from eksplatform.cluster import vpa as vpa_mod
+from eksplatform.cluster.admission import AdmissionPolicies, AdmissionPoliciesArgs
 from eksplatform.cluster.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from eksplatform.cluster.descheduler import Descheduler, DeschedulerArgs
 from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
@@ -186,6 +187,16 @@ team_namespaces = TeamNamespaces(
         vpc_cidr=cfg.network.cidr,
         tags=tags,
         admin_role_arns=cfg.control_plane.admin_role_arns,
+    ),
+)
+
+# --- guardrails at admission: rule policies and the team namespace boundary (issues 11, 12) ----
+AdmissionPolicies(
+    "admission",
+    AdmissionPoliciesArgs(
+        provider=control_plane.provider,
+        environment=cfg.environment,
+        kubernetes_version=cfg.kubernetes_version,
     ),
 )
 

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "offline preview of Pulumi programs under mocks (manifests, schema check, preview.json)",
     ),
     "new-service": ("eksplatform.scaffold.cli", "write a ready service repo (program, stacks, CI)"),
+    "policy": ("eksplatform.preview.policy", "run the guardrail policy pack on saved previews"),
+    "diff": ("eksplatform.preview.diff", "what changes between two previews (text or Markdown)"),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

@@ -79,6 +79,27 @@ worker = ServiceStack(
     ),
 )
 
+# A worker has no ALB metrics to alarm on: its queue is its health. Uploads waiting more than
+# 30 minutes mean the workers are stuck or too few (the svc-alarms guardrail asks every service
+# for an alarm that notifies its team).
+aws.cloudwatch.MetricAlarm(
+    "uploads-backlog",
+    alarm_description="transcode-worker: oldest upload waiting more than 30 minutes",
+    namespace="AWS/SQS",
+    metric_name="ApproximateAgeOfOldestMessage",
+    dimensions={"QueueName": queue_name},
+    statistic="Maximum",
+    period=300,
+    evaluation_periods=3,
+    datapoints_to_alarm=3,
+    threshold=1800,
+    comparison_operator="GreaterThanThreshold",
+    treat_missing_data="notBreaching",
+    alarm_actions=[cluster.team_alert_topic_arns.apply(lambda topics: topics["media"])],
+    ok_actions=[cluster.team_alert_topic_arns.apply(lambda topics: topics["media"])],
+    tags=tags,
+)
+
 pulumi.export("queueUrl", uploads.url)
 pulumi.export("deadLetterQueueUrl", dead_letters.url)
 pulumi.export("roleArn", worker.role_arn)

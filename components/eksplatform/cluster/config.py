@@ -51,12 +51,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import pulumi
 import pydantic
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from ..core.environments import is_production
 from ..core.errors import MISSING, Problem, ValidationError
 from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
+from ..guardrails.inputs import cluster_findings
 from .autoscaler import AutoscalerConfig
 from .descheduler import DeschedulerConfig
 from .eks_addons import EksAddonsConfig
@@ -508,6 +510,11 @@ def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> 
         problems = [_problem(e) for e in exc.errors(include_url=False)]
         raise ValidationError(f"{source}: invalid stack configuration", problems) from None
     problems = release_problems(cfg)
+    # The guardrail rules on this config (eksplatform.guardrails): errors and advisories.
+    found = cluster_findings(cfg)
+    problems += found.problems
+    for warning in found.warnings:
+        pulumi.log.warn(f"{source}: {warning}")
     if problems:
         raise ValidationError(f"{source}: invalid stack configuration", problems)
     return cfg

@@ -215,6 +215,7 @@ class Network(pulumi.ComponentResource):
                 to_port=443,
                 cidr_ipv4=args.cidr,
                 description="HTTPS from inside the VPC",
+                tags=tags.merged(),
                 opts=child,
             )
             for service in ("ecr.api", "ecr.dkr", "sts"):

@@ -21,8 +21,10 @@ Per team (``platform:teams``):
   - egress to the node's Datadog agent (VPC CIDR, UDP 8125 DogStatsD, TCP 8126 traces);
   - ingress from the namespaces the team lists in ``allowIngressFrom``, and the matching egress
     from those namespaces' own policies (a team that is allowed in can also get out to it);
-* EKS access: per IAM role an access entry (type STANDARD) and an ``AmazonEKSEditPolicy``
-  association scoped to the team's namespace(s) only. A role shared by several teams gets one
+* EKS access: per IAM role an access entry (type STANDARD, Kubernetes group
+  ``eksplatform:team:<namespace>`` per namespace it serves, which the admission boundary of
+  :mod:`.admission` keys on) and an ``AmazonEKSEditPolicy`` association scoped to the team's
+  namespace(s) only. A role shared by several teams gets one
   entry whose association lists all their namespaces (EKS allows one entry per principal).
 
 The teams' ``alertEmails`` are validated here and used elsewhere (the service platform creates
@@ -64,6 +66,7 @@ from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.settings import DNS_LABEL, SettingsModel, field_error
 from ..core.tags import Tags
 from ..envoy import EnvoySettings
+from ..guardrails.admission import team_group
 
 _TOKEN = "eksplatform:addons:TeamNamespaces"
 
@@ -422,6 +425,9 @@ class TeamNamespaces(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 principal_arn=arn,
                 type="STANDARD",
+                # Who this identity deploys for: the admission boundary (cluster.admission)
+                # keeps it inside these namespaces, even with kubectl.
+                kubernetes_groups=sorted({team_group(t.namespace) for t in owners}),
                 # Owned by the platform (the cluster stack manages it); the teams it serves are
                 # named in their own tag.
                 tags=args.tags.merged(

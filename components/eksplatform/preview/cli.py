@@ -12,7 +12,8 @@ In a service repo (its own Pulumi.yaml at the root), against the cluster's contr
 ``eksplatform-preview`` and ``python -m eksplatform.preview`` are kept as aliases.
 
 Exit status: 0 clean; 1 a program failed; 2 invalid configuration or arguments (nothing
-registered); 3 a rendered Kubernetes object is invalid.
+registered); 3 a rendered Kubernetes object is invalid; 4 the guardrail policy pack found a
+mandatory violation (see :mod:`eksplatform.preview.policy`).
 """
 
 from __future__ import annotations

@@ -350,6 +350,13 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
     result.diagnostics.extend(schema_diags)
     if result.exit_code == EXIT_OK and any(d.severity == "error" for d in result.diagnostics):
         result.exit_code = EXIT_INVALID_OBJECTS if schema_diags else EXIT_PROGRAM_FAILED
+    if result.exit_code == EXIT_OK:
+        # The guardrail policy pack on what was recorded (exit 4 on mandatory violations).
+        from .policy import enforce
+
+        t4 = time.perf_counter()
+        enforce(workspace, result)
+        result.timings["policy"] = time.perf_counter() - t4
     return result
 
 

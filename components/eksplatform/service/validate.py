@@ -27,6 +27,7 @@ from ..core import kube
 from ..core.environments import is_production
 from ..core.errors import MISSING, Problems
 from ..core.tags import overridden_company_keys
+from ..guardrails.inputs import service_findings
 from .args import Dependency, ServiceStackArgs
 from .iam_checks import Owner, check_statement
 
@@ -690,6 +691,14 @@ def plan_service(args: ServiceStackArgs) -> ServicePlan:
     create_ecr = _check_ecr(problems, args, image)
     deps = _check_dependencies(problems, args, namespace, teams)
     settings = _check_envoy(problems, args, deps)
+    # The guardrail rules on these inputs (eksplatform.guardrails), on fields not reported above.
+    found = service_findings(
+        args, environment=environment, namespace=namespace, already={p.field for p in problems}
+    )
+    for p in found.problems:
+        problems.add(p.field, p.value, p.message)
+    for warning in found.warnings:
+        pulumi.log.warn(f"ServiceStack {args.name!r}: {warning}")
     problems.raise_if_any(f"ServiceStack {args.name!r}")
     assert image is not None
     return ServicePlan(
