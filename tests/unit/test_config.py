@@ -76,7 +76,7 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "platform:costCentre, platform:descheduler, platform:eksAddons, "
         "platform:environment, platform:headroom, platform:interruptionHandler, "
         "platform:kubernetesVersion, platform:logging, platform:network, "
-        "platform:nodePools, platform:ownerTeam, platform:papertrailToken, "
+        "platform:nodePools, platform:ownerTeam, platform:papertrailToken, platform:preScaler, "
         "platform:servicePlatform, platform:tags, platform:teams, platform:vpa; "
         "did you mean platform:nodePools?",
     ]

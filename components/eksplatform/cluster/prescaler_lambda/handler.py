@@ -373,6 +373,8 @@ def _apply(key: str, work: Callable[[], plan.Change], summary: Summary) -> None:
 
 def _headroom(deps: Deps, summary: Summary) -> None:
     s = deps.settings
+    if not s.headroom_namespace:
+        return  # the cluster runs no headroom Deployment
     path = (
         f"/apis/apps/v1/namespaces/{s.headroom_namespace}/deployments/{s.headroom_deployment}/scale"
     )
