@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.preview.cli",
         "offline preview of Pulumi programs under mocks (manifests, schema check, preview.json)",
     ),
+    "prescale": (
+        "eksplatform.cluster.prescale_cli",
+        "push pre-scaler: send a pre-scale event (or print its plan with --dry-run)",
+    ),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

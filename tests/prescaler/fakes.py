@@ -439,6 +439,39 @@ class FakeScheduler:
         return 200, {}, {"ScheduleArn": arn}
 
 
+class FakeSns:
+    """SNS ``Publish`` (the query protocol botocore speaks: a form POST, an XML answer)."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, str]] = []
+        self.fail_with: int | None = None
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        if self.fail_with is not None:
+            error = (
+                "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code>"
+                "<Message>injected</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+            )
+            return self.fail_with, {}, error.encode()
+        if form.get("Action") != "Publish":
+            return (
+                400,
+                {},
+                b"<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>",
+            )
+        self.published.append(form)
+        message_id = f"00000000-0000-0000-0000-{len(self.published):012d}"
+        answer = (
+            '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>'
+            f"<MessageId>{message_id}</MessageId></PublishResult><ResponseMetadata>"
+            "<RequestId>r</RequestId></ResponseMetadata></PublishResponse>"
+        )
+        return 200, {}, answer.encode()
+
+
 def _handler_class(app: Any) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -448,10 +481,11 @@ def _handler_class(app: Any) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, extra, payload = app.handle(self.command, self.path, headers, body)
-            data = json.dumps(payload).encode()
+            raw = isinstance(payload, bytes)
+            data = payload if raw else json.dumps(payload).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/xml" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in extra.items():
                     self.send_header(k, v)
