@@ -4,6 +4,7 @@
 #   make preview [PROGRAM=cluster|services/<name>] [STACK=staging|prod]
 #   make test        lint + type check + the whole test suite (what CI runs)
 #   make bench       benchmarks (print figures; never fail on speed)
+#   make capacity-chart   regenerate docs/prescale-timeline.png (the README's capacity timeline)
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck unit bench clean venv
+.PHONY: preview test lint typecheck unit bench clean venv capacity-chart
 
 venv: $(STAMP)
 
@@ -49,6 +50,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+
+capacity-chart: $(STAMP)
+	$(PY) -m eksplatform capacity-model --png docs/prescale-timeline.png
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.cluster.prescale_cli",
         "push pre-scaler: send a pre-scale event (or print its plan with --dry-run)",
     ),
+    "capacity-model": (
+        "eksplatform.cluster.capacity_cli",
+        "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",
+    ),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 
