@@ -100,6 +100,8 @@ class FakeCluster:
         self.rules: set[tuple[str, str]] = set(ALL_RULES)
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.tokens: list[str] = []
+        """Bearer tokens received, in order."""
         self.before_patch: Callable[[str], None] | None = None
         """Called (with the path) before a patch is applied: simulates another writer."""
 
@@ -229,6 +231,7 @@ class FakeCluster:
                     status_body(fault.status, "InternalError", f"injected {fault.status}"),
                 )
         auth = headers.get("authorization", "")
+        self.tokens.append(auth.removeprefix("Bearer "))
         if not auth.startswith("Bearer k8s-aws-v1."):
             return 401, {}, status_body(401, "Unauthorized", "Unauthorized")
         with self.lock:
