@@ -27,7 +27,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:servicePlatform``               :class:`~eksplatform.cluster.service_platform.ServicePlatformConfig`
 ``platform:vpa``                           :class:`~eksplatform.cluster.vpa.VpaConfig`
 ``platform:headroom``                      :class:`~eksplatform.cluster.headroom.HeadroomConfig`
-``platform:preScaler``                     :class:`~eksplatform.cluster.prescaler.PreScalerConfig`
+``platform:preScaler``                     :class:`~eksplatform.cluster.prescaler_config.PreScalerConfig`
 ``platform:teams``                         :class:`~eksplatform.cluster.teams.TeamConfig` list
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
@@ -64,7 +64,7 @@ from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
 from .interruption import InterruptionHandlerConfig
 from .node_pools import DEFAULT_NODE_POOLS, NodePoolList
-from .prescaler import PreScalerConfig
+from .prescaler_config import PreScalerConfig
 from .service_platform import ServicePlatformConfig
 from .teams import Teams
 from .vpa import VpaConfig

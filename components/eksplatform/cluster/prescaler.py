@@ -45,7 +45,8 @@ the pre-scaler owns ``spec.minReplicas`` and its state annotation. See
 :mod:`eksplatform.service.workload` for the Pulumi side and
 :mod:`eksplatform.cluster.prescaler_lambda.plan` for the state.
 
-Configured by ``platform:preScaler`` (:class:`PreScalerConfig`).
+Configured by ``platform:preScaler`` (:class:`~eksplatform.cluster.prescaler_config.
+PreScalerConfig`); the IAM documents and RBAC rules are in :mod:`.prescaler_access`.
 """
 
 from __future__ import annotations
@@ -62,14 +63,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
-from pydantic import field_validator
+from pulumi_kubernetes.rbac.v1 import RoleRefArgs, SubjectArgs
 
 from ..core import kube, naming
 from ..core.errors import Problems
 from ..core.pod_identity import is_region, partition_of
-from ..core.settings import SettingsModel, check_retention
 from ..core.tags import Tags
+from .prescaler_access import (
+    cluster_rules,
+    dlq_policy,
+    headroom_rules,
+    lambda_statements,
+    scheduler_statements,
+    topic_policy,
+    trust,
+)
+from .prescaler_config import ROLE_ARN, PreScalerConfig
 
 _TOKEN = "eksplatform:addons:PreScaler"
 
@@ -96,128 +105,6 @@ INVOKE_RETRIES = 1
 """Lambda's own retry of a failed asynchronous invocation (every step is idempotent)."""
 MAX_EVENT_AGE_SECONDS = 3600
 """An event older than this is not retried: its push is long out."""
-
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
-
-
-class PreScalerConfig(SettingsModel):
-    """``platform:preScaler``: the push pre-scaler."""
-
-    enabled: bool = True
-    """Create the topic, Lambda, schedules and RBAC. Default: true."""
-    publisher_role_arns: tuple[str, ...] = ()
-    """IAM roles of the push senders allowed to publish (the cluster admin roles always may, for
-    game days). Default: none."""
-    timeout_seconds: int = 60
-    """Lambda timeout, 10-900; the handler stops 5 s before it. Default: 60."""
-    memory_mb: int = 256
-    """Lambda memory, 128-3008 MB. Default: 256."""
-    reserved_concurrency: int = 2
-    """Reserved concurrent executions, 1-50: events are rare, and this caps the load on the
-    API server (overlapping events are safe: every write is conditional). Default: 2."""
-    log_retention_days: int = 90
-    """Days the function's log group keeps the summary lines. Default: 90."""
-    headroom_ratio: float = 1.0
-    """Headroom to add per pod a pre-scale adds, as a share of its requests (0-4; 0: leave the
-    headroom alone). Default: 1.0 (as much spare room again as the pre-scale takes)."""
-    headroom_max_replicas: int = 60
-    """Most headroom pause pods the pre-scaler may run, 0-1000 (below ``platform:headroom.replicas``
-    it counts as that: the pre-scaler never lowers the headroom under its baseline). Default:
-    60."""
-    full_push_requests_per_second: float | None = None
-    """Peak request rate of a full push (multiplier 1): lets events give ``targetRate``.
-    Default: none (events give ``multiplier``)."""
-    max_lead_seconds: int = 86400
-    """Furthest ahead a send time may be, 300-86400 s. Default: 86400."""
-    reconcile_interval_minutes: int = 5
-    """How often the reconcile pass runs, 1-60 minutes. Default: 5."""
-    alarm_topic_arns: tuple[str, ...] = ()
-    """SNS topics the error and DLQ alarms notify. Default: none (the alarms show in
-    CloudWatch only)."""
-
-    @field_validator("publisher_role_arns")
-    @classmethod
-    def _publishers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [a for a in v if not _ROLE_ARN.fullmatch(a)]
-        if bad:
-            raise ValueError(
-                f"{', '.join(map(repr, bad))}: not IAM role ARNs; write "
-                "arn:aws:iam::<account>:role/<name>"
-            )
-        return v
-
-    @field_validator("alarm_topic_arns")
-    @classmethod
-    def _topics(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [a for a in v if not _TOPIC_ARN.fullmatch(a)]
-        if bad:
-            raise ValueError(
-                f"{', '.join(map(repr, bad))}: not SNS topic ARNs; write "
-                "arn:aws:sns:<region>:<account>:<name>"
-            )
-        return v
-
-    @field_validator("timeout_seconds")
-    @classmethod
-    def _timeout(cls, v: int) -> int:
-        if not 10 <= v <= 900:
-            raise ValueError("must be 10 to 900 seconds (Lambda's limit)")
-        return v
-
-    @field_validator("memory_mb")
-    @classmethod
-    def _memory(cls, v: int) -> int:
-        if not 128 <= v <= 3008:
-            raise ValueError("must be 128 to 3008 MB")
-        return v
-
-    @field_validator("reserved_concurrency")
-    @classmethod
-    def _concurrency(cls, v: int) -> int:
-        if not 1 <= v <= 50:
-            raise ValueError("must be 1 to 50")
-        return v
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, v: int) -> int:
-        return check_retention(v)
-
-    @field_validator("headroom_ratio")
-    @classmethod
-    def _ratio(cls, v: float) -> float:
-        if not 0 <= v <= 4:
-            raise ValueError("must be 0 to 4 (0 leaves the headroom alone)")
-        return v
-
-    @field_validator("headroom_max_replicas")
-    @classmethod
-    def _headroom_max(cls, v: int) -> int:
-        if not 0 <= v <= 1000:
-            raise ValueError("must be 0 to 1000")
-        return v
-
-    @field_validator("full_push_requests_per_second")
-    @classmethod
-    def _full_push(cls, v: float | None) -> float | None:
-        if v is not None and not v > 0:
-            raise ValueError("must be more than 0 (or left out)")
-        return v
-
-    @field_validator("max_lead_seconds")
-    @classmethod
-    def _lead(cls, v: int) -> int:
-        if not 300 <= v <= 86400:
-            raise ValueError("must be 300 to 86400 seconds")
-        return v
-
-    @field_validator("reconcile_interval_minutes")
-    @classmethod
-    def _interval(cls, v: int) -> int:
-        if not 1 <= v <= 60:
-            raise ValueError("must be 1 to 60 minutes")
-        return v
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,7 +171,7 @@ def validate_prescaler_args(args: PreScalerArgs) -> None:
         if problem is not None:
             problems.add(problem.field, problem.value, problem.message)
     for i, arn in enumerate(args.admin_role_arns):
-        if not _ROLE_ARN.fullmatch(arn):
+        if not ROLE_ARN.fullmatch(arn):
             problems.add(f"admin_role_arns[{i}]", arn, "not an IAM role ARN")
     h = args.headroom
     if h is not None:
@@ -313,170 +200,6 @@ def lambda_archive() -> pulumi.AssetArchive:
             for name in LAMBDA_FILES
         }
     )
-
-
-def lambda_statements(
-    *,
-    partition: str,
-    region: str,
-    account_id: str,
-    function: str,
-    dlq_arn: str,
-    schedule_group: str,
-    scheduler_role_arn: str,
-) -> list[dict[str, Any]]:
-    """The Lambda role's policy statements (pure, so tests read the exact actions)."""
-    return [
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:"
-            f"/aws/lambda/{function}:*",
-        },
-        {
-            "Sid": "DeadLetters",
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": dlq_arn,
-        },
-        {
-            # What Lambda needs to attach the function to the VPC (the actions of AWS's
-            # AWSLambdaVPCAccessExecutionRole); EC2 grants the describes on "*" only.
-            "Sid": "VpcNetworkInterfaces",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:CreateNetworkInterface",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
-            "Resource": "*",
-        },
-        {
-            "Sid": "OwnSchedules",
-            "Effect": "Allow",
-            "Action": "scheduler:CreateSchedule",
-            "Resource": f"arn:{partition}:scheduler:{region}:{account_id}:schedule/"
-            f"{schedule_group}/*",
-        },
-        {
-            "Sid": "PassTheSchedulerRole",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": scheduler_role_arn,
-            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
-        },
-    ]
-
-
-def scheduler_statements(*, function_arn: str, dlq_arn: str) -> list[dict[str, Any]]:
-    """What Scheduler may do with its role: invoke this function, write the DLQ."""
-    return [
-        {
-            "Sid": "InvokeThePreScaler",
-            "Effect": "Allow",
-            "Action": "lambda:InvokeFunction",
-            "Resource": function_arn,
-        },
-        {"Sid": "DeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
-    ]
-
-
-def topic_policy(topic_arn: str, publishers: Sequence[str]) -> dict[str, Any]:
-    """Only ``publishers`` may publish, only over TLS."""
-    statements: list[dict[str, Any]] = []
-    if publishers:
-        statements += [
-            {
-                "Sid": "NamedPublishers",
-                "Effect": "Allow",
-                "Principal": {"AWS": sorted(publishers)},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-            },
-            {
-                "Sid": "NobodyElsePublishes",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(publishers)}},
-            },
-        ]
-    else:
-        statements.append(
-            {
-                "Sid": "NobodyPublishes",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-            }
-        )
-    statements.append(
-        {
-            "Sid": "TlsOnly",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def dlq_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
-    """SNS may dead-letter this topic's failed deliveries; TLS only. (The Lambda and Scheduler
-    write through their roles.)"""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "FailedDeliveriesOfTheTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            },
-            {
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
-
-
-def cluster_rules() -> list[PolicyRuleArgs]:
-    """Cluster-wide: raise and restore HPA floors; read Deployment status (readiness)."""
-    return [
-        PolicyRuleArgs(
-            api_groups=["autoscaling"],
-            resources=["horizontalpodautoscalers"],
-            verbs=["get", "list", "patch"],
-        ),
-        PolicyRuleArgs(api_groups=["apps"], resources=["deployments/status"], verbs=["get"]),
-    ]
-
-
-def headroom_rules(deployment: str) -> list[PolicyRuleArgs]:
-    """In the headroom namespace: the headroom Deployment's scale, and nothing else."""
-    return [
-        PolicyRuleArgs(
-            api_groups=["apps"],
-            resources=["deployments/scale"],
-            resource_names=[deployment],
-            verbs=["get", "patch"],
-        )
-    ]
 
 
 def _environment(args: PreScalerArgs, dlq_arn: Any, group: Any, scheduler_role: Any) -> Any:
@@ -568,7 +291,7 @@ class PreScaler(pulumi.ComponentResource):
             path="/eksplatform/",
             description=f"EventBridge Scheduler invoking the pre-scaler of {args.cluster_name}",
             assume_role_policy=json.dumps(
-                _trust(
+                trust(
                     "scheduler.amazonaws.com",
                     {
                         "StringEquals": {"aws:SourceAccount": args.account_id},
@@ -600,7 +323,7 @@ class PreScaler(pulumi.ComponentResource):
             name=function,
             path="/eksplatform/",
             description=f"Push pre-scaler Lambda of {args.cluster_name}",
-            assume_role_policy=json.dumps(_trust("lambda.amazonaws.com")),
+            assume_role_policy=json.dumps(trust("lambda.amazonaws.com")),
             tags=tags,
             opts=child,
         )
@@ -837,14 +560,3 @@ class PreScaler(pulumi.ComponentResource):
                 "deadLetterQueueUrl": self.dead_letter_queue_url,
             }
         )
-
-
-def _trust(service: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
-    if condition:
-        statement["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [statement]}
