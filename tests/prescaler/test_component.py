@@ -14,7 +14,9 @@ import pytest
 from eksplatform.cluster.prescaler import (
     GROUP,
     LAMBDA_FILES,
+    PhysicalNames,
     PreScalerArgs,
+    physical_names,
     validate_prescaler_args,
 )
 from eksplatform.core.errors import ValidationError
@@ -375,14 +377,35 @@ def test_disabled_pre_scaler_exports_an_empty_topic(tmp_path: Any) -> None:
 
 
 def test_component_arguments_are_checked_with_every_problem(k8s_provider_args: Any) -> None:
-    args = PreScalerArgs(**{**k8s_provider_args, "cluster_name": "c" * 56, "region": "Mars-1"})
+    args = PreScalerArgs(
+        **{**k8s_provider_args, "region": "Mars-1", "account_id": "12345", "subnet_ids": []}
+    )
     with pytest.raises(ValidationError) as caught:
         validate_prescaler_args(args)
-    assert [(p.field, p.message.split(",")[0]) for p in caught.value.problems] == [
-        ("region", "not an AWS region name; write it like eu-west-1"),
-        ("cluster_name", f"derives the Lambda function name '{'c' * 56}-prescaler'"),
-        ("cluster_name", f"derives the IAM role name '{'c' * 56}-prescaler-scheduler'"),
-    ]
+    assert str(caught.value) == (
+        "PreScaler 'eks-dev': 3 problems:\n"
+        "  - region: got 'Mars-1': not an AWS region name; write it like eu-west-1\n"
+        "  - account_id: got '12345': an AWS account id is 12 digits\n"
+        "  - subnet_ids: got []: give the private subnets the Lambda runs in"
+    )
+
+
+def test_names_fit_their_services_for_any_cluster_name(k8s_provider_args: Any) -> None:
+    assert physical_names("eks-prod") == PhysicalNames(
+        function="eks-prod-prescaler",
+        topic="eks-prod-prescale",
+        dead_letter_queue="eks-prod-prescaler-dlq",
+        scheduler_role="eks-prod-prescaler-scheduler",
+        schedule_group="eks-prod-prescaler",
+        errors_alarm="eks-prod-prescaler-errors",
+        dead_letters_alarm="eks-prod-prescaler-dead-letters",
+    )
+    longest = "c" * 100  # EKS allows 100 characters
+    names = physical_names(longest)
+    assert len(names.function) == 64 and len(names.scheduler_role) == 64
+    assert names.function.startswith("c" * 55 + "-") and names != physical_names("c" * 99)
+    assert physical_names(longest) == names  # stable: the same name on every run
+    validate_prescaler_args(PreScalerArgs(**{**k8s_provider_args, "cluster_name": longest}))
 
 
 @pytest.fixture

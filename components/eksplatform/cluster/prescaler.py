@@ -51,6 +51,7 @@ PreScalerConfig`); the IAM documents and RBAC rules are in :mod:`.prescaler_acce
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -151,6 +152,43 @@ class PreScalerArgs:
     Default: ``cluster_name``."""
 
 
+@dataclass(frozen=True)
+class PhysicalNames:
+    """The names the component gives AWS resources, each within its service's rule."""
+
+    function: str
+    """Lambda function and its role (both at most 64 characters)."""
+    topic: str
+    dead_letter_queue: str
+    scheduler_role: str
+    schedule_group: str
+    errors_alarm: str
+    dead_letters_alarm: str
+
+
+def _fit(name: str, rule: naming.NameRule) -> str:
+    """``name``, or when too long for ``rule`` its head plus a hash of the whole (stable)."""
+    if len(name) <= rule.max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: rule.max_length - 9]}-{digest}"
+
+
+def physical_names(cluster_name: str) -> PhysicalNames:
+    """``<cluster>-prescaler...``, shortened with a hash where a long cluster name would break
+    a service's length limit (derived, so any valid cluster name works)."""
+    function = _fit(f"{cluster_name}-prescaler", naming.LAMBDA_FUNCTION)
+    return PhysicalNames(
+        function=function,
+        topic=_fit(f"{cluster_name}-prescale", naming.SNS_TOPIC),
+        dead_letter_queue=_fit(f"{cluster_name}-prescaler-dlq", naming.SQS_QUEUE),
+        scheduler_role=_fit(f"{cluster_name}-prescaler-scheduler", naming.IAM_ROLE),
+        schedule_group=_fit(f"{cluster_name}-prescaler", naming.SCHEDULER_NAME),
+        errors_alarm=_fit(f"{cluster_name}-prescaler-errors", naming.CLOUDWATCH_ALARM),
+        dead_letters_alarm=_fit(f"{cluster_name}-prescaler-dead-letters", naming.CLOUDWATCH_ALARM),
+    )
+
+
 def validate_prescaler_args(args: PreScalerArgs) -> None:
     """Every problem at once, before anything is registered."""
     problems = Problems()
@@ -160,14 +198,23 @@ def validate_prescaler_args(args: PreScalerArgs) -> None:
         problems.add("account_id", args.account_id, "an AWS account id is 12 digits")
     if not args.subnet_ids:
         problems.add("subnet_ids", [], "give the private subnets the Lambda runs in")
-    for field_name, derived, rule in (
-        ("cluster_name", function_name(args.cluster_name), naming.LAMBDA_FUNCTION),
-        ("cluster_name", f"{args.cluster_name}-prescale", naming.SNS_TOPIC),
-        ("cluster_name", f"{args.cluster_name}-prescaler-dlq", naming.SQS_QUEUE),
-        ("cluster_name", f"{args.cluster_name}-prescaler-scheduler", naming.IAM_ROLE),
-        ("cluster_name", f"{args.cluster_name}-prescaler-errors", naming.CLOUDWATCH_ALARM),
+    names = physical_names(args.cluster_name)
+    for derived, rule in (
+        (names.function, naming.LAMBDA_FUNCTION),
+        (names.function, naming.IAM_ROLE),
+        (names.topic, naming.SNS_TOPIC),
+        (names.dead_letter_queue, naming.SQS_QUEUE),
+        (names.scheduler_role, naming.IAM_ROLE),
+        (names.schedule_group, naming.SCHEDULER_NAME),
+        (names.errors_alarm, naming.CLOUDWATCH_ALARM),
     ):
-        problem = naming.derived_name_problem(field_name, args.cluster_name, derived, rule)
+        problem = naming.derived_name_problem(
+            "cluster_name",
+            args.cluster_name,
+            derived,
+            rule,
+            fix="use letters, digits, '-' and '_' only (an EKS cluster name)",
+        )
         if problem is not None:
             problems.add(problem.field, problem.value, problem.message)
     for i, arn in enumerate(args.admin_role_arns):
@@ -184,10 +231,6 @@ def validate_prescaler_args(args: PreScalerArgs) -> None:
         if h.baseline < 0:
             problems.add("headroom.baseline", h.baseline, "must be 0 or more")
     problems.raise_if_any(f"PreScaler '{args.cluster_name}'")
-
-
-def function_name(cluster_name: str) -> str:
-    return f"{cluster_name}-prescaler"
 
 
 def lambda_archive() -> pulumi.AssetArchive:
@@ -248,14 +291,15 @@ class PreScaler(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         partition = partition_of(args.region)
         tags = args.tags.merged({"component": "prescaler"})
-        function = function_name(args.cluster_name)
-        group_name = f"{args.cluster_name}-prescaler"
+        names = physical_names(args.cluster_name)
+        function = names.function
+        group_name = names.schedule_group
         function_arn = f"arn:{partition}:lambda:{args.region}:{args.account_id}:function:{function}"
 
         # --- topic and dead letters ------------------------------------------------------------
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
-            name=f"{args.cluster_name}-prescaler-dlq",
+            name=names.dead_letter_queue,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=tags,
@@ -263,7 +307,7 @@ class PreScaler(pulumi.ComponentResource):
         )
         topic = aws.sns.Topic(
             f"{name}-topic",
-            name=f"{args.cluster_name}-prescale",
+            name=names.topic,
             kms_master_key_id="alias/aws/sns",
             tags=tags,
             opts=child,
@@ -287,7 +331,7 @@ class PreScaler(pulumi.ComponentResource):
         # --- roles -----------------------------------------------------------------------------
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler",
-            name=f"{args.cluster_name}-prescaler-scheduler",
+            name=names.scheduler_role,
             path="/eksplatform/",
             description=f"EventBridge Scheduler invoking the pre-scaler of {args.cluster_name}",
             assume_role_policy=json.dumps(
@@ -460,7 +504,7 @@ class PreScaler(pulumi.ComponentResource):
         actions = list(cfg.alarm_topic_arns)
         aws.cloudwatch.MetricAlarm(
             f"{name}-errors",
-            name=f"{args.cluster_name}-prescaler-errors",
+            name=names.errors_alarm,
             alarm_description="The push pre-scaler failed or rejected an event: read its "
             f"summary line in /aws/lambda/{function} and the dead-letter queue",
             namespace="AWS/Lambda",
@@ -479,7 +523,7 @@ class PreScaler(pulumi.ComponentResource):
         )
         aws.cloudwatch.MetricAlarm(
             f"{name}-dead-letters",
-            name=f"{args.cluster_name}-prescaler-dead-letters",
+            name=names.dead_letters_alarm,
             alarm_description="Pre-scale events or schedules landed in the dead-letter queue",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
