@@ -5,6 +5,7 @@
 #   make test        lint + type check + workflow schema + the whole test suite (what CI runs)
 #   make bench       benchmarks (print figures; never fail on speed)
 #   make release-check   before tagging v<version>: version, CHANGELOG and constraints agree
+#   make capacity-chart   regenerate docs/prescale-timeline.png (the README's capacity timeline)
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -12,7 +13,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck workflows unit bench clean venv release-check constraints
+.PHONY: preview test lint typecheck workflows unit bench clean venv release-check constraints capacity-chart
 
 venv: $(STAMP)
 
@@ -63,6 +64,9 @@ constraints: $(STAMP)
 
 release-check: $(STAMP)
 	$(PY) tools/release.py check
+
+capacity-chart: $(STAMP)
+	$(PY) -m eksplatform capacity-model --png docs/prescale-timeline.png
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

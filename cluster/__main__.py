@@ -21,10 +21,12 @@ from eksplatform.cluster.headroom import Headroom, HeadroomArgs
 from eksplatform.cluster.interruption import InterruptionHandler, InterruptionHandlerArgs
 from eksplatform.cluster.network import resolve_zones
 from eksplatform.cluster.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
+from eksplatform.cluster.prescaler import HeadroomTarget, PreScaler, PreScalerArgs
 from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
 from eksplatform.cluster.service_platform import ServicePlatform, ServicePlatformArgs
 from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.cluster.vpa import Vpa, VpaArgs
+from eksplatform.core.contract import RESOURCE_METRICS_API
 from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
 
 cfg = load_cluster_config()
@@ -200,6 +202,39 @@ AdmissionPolicies(
     ),
 )
 
+# --- push pre-scaler (issue 14) ----------------------------------------------------------------
+pre_scaler = (
+    PreScaler(
+        "prescaler",
+        PreScalerArgs(
+            cluster_name=cfg.cluster_name,
+            eks_cluster_name=control_plane.cluster_name,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            endpoint=control_plane.endpoint,
+            certificate_authority=control_plane.certificate_authority,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            cluster_security_group_id=control_plane.cluster_security_group_id,
+            k8s_provider=control_plane.provider,
+            tags=tags,
+            config=cfg.pre_scaler,
+            admin_role_arns=cfg.control_plane.admin_role_arns,
+            headroom=HeadroomTarget(
+                namespace=headroom_mod.NAMESPACE,
+                deployment=headroom_mod.DEPLOYMENT_NAME,
+                baseline=cfg.headroom.replicas,
+                cpu=cfg.headroom.cpu,
+                memory=cfg.headroom.memory,
+            )
+            if cfg.headroom.enabled
+            else None,
+        ),
+    )
+    if cfg.pre_scaler.enabled
+    else None
+)
+
 # --- add-ons: descheduler and log shipping (issue 4) --------------------------------------------
 log_shipping = (
     LogShipping(
@@ -263,4 +298,7 @@ ClusterOutputs(
     permissions_boundary_arn=services.permissions_boundary_arn,
     alb_log_bucket=services.alb_log_bucket,
     team_alert_topic_arns=services.alert_topics,
+    prescale_topic_arn=pre_scaler.topic_arn if pre_scaler else pulumi.Output.from_input(""),
+    # metrics-server, an EKS managed add-on (EksAddons), serves the resource metrics API only
+    metrics_apis=pulumi.Output.from_input([RESOURCE_METRICS_API]),
 ).export()

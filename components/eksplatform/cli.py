@@ -37,6 +37,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new-service": ("eksplatform.scaffold.cli", "write a ready service repo (program, stacks, CI)"),
     "policy": ("eksplatform.preview.policy", "run the guardrail policy pack on saved previews"),
     "diff": ("eksplatform.preview.diff", "what changes between two previews (text or Markdown)"),
+    "prescale": (
+        "eksplatform.cluster.prescale_cli",
+        "push pre-scaler: send a pre-scale event (or print its plan with --dry-run)",
+    ),
+    "capacity-model": (
+        "eksplatform.cluster.capacity_cli",
+        "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",
+    ),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

@@ -130,9 +130,9 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
         "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
         "platform:costCentre, platform:descheduler, platform:eksAddons, platform:environment, "
         "platform:headroom, platform:interruptionHandler, platform:kubernetesVersion, "
-        "platform:logging, platform:network, platform:nodeAccess, platform:nodePools, platform:ownerTeam, "
-        "platform:papertrailToken, platform:servicePlatform, platform:tags, platform:teams, "
-        "platform:vpa"
+        "platform:logging, platform:network, platform:nodeAccess, platform:nodePools, "
+        "platform:ownerTeam, platform:papertrailToken, platform:preScaler, "
+        "platform:servicePlatform, platform:tags, platform:teams, platform:vpa"
     ]
     out = write_result(ws, result)
     assert json.loads((out / "preview.json").read_text())["steps"] == []

@@ -115,7 +115,7 @@ def test_every_team_has_an_encrypted_alert_topic_cloudwatch_may_publish_to(
     cluster_preview: Preview,
 ) -> None:
     result = cluster_preview("prod")
-    topics = result.by_type("aws:sns/topic:Topic")
+    topics = [t for t in result.by_type("aws:sns/topic:Topic") if "ServicePlatform" in t.urn]
     exported = result.plain_outputs()["teamAlertTopicArns"]
     assert topics and set(exported) == {t.inputs["tags"]["team"] for t in topics}
     key = _one(result, "aws:kms/key:Key", "alerts")
@@ -131,12 +131,15 @@ def test_every_team_has_an_encrypted_alert_topic_cloudwatch_may_publish_to(
     subscriptions = {
         (s.inputs["topic"], s.inputs["endpoint"])
         for s in result.by_type("aws:sns/topicSubscription:TopicSubscription")
+        if "ServicePlatform" in s.urn
     }
     assert subscriptions == {
         (exported["news"], "news-oncall@example.com"),
         (exported["media"], "media-oncall@example.com"),
     }
-    for policy in result.by_type("aws:sns/topicPolicy:TopicPolicy"):
+    for policy in [
+        p for p in result.by_type("aws:sns/topicPolicy:TopicPolicy") if "ServicePlatform" in p.urn
+    ]:
         (statement,) = json.loads(policy.inputs["policy"])["Statement"]
         assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         assert statement["Action"] == "sns:Publish"

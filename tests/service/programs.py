@@ -25,6 +25,10 @@ ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2"
 TEAMS = {"news": "news", "search": "search-apps"}
 TOPICS = {t: f"arn:aws:sns:eu-west-1:{ACCOUNT}:{t}-alerts" for t in TEAMS}
 ASGS = ["general-eu-west-1a", "general-eu-west-1b", "spot-eu-west-1a"]
+PRESCALE_TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:eks-prod-prescale"
+ALL_METRICS_APIS = ("metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io")
+"""The scratch contract's cluster serves every metrics API (as with metrics adapters), so HPA
+rendering tests may use every metric type; tests/prescaler narrows it."""
 
 CONTRACT = """
 import pulumi
@@ -66,6 +70,8 @@ cluster = ClusterOutputs(
     permissions_boundary_arn=_o({boundary!r}),
     alb_log_bucket=_o("eks-alb-logs"),
     team_alert_topic_arns=_o({topics!r}),
+    prescale_topic_arn=_o({prescale_topic!r}),
+    metrics_apis=_o({metrics_apis!r}),
     facts=ClusterFacts(environment=ENVIRONMENT, team_namespaces={fact_teams!r}),
 )
 """
@@ -76,9 +82,13 @@ def contract_source(
     *,
     cluster_environment: str | None = None,
     fact_teams: dict[str, str] | None = None,
+    prescale_topic: str = PRESCALE_TOPIC,
+    metrics_apis: tuple[str, ...] = ALL_METRICS_APIS,
 ) -> str:
     """Program text defining ``cluster`` (a ClusterOutputs with facts)."""
     return CONTRACT.format(
+        prescale_topic=prescale_topic,
+        metrics_apis=list(metrics_apis),
         environment=environment,
         cluster_environment=cluster_environment or environment,
         account=ACCOUNT,
@@ -99,13 +109,18 @@ def preview_service(
     environment: str = "prod",
     cluster_environment: str | None = None,
     config: str = "",
+    contract: dict[str, Any] | None = None,
 ) -> tuple[Workspace, PreviewResult]:
-    """Preview a scratch service program: the contract, then ``body``."""
+    """Preview a scratch service program: the contract (``contract``: more arguments of
+    :func:`contract_source`), then ``body``."""
     ws = make_workspace(tmp / "ws", with_cluster=False)
     write_program(
         tmp / "ws" / "services" / "svc",
         project="svc",
-        main=contract_source(environment, cluster_environment=cluster_environment) + body,
+        main=contract_source(
+            environment, cluster_environment=cluster_environment, **(contract or {})
+        )
+        + body,
         stacks={environment: "config:\n  aws:region: eu-west-1\n" + config},
     )
     return ws, run_preview(ws, "services/svc", environment)

@@ -77,6 +77,7 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "platform:environment, platform:headroom, platform:interruptionHandler, "
         "platform:kubernetesVersion, platform:logging, platform:network, "
         "platform:nodeAccess, platform:nodePools, platform:ownerTeam, platform:papertrailToken, "
+        "platform:preScaler, "
         "platform:servicePlatform, platform:tags, platform:teams, platform:vpa; "
         "did you mean platform:nodePools?",
     ]

@@ -17,6 +17,7 @@ from eksplatform.core.naming import (
     LOAD_BALANCER,
     LOG_GROUP,
     S3_BUCKET,
+    SCHEDULER_NAME,
     SQS_QUEUE,
     SSM_PARAMETER,
     TARGET_GROUP,
@@ -39,6 +40,7 @@ LENGTH_EDGES = [
     (ECR_REPOSITORY, "ab", "a", "a" * 256, "a" * 257),
     (EKS_CLUSTER, "a", "", "a" * 100, "a" * 101),
     (EVENTBRIDGE_RULE, "a", "", "a" * 64, "a" * 65),
+    (SCHEDULER_NAME, "a", "", "a" * 64, "a" * 65),
     (KUBERNETES_LABEL, "a", "", "a" * 63, "a" * 64),
 ]
 
@@ -198,3 +200,10 @@ def test_every_rule_accepts_a_simple_valid_name() -> None:
         if rule is naming.IAM_PATH:
             sample = "/eksplatform/"
         assert name_problem(rule, sample) is None, rule.what
+
+
+def test_scheduler_names() -> None:
+    assert name_problem(SCHEDULER_NAME, "restore-push-2026.12.01_evening") is None
+    assert name_problem(SCHEDULER_NAME, "restore/push") is not None
+    assert name_problem(SCHEDULER_NAME, "restore push") is not None
+    assert name_problem(SCHEDULER_NAME, "restore\n") is not None

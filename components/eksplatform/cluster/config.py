@@ -28,6 +28,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:servicePlatform``               :class:`~eksplatform.cluster.service_platform.ServicePlatformConfig`
 ``platform:vpa``                           :class:`~eksplatform.cluster.vpa.VpaConfig`
 ``platform:headroom``                      :class:`~eksplatform.cluster.headroom.HeadroomConfig`
+``platform:preScaler``                     :class:`~eksplatform.cluster.prescaler_config.PreScalerConfig`
 ``platform:teams``                         :class:`~eksplatform.cluster.teams.TeamConfig` list
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
@@ -66,6 +67,7 @@ from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
 from .interruption import InterruptionHandlerConfig
 from .node_pools import DEFAULT_NODE_POOLS, NodeAccessConfig, NodePoolList
+from .prescaler_config import PreScalerConfig
 from .service_platform import ServicePlatformConfig
 from .teams import Teams
 from .vpa import VpaConfig
@@ -261,6 +263,9 @@ class ClusterConfig(SettingsModel):
     headroom: HeadroomConfig = HeadroomConfig()
     """``platform:headroom``: overprovisioning pause pods (:mod:`.headroom`). Default: 2 x
     500m/1Gi."""
+    pre_scaler: PreScalerConfig = PreScalerConfig()
+    """``platform:preScaler``: the push pre-scaler (:mod:`.prescaler`). Default: enabled, no
+    publishers but the cluster admins."""
     teams: Teams = ()
     """``platform:teams``: service team namespaces (:mod:`.teams`). Default: none."""
     service_platform: ServicePlatformConfig = ServicePlatformConfig()

@@ -22,6 +22,21 @@ import pulumi_kubernetes as k8s
 CONTRACT_VERSION = 1
 """Bumped when an existing field changes meaning; service programs check it."""
 
+RESOURCE_METRICS_API = "metrics.k8s.io"
+"""Served by metrics-server: CPU and memory (HPA ``Resource`` metrics)."""
+CUSTOM_METRICS_API = "custom.metrics.k8s.io"
+"""Per-pod custom metrics (HPA ``Pods`` metrics): needs an adapter (Prometheus adapter...)."""
+EXTERNAL_METRICS_API = "external.metrics.k8s.io"
+"""Metrics from outside the cluster (HPA ``External`` metrics): needs an adapter (the Datadog
+Cluster Agent registers it)."""
+METRICS_API_OF_TYPE = {
+    "Resource": RESOURCE_METRICS_API,
+    "Pods": CUSTOM_METRICS_API,
+    "Object": CUSTOM_METRICS_API,
+    "External": EXTERNAL_METRICS_API,
+}
+"""The metrics API an HPA metric of each ``type`` is read from."""
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
@@ -112,6 +127,16 @@ class ClusterOutputs:
     """S3 bucket for ALB access logs."""
     team_alert_topic_arns: pulumi.Output[dict[str, str]]
     """Team name -> SNS topic its services' alarms notify."""
+    # --- push pre-scaler and metrics ---------------------------------------------------------
+    prescale_topic_arn: pulumi.Output[str]
+    """SNS topic push senders publish pre-scale events to (``eksplatform prescale send``);
+    ``""`` when the cluster runs no pre-scaler (``platform:preScaler.enabled: false``)."""
+    metrics_apis: pulumi.Output[list[str]]
+    """Kubernetes metrics APIs the cluster serves: ``metrics.k8s.io`` (metrics-server: CPU and
+    memory, HPA ``Resource`` metrics); ``custom.metrics.k8s.io`` (``Pods`` metrics) and
+    ``external.metrics.k8s.io`` (``External`` metrics) once an adapter that serves them is
+    installed. ServiceStack refuses HPA metrics of an API not listed; a cluster stack older
+    than this field served ``metrics.k8s.io`` only."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Plain facts for checks before registration (see :class:`ClusterFacts`); not a stack

@@ -25,7 +25,7 @@ quotas, name requirements ("IAM and AWS STS quotas"); CreateLaunchTemplate
 Reference); CreateQueue ``QueueName`` (SQS); CreateTopic ``Name`` (SNS); CreateRepository
 ``repositoryName`` (ECR); CreateCluster ``name`` (EKS); CreateAutoScalingGroup; PutRule ``Name``
 (EventBridge); PutMetricAlarm ``AlarmName`` (CloudWatch); CreateFunction ``FunctionName``
-(Lambda); CreateAlias ``AliasName`` (KMS); CreateSecurityGroup ``GroupName`` (EC2); CreateTable
+(Lambda); CreateSchedule ``Name`` and CreateScheduleGroup ``Name`` (EventBridge Scheduler); CreateAlias ``AliasName`` (KMS); CreateSecurityGroup ``GroupName`` (EC2); CreateTable
 ``TableName`` (DynamoDB); CreateSecret ``Name`` (Secrets Manager); PutParameter ``Name`` (SSM).
 Kubernetes: "Object Names and IDs" and "Labels and Selectors" (DNS-1123 label and subdomain,
 label values).
@@ -182,6 +182,13 @@ CLOUDWATCH_ALARM = NameRule(
 )
 LAMBDA_FUNCTION = NameRule(
     "Lambda function name", 1, 64, r"[A-Za-z0-9_-]+", "letters, digits, '-' and '_'"
+)
+SCHEDULER_NAME = NameRule(
+    "EventBridge Scheduler schedule or group name",
+    1,
+    64,
+    r"[0-9a-zA-Z_.-]+",
+    "letters, digits and _.-",
 )
 KMS_ALIAS = NameRule(
     "KMS alias name",

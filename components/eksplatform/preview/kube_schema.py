@@ -29,9 +29,9 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, ClassVar, Final
 
-# jsonschema ships neither inline types (no py.typed) nor a stub package in our pinned environment;
-# its objects are used as Any and wrapped in typed helpers below.
-import jsonschema.validators  # type: ignore[import-untyped]
+# jsonschema's types come from the pinned types-jsonschema stubs; its objects are still wrapped
+# in typed helpers below.
+import jsonschema.validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 

@@ -69,7 +69,27 @@ def display(value: Any) -> Any:
     urn = getattr(value, "urn", None)
     if urn is not None:  # a resource object (deserialized reference)
         return "[resource]"
+    asset = _display_asset(value)
+    if asset is not None:
+        return asset
     return str(value)
+
+
+def _display_asset(value: Any) -> Any:
+    """An asset or archive (a Lambda's code) by content hash or location: deterministic."""
+    import hashlib
+
+    from pulumi import asset
+
+    if isinstance(value, asset.AssetArchive):
+        return {"assetArchive": {k: display(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, asset.StringAsset):
+        return {"stringAsset": {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}}
+    if isinstance(value, asset.FileAsset | asset.FileArchive):
+        return {type(value).__name__[0].lower() + type(value).__name__[1:]: str(value.path)}
+    if isinstance(value, asset.RemoteAsset | asset.RemoteArchive):
+        return {type(value).__name__[0].lower() + type(value).__name__[1:]: str(value.uri)}
+    return None
 
 
 def dumps(outputs: dict[str, Any]) -> str:

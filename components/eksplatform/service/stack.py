@@ -24,7 +24,7 @@ from .ecr import build_repository
 from .iam import build_role
 from .iam_checks import Owner
 from .ingress import build_ingress
-from .validate import ServicePlan, plan_service
+from .validate import ServicePlan, cluster_capability_problems, plan_service
 from .workload import build_workload
 
 TOKEN = "eksplatform:service:ServiceStack"
@@ -37,9 +37,13 @@ def verify_contract(
     team_namespaces: Any,
     alert_topics: Any,
     account_id: Any,
+    metrics_apis: Any = None,
+    prescale_topic_arn: Any = "",
 ) -> str:
     """The facts validation relied on must match the cluster stack; returns the namespace."""
-    wrong: list[str] = []
+    wrong: list[str] = cluster_capability_problems(
+        args, metrics_apis=metrics_apis, prescale_topic_arn=prescale_topic_arn
+    )
     if environment != plan.environment:
         wrong.append(
             f"cluster.facts.environment is {plan.environment!r} but the cluster stack's "
@@ -115,7 +119,9 @@ class ServiceStack(pulumi.ComponentResource):
             cluster.team_namespaces,
             cluster.team_alert_topic_arns,
             cluster.account_id,
-        ).apply(lambda v: verify_contract(plan, args, v[0], v[1], v[2], v[3]))
+            cluster.metrics_apis,
+            cluster.prescale_topic_arn,
+        ).apply(lambda v: verify_contract(plan, args, *v))
 
         def aws_tags(values: list[Any]) -> dict[str, str]:
             tags = Tags(team=plan.team, environment=plan.environment, cost_centre=str(values[1]))

@@ -24,6 +24,7 @@ import pulumi
 
 from .. import envoy
 from ..core import kube
+from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API
 from ..core.environments import is_production
 from ..core.errors import MISSING, Problems
 from ..core.tags import overridden_company_keys
@@ -317,6 +318,45 @@ def _check_scaling(problems: Problems, args: ServiceStackArgs, prod: bool) -> No
                 "pre-scaling raises the HPA's floor: it needs autoscaling (not None)",
             )
         _int_in(problems, "prescaling.factor", pre.factor, 2, 100)
+
+
+def cluster_capability_problems(
+    args: ServiceStackArgs, *, metrics_apis: Any, prescale_topic_arn: Any
+) -> list[str]:
+    """What the args need that the cluster stack says it does not provide (checked when the
+    contract resolves, before any child is registered): an HPA metric read from a metrics API
+    the cluster does not serve (the HPA would never scale on it: ``FailedGetExternalMetric``
+    forever), and pre-scaling on a cluster without a pre-scaler (nothing would apply the
+    baseline, see :mod:`eksplatform.service.workload`). A cluster stack without
+    ``metricsApis`` predates the field and served the resource metrics API only."""
+    served = (
+        [str(api) for api in metrics_apis]
+        if isinstance(metrics_apis, list)
+        else [RESOURCE_METRICS_API]
+    )
+    wrong: list[str] = []
+    a = args.autoscaling
+    if a is not None:
+        wanted = [
+            (f"autoscaling.{attr}", "Resource", getattr(a, attr))
+            for attr in ("cpu_target_percent", "memory_target_percent")
+            if getattr(a, attr) is not None
+        ] + [(f"autoscaling.metrics[{i}]", m.type, m.name) for i, m in enumerate(a.metrics)]
+        for field_name, kind, what in wanted:
+            api = METRICS_API_OF_TYPE.get(kind)
+            if api is not None and api not in served:
+                wrong.append(
+                    f"{field_name}: {kind} metric {what!r} is read from {api}, which this "
+                    f"cluster does not serve (it serves: {', '.join(served) or 'none'}): scale "
+                    "on cpu_target_percent / memory_target_percent, or ask the platform team "
+                    "for a metrics adapter that serves it"
+                )
+    if args.prescaling is not None and not prescale_topic_arn:
+        wrong.append(
+            "prescaling: this cluster runs no push pre-scaler (platform:preScaler.enabled is "
+            "false): drop prescaling, or ask the platform team to enable it"
+        )
+    return wrong
 
 
 def _check_probes(problems: Problems, args: ServiceStackArgs) -> None:

@@ -74,6 +74,11 @@ CHECKSUM_ANNOTATION = "eksplatform.io/config-checksum"
 """Pod annotation: hash of the app config files, plain env and Envoy bootstrap (rolls pods)."""
 PRESCALE_LABEL = "eksplatform.io/prescale"
 PRESCALE_FACTOR_LABEL = "eksplatform.io/prescale-factor"
+BASELINE_ANNOTATION = "eksplatform.io/baseline-min-replicas"
+"""HPA annotation: the floor this program declares (``autoscaling.min_replicas``)."""
+POD_REQUESTS_ANNOTATION = "eksplatform.io/pod-requests"
+"""HPA annotation: one pod's requests (app + Envoy), ``{"cpuMillis": n, "memoryBytes": n}``: the
+pre-scaler sizes the headroom it adds by it."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,13 @@ def _hpa_metrics(args: ServiceStackArgs) -> list[MetricSpecArgs]:
     return metrics
 
 
+def pod_requests(args: ServiceStackArgs) -> dict[str, int]:
+    """One pod's CPU (millicores) and memory (bytes) requests, app and Envoy sidecar."""
+    cpu = kube.parse_cpu(args.resources.cpu) + kube.parse_cpu(args.envoy.cpu)
+    memory = kube.parse_memory(args.resources.memory) + kube.parse_memory(args.envoy.memory)
+    return {"cpuMillis": math.ceil(cpu), "memoryBytes": memory}
+
+
 def build_workload(
     args: ServiceStackArgs,
     plan: ServicePlan,
@@ -419,12 +431,29 @@ def build_workload(
     if autoscaling is not None:
         a = autoscaling
         hpa_labels = dict(labels)
+        hpa_annotations: dict[str, str] | None = None
+        # Who owns spec.minReplicas with push pre-scaling on: this program declares the
+        # baseline (the annotation, applied on every `pulumi up`); the pre-scaler writes
+        # spec.minReplicas (its own field manager): the raised floor in a push window, the
+        # baseline otherwise. ignore_changes keeps `pulumi up` from undoing a pre-scale: with
+        # server-side apply pulumi-kubernetes leaves an ignored field another manager owns out
+        # of its apply. The cost: a new min_replicas reaches spec.minReplicas through the
+        # pre-scaler (its reconcile pass, within platform:preScaler.reconcileIntervalMinutes),
+        # not at `pulumi up`; ServiceStack refuses prescaling on a cluster without a pre-scaler.
+        hpa_ignore: list[str] | None = None
         if args.prescaling is not None:
             hpa_labels[PRESCALE_LABEL] = "true"
             hpa_labels[PRESCALE_FACTOR_LABEL] = str(args.prescaling.factor)
+            hpa_annotations = {
+                BASELINE_ANNOTATION: str(a.min_replicas),
+                POD_REQUESTS_ANNOTATION: json.dumps(pod_requests(args), sort_keys=True),
+            }
+            hpa_ignore = ["spec.minReplicas"]
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{prefix}-hpa",
-            metadata=ObjectMetaArgs(name=name, namespace=namespace, labels=hpa_labels),
+            metadata=ObjectMetaArgs(
+                name=name, namespace=namespace, labels=hpa_labels, annotations=hpa_annotations
+            ),
             spec=HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name=name
@@ -457,7 +486,7 @@ def build_workload(
                 ),
             ),
             opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(depends_on=[deployment])
+                opts, pulumi.ResourceOptions(depends_on=[deployment], ignore_changes=hpa_ignore)
             ),
         )
     vpa = None
