@@ -148,13 +148,24 @@ class ClusterOutputs:
     _provider: k8s.Provider | None = field(default=None, init=False, repr=False, compare=False)
     _version: pulumi.Output[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def kubernetes_provider(self, name: str = "cluster-k8s") -> k8s.Provider:
+    def kubernetes_provider(
+        self,
+        name: str = "cluster-k8s",
+        *,
+        after: pulumi.Input[list[pulumi.Resource]] | None = None,
+    ) -> k8s.Provider:
         """The program's Kubernetes provider for this cluster, created on first use (from
         ``kubeconfig``, server-side apply) and shared by every component that deploys into it:
         one provider plugin per program, not one per service. ``name`` names it on creation;
-        give each cluster its own when a program deploys into two."""
+        give each cluster its own when a program deploys into two. ``after`` (used on creation
+        only) makes its registration wait, e.g. for the first user's validation gate."""
         if self._provider is None:
-            provider = k8s.Provider(name, kubeconfig=self.kubeconfig, enable_server_side_apply=True)
+            provider = k8s.Provider(
+                name,
+                kubeconfig=self.kubeconfig,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(depends_on=after) if after is not None else None,
+            )
             object.__setattr__(self, "_provider", provider)  # frozen: memoized once
         assert self._provider is not None
         return self._provider

@@ -48,24 +48,51 @@ class ContractView:
     cost_centre: str | None = None
     complete: bool = False
     """Every value the checks need is known (the real contract, not facts)."""
+    malformed: tuple[str, ...] = ()
+    """Contract outputs the checks need that are missing or of the wrong shape."""
+    field: str = "cluster"
+    """The argument or config key that names this contract, for messages."""
+    reference: str | None = None
+    """``org/project/stack`` of the cluster stack, when it came from one."""
 
     @classmethod
-    def unknown(cls, source: str = "the cluster stack") -> ContractView:
-        return cls(source=source)
+    def unknown(
+        cls,
+        source: str = "the cluster stack",
+        *,
+        field: str = "cluster",
+        reference: str | None = None,
+    ) -> ContractView:
+        return cls(source=source, field=field, reference=reference)
 
     @classmethod
-    def from_contract(cls, values: Mapping[str, Any], source: str) -> ContractView:
-        """From the contract's outputs (camelCase names); malformed fields read as absent."""
+    def from_contract(
+        cls,
+        values: Mapping[str, Any],
+        source: str,
+        *,
+        field: str = "cluster",
+        reference: str | None = None,
+    ) -> ContractView:
+        """From the contract's outputs (camelCase names); a malformed output reads as absent
+        and is named in :attr:`malformed`."""
+        malformed: list[str] = []
 
         def text(key: str) -> str | None:
             v = values.get(key)
-            return v if isinstance(v, str) else None
+            if isinstance(v, str) and v:
+                return v
+            malformed.append(key)
+            return None
 
         def mapping(key: str) -> Mapping[str, str]:
             v = values.get(key)
-            if not isinstance(v, Mapping):
+            if not isinstance(v, Mapping) or not all(
+                isinstance(k, str) and isinstance(x, str) for k, x in v.items()
+            ):
+                malformed.append(key)
                 return {}
-            return {str(k): str(x) for k, x in v.items() if isinstance(x, str)}
+            return dict(v)
 
         return cls(
             source=source,
@@ -76,6 +103,9 @@ class ContractView:
             account_id=text("accountId"),
             cost_centre=text("costCentre"),
             complete=True,
+            malformed=tuple(malformed),
+            field=field,
+            reference=reference,
         )
 
     @classmethod
@@ -127,6 +157,14 @@ def contract_problems(
 ) -> list[Problem]:
     """Every way the arguments disagree with the contract values known in ``view``."""
     problems = Problems()
+    if view.malformed:
+        problems.add(
+            view.field,
+            view.reference or "<contract>",
+            f"{view.source} lacks or garbles the outputs {', '.join(view.malformed)}: is it the "
+            "platform's cluster stack, at this library's contract version? fix the reference "
+            "or upgrade the cluster stack",
+        )
     teams = view.team_namespaces
     namespace: str | None = None
     if teams is not None:

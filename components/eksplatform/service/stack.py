@@ -20,8 +20,8 @@ Order of work:
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
 for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
-first); the one registration that does not wait is the program's shared Kubernetes provider,
-which creates nothing in AWS or the cluster.
+first). The program's shared Kubernetes provider, created by the first ServiceStack, waits for
+that ServiceStack's gate as well.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
 from .registry import RunRegistry, current_run
-from .validate import ServicePlan, cluster_key, contract_view, plan_service
+from .validate import ServicePlan, cluster_key, contract_source, contract_view, plan_service
 from .workload import build_workload
 
 TOKEN = "eksplatform:service:ServiceStack"
@@ -84,12 +84,12 @@ def _view_of_stack(target: PlatformSettings) -> tuple[ContractView, PlatformSett
             check_contract_version(known.get("contractVersion"))
     except Exception as exc:  # the resolver's own error type belongs to the preview engine
         problem = Problem(key, ref, f"cannot be read: {exc}")
-        return ContractView.unknown(source), dataclasses.replace(
+        return ContractView.unknown(source, field=key, reference=ref), dataclasses.replace(
             target, problems=(*target.problems, problem)
         )
     if known is None:
-        return ContractView.unknown(source), target
-    return ContractView.from_contract(known, source), target
+        return ContractView.unknown(source, field=key, reference=ref), target
+    return ContractView.from_contract(known, source, field=key, reference=ref), target
 
 
 class ServiceStack(pulumi.ComponentResource):
@@ -156,7 +156,11 @@ class ServiceStack(pulumi.ComponentResource):
         namespace: pulumi.Output[str] = ctx.apply(lambda c: c.namespace)
         tags: pulumi.Output[dict[str, str]] = ctx.apply(lambda c: c.tags)
 
-        provider = checked.kubernetes_provider or cluster.kubernetes_provider()
+        # The shared provider waits for the first ServiceStack's gate too: when that fails, the
+        # run fails without registering anything of ours.
+        provider = checked.kubernetes_provider or cluster.kubernetes_provider(
+            after=context.apply(lambda _: [])
+        )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
         identity = build_role(
@@ -264,7 +268,10 @@ def _gate(
             check_contract_version(await cluster.contract_version.future())
         view = plan.view
         if isinstance(values, dict):
-            view = ContractView.from_contract(values, plan.view.source)
+            source = view.source if view.reference else contract_source(cluster)
+            view = ContractView.from_contract(
+                values, source, field=view.field, reference=view.reference
+            )
         subject = Subject(
             name=plan.name,
             team=plan.team,

@@ -74,6 +74,7 @@ __all__ = [
     "ImageRef",
     "ServicePlan",
     "cluster_key",
+    "contract_source",
     "contract_view",
     "parse_image",
     "plan_service",
@@ -126,17 +127,20 @@ class ServicePlan:
         return self.context.deletion_protection if self.context else None
 
 
+def contract_source(cluster: ClusterOutputs) -> str:
+    """How messages name ``cluster``'s contract."""
+    if cluster.stack_reference:
+        return f"the cluster stack {cluster.stack_reference!r}"
+    return "the cluster contract"
+
+
 def contract_view(cluster: Any) -> ContractView:
     """What is known of ``cluster``'s contract before registration."""
     if not isinstance(cluster, ClusterOutputs):
         return ContractView.unknown()
-    source = (
-        f"the cluster stack {cluster.stack_reference!r}"
-        if cluster.stack_reference
-        else "the cluster contract"
-    )
+    source = contract_source(cluster)
     if cluster.known is not None:
-        return ContractView.from_contract(cluster.known, source)
+        return ContractView.from_contract(cluster.known, source, reference=cluster.stack_reference)
     if cluster.facts is not None:
         return ContractView.from_facts(cluster.facts)
     return ContractView.unknown(source)
