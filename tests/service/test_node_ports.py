@@ -16,6 +16,7 @@ from eksplatform.preview.mocks import NODE_PORT_RANGE, MockAccount, PreviewMocks
 from eksplatform.service import ServiceStackArgs, plan_service
 from eksplatform.service.workload import service_spec
 from pulumi.runtime.mocks import MockResourceArgs
+from pulumi_kubernetes.core.v1 import ServicePortArgs
 
 from tests.service.programs import ACCOUNT, CERT, known_contract_for, preview_service
 
@@ -41,7 +42,8 @@ def test_500_services_from_independent_programs_never_choose_a_node_port() -> No
     for args in _independent_services(500):
         plan = plan_service(args)  # each a program of its own: no shared registry
         assert plan.node_port is None
-        (port,) = service_spec(args, plan).ports  # type: ignore[arg-type, misc]
+        (port,) = service_spec(args, plan).ports  # type: ignore[misc]
+        assert isinstance(port, ServicePortArgs)
         assert port.node_port is None  # left to the API server: a clash cannot happen
 
 

@@ -10,6 +10,7 @@ every preview."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, run_preview, write_result
 
@@ -28,7 +29,7 @@ cluster = dataclasses.replace(ClusterOutputs.from_values({values!r}), known=None
 """
 
 
-def _outputs_only(environment: str = "prod", **changes: object) -> str:
+def _outputs_only(environment: str = "prod", **changes: Any) -> str:
     return OUTPUTS_ONLY.format(values=contract_values(environment, **changes))
 
 
