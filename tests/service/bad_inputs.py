@@ -686,7 +686,9 @@ CASES: dict[str, Case] = {
             "to add the team to the service platform",
         ],
         {"ingress": Ingress(certificate_arn=CERT)},
-        contract={"teamAlertTopicArns": {"search": "arn:aws:sns:eu-west-1:1:search-alerts"}},
+        contract={
+            "teamAlertTopicArns": {"search": f"arn:aws:sns:eu-west-1:{ACCOUNT}:search-alerts"}
+        },
     ),
     "prod-one-replica": Case(
         "contract",

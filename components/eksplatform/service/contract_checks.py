@@ -16,6 +16,7 @@ never reaches AWS. :func:`service_context` then derives the plain values the chi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,9 +28,14 @@ from ..core.environments import is_production
 from ..core.errors import Problem, Problems
 from ..core.tags import Tags
 from .args import Dependency, ServiceStackArgs
-from .checks import ACM_ARN, ImageRef, datadog_annotation
+from .checks import ACM_ARN, DNS_LABEL, ImageRef, datadog_annotation
 from .config import ACCOUNTS_KEY, REGION_KEY, PlatformSettings
 
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+_ACCOUNT = re.compile(r"\d{12}")
+_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+")
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
+"""What the contract's outputs must look like to be used (anything else is named as garbled)."""
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 """Namespaces no service may name, whatever the contract says."""
 
@@ -78,17 +84,21 @@ class ContractView:
         and is named in :attr:`malformed`."""
         malformed: list[str] = []
 
-        def text(key: str) -> str | None:
+        def text(key: str, pattern: re.Pattern[str]) -> str | None:
             v = values.get(key)
-            if isinstance(v, str) and v:
+            if isinstance(v, str) and pattern.fullmatch(v):
                 return v
             malformed.append(key)
             return None
 
-        def mapping(key: str) -> Mapping[str, str]:
+        def mapping(key: str, keys: re.Pattern[str], items: re.Pattern[str]) -> Mapping[str, str]:
             v = values.get(key)
             if not isinstance(v, Mapping) or not all(
-                isinstance(k, str) and isinstance(x, str) for k, x in v.items()
+                isinstance(k, str)
+                and keys.fullmatch(k)
+                and isinstance(x, str)
+                and items.fullmatch(x)
+                for k, x in v.items()
             ):
                 malformed.append(key)
                 return {}
@@ -96,12 +106,12 @@ class ContractView:
 
         return cls(
             source=source,
-            environment=text("environment"),
-            team_namespaces=mapping("teamNamespaces"),
-            team_alert_topic_arns=mapping("teamAlertTopicArns"),
-            region=text("region"),
-            account_id=text("accountId"),
-            cost_centre=text("costCentre"),
+            environment=text("environment", DNS_LABEL),
+            team_namespaces=mapping("teamNamespaces", DNS_LABEL, DNS_LABEL),
+            team_alert_topic_arns=mapping("teamAlertTopicArns", DNS_LABEL, _ARN),
+            region=text("region", _REGION),
+            account_id=text("accountId", _ACCOUNT),
+            cost_centre=text("costCentre", _TAG_VALUE),
             complete=True,
             malformed=tuple(malformed),
             field=field,

@@ -160,9 +160,11 @@ def _check_dependencies(
             label(problems, f"{p}.namespace", dep.namespace)
         elif dep.team is not None:
             label(problems, f"{p}.team", dep.team)
-        ns = dependency_namespace(dep, args.team, namespace, teams) or (dep.team or namespace)
+        # None: another team's namespace, not known yet (checked again once the contract is).
+        resolved = dependency_namespace(dep, args.team, namespace, teams)
+        ns = resolved or namespace  # a valid placeholder until then; the gate sets the real one
         assert args.name is not None
-        if dep.name == args.name and ns == namespace:
+        if dep.name == args.name and resolved == namespace:
             problems.add(
                 f"{p}.name",
                 dep.name,
