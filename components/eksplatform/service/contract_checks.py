@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pulumi
+
 from .. import envoy
 from ..core import kube
 from ..core.contract import ClusterFacts
@@ -351,6 +353,23 @@ class ServiceContext:
     """Labels of every Kubernetes object."""
     pod_annotations: dict[str, str]
     """Pod annotations other than the config checksum."""
+
+
+@dataclass(frozen=True)
+class ChildInputs:
+    """The contract-derived inputs of the children: plain values when the contract was known
+    before registration, Outputs of the gate otherwise (the namespace and tags always carry the
+    contract's Outputs, so every child depends on the cluster stack's reference)."""
+
+    namespace: pulumi.Input[str]
+    tags: pulumi.Input[dict[str, str]]
+    labels: pulumi.Input[dict[str, str]]
+    envoy_data: pulumi.Input[dict[str, str]]
+    """The Envoy ConfigMap's data (the bootstrap with the dependencies' namespaces)."""
+    pod_annotations: pulumi.Input[dict[str, str]]
+    """Pod annotations other than the config checksum."""
+    deletion_protection: pulumi.Input[bool]
+    alert_topic_arn: pulumi.Input[str]
 
 
 def service_labels(name: str, team: str, environment: str, version: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ the validation) there is no monitor and every call gets a fresh, empty registry.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ class RunRegistry:
 
     contracts: dict[str, ClusterOutputs] = field(default_factory=dict)
     """``clusterStack`` -> the contract read from it (one StackReference per program)."""
+    known: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    """``clusterStack`` -> its outputs when known before registration (asked once per run)."""
     resource_names: dict[str, str] = field(default_factory=dict)
     """ServiceStack resource name -> its service name."""
     services: dict[tuple[str, str, str], str] = field(default_factory=dict)

@@ -150,10 +150,12 @@ def _describe(tp: Any, plural: bool = False) -> str:
     return str(tp)
 
 
+@functools.cache
 def _is_awaitable_type(tp: Any) -> bool:
     return typing.get_origin(tp) in (Awaitable, typing.get_origin(Awaitable[int]))
 
 
+@functools.cache
 def _is_input(tp: Any) -> bool:
     """``pulumi.Input[X]`` (``X | Awaitable[X] | Output[X]``)."""
     args = typing.get_args(tp)
@@ -162,6 +164,7 @@ def _is_input(tp: Any) -> bool:
     )
 
 
+@functools.cache
 def _input_inner(tp: Any) -> Any:
     """``X`` of ``pulumi.Input[X]`` (its plain member: the Output member is a forward
     reference that keeps its type variable)."""
@@ -171,6 +174,11 @@ def _input_inner(tp: Any) -> Any:
     return Any
 
 
+@functools.cache
+def _shape(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    return typing.get_origin(tp), typing.get_args(tp)
+
+
 def _matches(value: Any, tp: Any) -> bool:
     """Whether ``value`` fits the annotation ``tp`` (shallow for nested dataclasses, which
     :func:`shape_problems` walks itself)."""
@@ -178,8 +186,7 @@ def _matches(value: Any, tp: Any) -> bool:
         return True
     if tp is type(None):
         return value is None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+    origin, args = _shape(tp)
     if origin is typing.Literal:
         return any(value == a and type(value) is type(a) for a in args)
     if origin in (typing.Union, types.UnionType):
@@ -217,11 +224,12 @@ def _cached_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, localns={"Output": pulumi.Output, "T": Any})
 
 
-def _dataclasses_in(tp: Any) -> list[type]:
-    """Argument classes a field may hold (``Autoscaling | None`` -> [Autoscaling])."""
+@functools.cache
+def _dataclasses_in(tp: Any) -> tuple[type, ...]:
+    """Argument classes a field may hold (``Autoscaling | None`` -> (Autoscaling,))."""
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return [tp]
-    return [c for a in typing.get_args(tp) for c in _dataclasses_in(a)]
+        return (tp,)
+    return tuple(c for a in typing.get_args(tp) for c in _dataclasses_in(a))
 
 
 def shape_problems(obj: Any, path: str = "") -> list[Problem]:

@@ -30,6 +30,7 @@ import dataclasses
 
 import pulumi
 
+from .. import envoy
 from ..core.contract import ClusterOutputs, check_contract_version, known_contract
 from ..core.errors import Problem, ValidationError
 from .alarms import build_alarms
@@ -37,6 +38,7 @@ from .args import ServiceStackArgs
 from .checks import env_output_values
 from .config import PlatformSettings, default_cluster, platform_settings
 from .contract_checks import (
+    ChildInputs,
     ContractView,
     ServiceContext,
     Subject,
@@ -71,7 +73,9 @@ _CAMEL = {
 }
 
 
-def _view_of_stack(target: PlatformSettings) -> tuple[ContractView, PlatformSettings]:
+def _view_of_stack(
+    target: PlatformSettings, run: RunRegistry
+) -> tuple[ContractView, PlatformSettings]:
     """The contract named by ``clusterStack`` as far as it is known now (and its problems)."""
     ref = target.cluster_stack
     if ref is None:
@@ -79,7 +83,9 @@ def _view_of_stack(target: PlatformSettings) -> tuple[ContractView, PlatformSett
     source = f"the cluster stack {ref!r}"
     key = f"{pulumi.get_project()}:clusterStack"
     try:
-        known = known_contract(ref)
+        if ref not in run.known:  # the answer is the same for every ServiceStack of the run
+            run.known[ref] = known_contract(ref)
+        known = run.known[ref]
         if known is not None:
             check_contract_version(known.get("contractVersion"))
     except Exception as exc:  # the resolver's own error type belongs to the preview engine
@@ -130,7 +136,7 @@ class ServiceStack(pulumi.ComponentResource):
         if explicit is not None:
             view = contract_view(explicit)
         else:
-            view, target = _view_of_stack(target)
+            view, target = _view_of_stack(target, run)
         plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
@@ -143,23 +149,23 @@ class ServiceStack(pulumi.ComponentResource):
         _record(run, plan, cluster)
 
         checked = plan.args
-        context = _gate(name, plan, checked, cluster)
-        # The children's inputs also carry the contract's Outputs, so they depend on the cluster
-        # stack's reference as before; the gate itself carries no resources.
-        contract_outputs = [getattr(cluster, f) for f in _GATE_FIELDS]
-        ctx = pulumi.Output.all(context, *contract_outputs).apply(lambda v: v[0])
-        gated = pulumi.ResourceOptions(depends_on=context.apply(lambda _: []))
+        # The gate is needed when something is only known once Outputs resolve: the contract
+        # (pulumi up) or an env value's secrecy. Otherwise every check has run already.
+        gate = None
+        if plan.context is None or env_output_values(checked):
+            gate = _gate(name, plan, checked, cluster)
+        gated = pulumi.ResourceOptions(depends_on=gate.apply(lambda _: [])) if gate else None
         super().__init__(TOKEN, name, None, pulumi.ResourceOptions.merge(opts, gated))
         self.plan = plan
         child = pulumi.ResourceOptions(parent=self)
-
-        namespace: pulumi.Output[str] = ctx.apply(lambda c: c.namespace)
-        tags: pulumi.Output[dict[str, str]] = ctx.apply(lambda c: c.tags)
+        ctx = _child_inputs(plan, cluster, gate)
+        namespace = pulumi.Output.from_input(ctx.namespace)
+        tags = ctx.tags
 
         # The shared provider waits for the first ServiceStack's gate too: when that fails, the
         # run fails without registering anything of ours.
         provider = checked.kubernetes_provider or cluster.kubernetes_provider(
-            after=context.apply(lambda _: [])
+            after=gate.apply(lambda _: []) if gate else None
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
@@ -202,7 +208,7 @@ class ServiceStack(pulumi.ComponentResource):
                 cluster=cluster,
                 namespace=namespace,
                 tags=tags,
-                deletion_protection=ctx.apply(lambda c: c.deletion_protection),
+                deletion_protection=ctx.deletion_protection,
                 node_port=workload.node_port,
                 prefix=name,
                 opts=child,
@@ -215,7 +221,7 @@ class ServiceStack(pulumi.ComponentResource):
                 service=plan.name,
                 load_balancer=ing.load_balancer,
                 target_group=ing.target_group,
-                topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+                topic_arn=ctx.alert_topic_arn,
                 tags=tags,
                 opts=child,
             )
@@ -239,6 +245,38 @@ class ServiceStack(pulumi.ComponentResource):
                 "ecrRepositoryUrl": self.ecr_repository_url,
             }
         )
+
+
+def _child_inputs(
+    plan: ServicePlan, cluster: ClusterOutputs, gate: pulumi.Output[ServiceContext] | None
+) -> ChildInputs:
+    """The children's contract-derived inputs: plain when the plan knows them (only the
+    namespace and tags are Outputs, carrying the contract's dependencies), else from the gate."""
+    contract = pulumi.Output.all(*[getattr(cluster, f) for f in _GATE_FIELDS])
+    if gate is None:
+        assert plan.context is not None
+        known = plan.context
+        namespace = contract.apply(lambda _: known.namespace)
+        return ChildInputs(
+            namespace=namespace,
+            tags=namespace.apply(lambda _: known.tags),
+            labels=known.labels,
+            envoy_data=envoy.config_map_data(known.envoy),
+            pod_annotations=known.pod_annotations,
+            deletion_protection=known.deletion_protection,
+            alert_topic_arn=str(known.alert_topic_arn),
+        )
+    # Carries the contract's Outputs (dependencies) and the gate's values.
+    ctx = pulumi.Output.all(gate, contract).apply(lambda v: v[0])
+    return ChildInputs(
+        namespace=ctx.apply(lambda c: c.namespace),
+        tags=ctx.apply(lambda c: c.tags),
+        labels=ctx.apply(lambda c: c.labels),
+        envoy_data=ctx.apply(lambda c: envoy.config_map_data(c.envoy)),
+        pod_annotations=ctx.apply(lambda c: c.pod_annotations),
+        deletion_protection=ctx.apply(lambda c: c.deletion_protection),
+        alert_topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+    )
 
 
 def _record(run: RunRegistry, plan: ServicePlan, cluster: ClusterOutputs) -> None:

@@ -76,7 +76,7 @@ from .. import envoy
 from ..core import kube
 from ..core import priorities as priority
 from .args import ServiceStackArgs
-from .contract_checks import ServiceContext, service_labels
+from .contract_checks import ChildInputs, service_labels
 from .validate import ServicePlan
 
 APP_CONTAINER = "app"
@@ -161,11 +161,15 @@ def config_checksum(
 
 
 def checksum_annotation(
-    args: ServiceStackArgs, envoy_data: pulumi.Output[dict[str, str]]
-) -> pulumi.Output[str]:
-    """:func:`config_checksum`, once the Envoy data and the Output values of ``env`` are known."""
+    args: ServiceStackArgs, envoy_data: pulumi.Input[dict[str, str]]
+) -> pulumi.Input[str]:
+    """:func:`config_checksum`, once the Envoy data and the Output values of ``env`` are known
+    (a plain string when both are plain)."""
+    if isinstance(envoy_data, dict) and all(isinstance(v, str) for v in args.env.values()):
+        return config_checksum(args, envoy_data)
     env = pulumi.Output.from_input(dict(args.env))
-    return pulumi.Output.all(envoy_data, env).apply(lambda v: config_checksum(args, v[0], v[1]))
+    data = pulumi.Output.from_input(envoy_data)
+    return pulumi.Output.all(data, env).apply(lambda v: config_checksum(args, v[0], v[1]))
 
 
 def _env(args: ServiceStackArgs, secret_name: str | None) -> list[EnvVarArgs]:
@@ -294,7 +298,7 @@ def _hpa_metrics(args: ServiceStackArgs) -> list[MetricSpecArgs]:
 def build_workload(
     args: ServiceStackArgs,
     plan: ServicePlan,
-    ctx: pulumi.Output[ServiceContext],
+    ctx: ChildInputs,
     *,
     start_after: Sequence[pulumi.Resource],
     prefix: str,
@@ -302,10 +306,10 @@ def build_workload(
 ) -> Workload:
     """Create the Kubernetes objects (``opts`` carries parent and provider); logical names start
     with ``prefix`` (the component's name), object names with the service's name. ``ctx`` holds
-    the namespace, labels and Envoy settings derived from the contract."""
+    the namespace, labels and Envoy data derived from the contract."""
     name = plan.name
-    namespace = ctx.apply(lambda c: c.namespace)
-    labels = ctx.apply(lambda c: c.labels)
+    namespace = ctx.namespace
+    labels = ctx.labels
     selector = selector_for(plan)
 
     def meta(obj_name: str, **extra: Any) -> ObjectMetaArgs:
@@ -317,7 +321,7 @@ def build_workload(
         automount_service_account_token=args.automount_service_account_token,
         opts=opts,
     )
-    envoy_data = ctx.apply(lambda c: envoy.config_map_data(c.envoy))
+    envoy_data = ctx.envoy_data
     envoy_cm = k8s.core.v1.ConfigMap(
         f"{prefix}-envoy",
         metadata=meta(f"{name}-envoy"),
@@ -357,9 +361,13 @@ def build_workload(
         depends.append(secret)
 
     checksum = checksum_annotation(args, envoy_data)
-    pod_annotations = pulumi.Output.all(ctx, checksum).apply(
-        lambda v: {CHECKSUM_ANNOTATION: v[1], **v[0].pod_annotations}
-    )
+    pod_annotations: pulumi.Input[dict[str, str]]
+    if isinstance(checksum, str) and isinstance(ctx.pod_annotations, dict):
+        pod_annotations = {CHECKSUM_ANNOTATION: checksum, **ctx.pod_annotations}
+    else:
+        pod_annotations = pulumi.Output.all(checksum, ctx.pod_annotations).apply(
+            lambda v: {CHECKSUM_ANNOTATION: v[0], **v[1]}
+        )
     e = args.envoy
     sidecar = envoy.sidecar_container(
         plan.envoy,
@@ -431,7 +439,13 @@ def build_workload(
         if args.prescaling is not None:
             prescale[PRESCALE_LABEL] = "true"
             prescale[PRESCALE_FACTOR_LABEL] = str(args.prescaling.factor)
-        hpa_labels = labels.apply(lambda base: {**base, **prescale})
+        hpa_labels: pulumi.Input[dict[str, str]] = (
+            {**labels, **prescale}
+            if isinstance(labels, dict)
+            else pulumi.Output.from_input(labels).apply(  # type: ignore[arg-type]
+                lambda base: {**base, **prescale}
+            )
+        )
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{prefix}-hpa",
             metadata=ObjectMetaArgs(name=name, namespace=namespace, labels=hpa_labels),
