@@ -80,7 +80,10 @@ def test_production_rules_and_placement_wait_for_the_resolved_contract(tmp_path:
 def test_a_valid_service_passes_the_gate_and_registers_as_before(tmp_path: Path) -> None:
     body = (
         f'svc = ServiceStack("feed", ServiceStackArgs(team="news", image={ECR_IMAGE!r}, '
-        f"port=8080, cluster=cluster, ingress=Ingress(certificate_arn={CERT!r})))\n"
+        f"port=8080, cluster=cluster, ingress=Ingress(certificate_arn={CERT!r}), "
+        'dependencies=[Dependency(name="users"), Dependency(name="ranker", team="search")], '
+        'env={"A": "1"}, secrets={"B": "2"}, config_files={"c.yaml": "x"}, '
+        'datadog_tags={"product": "feed"}, prescaling=PreScaling()))\n'
         'pulumi.export("namespace", svc.namespace)\n'
     )
     _, gated = preview_service(tmp_path / "gated", body, contract=_outputs_only())
@@ -90,6 +93,8 @@ def test_a_valid_service_passes_the_gate_and_registers_as_before(tmp_path: Path)
     assert [(r.urn, r.inputs) for r in gated.resources] == [
         (r.urn, r.inputs) for r in known.resources
     ]
+    envoy = next(m for m in gated.manifests if m.name == "feed-envoy")
+    assert "ranker.search-apps.svc.cluster.local" in str(envoy.body)  # resolved by the gate
 
 
 def test_a_contract_with_missing_outputs_is_named_not_a_key_error(tmp_path: Path) -> None:
