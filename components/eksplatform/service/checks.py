@@ -2,7 +2,8 @@
 
 Each check is a pure function of the (well-typed: see :mod:`.shapes`) arguments that adds
 :class:`~eksplatform.core.errors.Problem` s and returns what it derives. Patterns are matched
-with :func:`re.fullmatch` (a ``$`` would let a trailing newline through into a manifest).
+with :func:`re.fullmatch` (a ``$`` would let a trailing newline through into a manifest) and
+spell digits ``[0-9]`` (Python's ``\\d`` also matches ``٣`` and every other Unicode digit).
 Quantities have bounds that make sense for one pod: more than nothing, less than any node; each
 bound is a named constant, tested at its edge on both sides.
 """
@@ -73,22 +74,22 @@ _CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
-    r"(?P<host>[A-Za-z0-9.-]+(?::\d+)?)/"
+    r"(?P<host>[A-Za-z0-9.-]+(?::[0-9]+)?)/"
     rf"(?P<repo>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
-_ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
+_ECR_HOST = re.compile(r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
 ACM_ARN = re.compile(
-    r"arn:(?P<partition>aws(?:-[a-z]+)*):acm:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d{1,2}):"
-    r"(?P<account>\d{12}):certificate/"
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):acm:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}):"
+    r"(?P<account>[0-9]{12}):certificate/"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
 _URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 _MOUNT_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+/?")
-_CPU_TEXT = re.compile(r"(\d+(\.\d+)?|\.\d+)m?")
-_MEMORY_TEXT = re.compile(r"\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
-_METRIC_QUANTITY = re.compile(r"(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+_CPU_TEXT = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)m?")
+_MEMORY_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?")
+_METRIC_QUANTITY = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
 _METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:@/-]{0,252}")
 _LABEL_KEY = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"

@@ -62,10 +62,10 @@ REGION_KEY = "aws:region"
 ACCOUNTS_KEY = "aws:allowedAccountIds"
 
 _STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_ACCOUNT = re.compile(r"\d{12}")
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _YAML11_BOOLS = ("yes", "no", "on", "off", "y", "n")
 
 _SECRET_OUTPUTS: weakref.WeakSet[pulumi.Output[Any]] = weakref.WeakSet()

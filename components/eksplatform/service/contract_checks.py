@@ -33,9 +33,9 @@ from .args import Dependency, ServiceStackArgs
 from .checks import ACM_ARN, DNS_LABEL, ImageRef, datadog_annotation
 from .config import ACCOUNTS_KEY, REGION_KEY, PlatformSettings
 
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_ACCOUNT = re.compile(r"\d{12}")
-_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:\S+")
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 """What the contract's outputs must look like to be used (anything else is named as garbled)."""
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
