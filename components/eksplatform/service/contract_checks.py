@@ -30,7 +30,8 @@ from ..core.environments import is_production
 from ..core.errors import Problem, Problems
 from ..core.tags import Tags
 from .args import Dependency, ServiceStackArgs
-from .checks import ACM_ARN, DNS_LABEL, ImageRef, datadog_annotation
+from .aws_checks import ACM_ARN, datadog_annotation
+from .checks import DNS_LABEL, ImageRef
 from .config import ACCOUNTS_KEY, REGION_KEY, PlatformSettings
 
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")

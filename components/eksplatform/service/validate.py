@@ -29,21 +29,18 @@ from ..core import naming
 from ..core.contract import ClusterOutputs
 from ..core.errors import Problem, Problems
 from .args import ServiceStackArgs
+from .aws_checks import check_alarms, check_ecr, check_ingress, check_tags
 from .checks import (
     NAME_MAX,
     NODE_PORT_MAX,
     NODE_PORT_MIN,
     ImageRef,
-    check_alarms,
-    check_ecr,
     check_env,
     check_image,
-    check_ingress,
     check_ports,
     check_probes,
     check_resources,
     check_scaling,
-    check_tags,
     check_version,
     is_int,
     label,
