@@ -34,25 +34,18 @@ _PROGRAM = '''\
 
 import pulumi
 
-from eksplatform.service import ClusterFacts, ClusterOutputs, Dependency, Ingress, ServiceStack, ServiceStackArgs
+from eksplatform.service import Dependency, Ingress, ServiceStack, ServiceStackArgs
 
 count = pulumi.Config("fleet").require_int("count")
-cluster = ClusterOutputs.from_stack_reference(
-    "organization/eks-platform/staging",
-    facts=ClusterFacts(environment="staging", team_namespaces={"news": "news", "media": "media"}),
-)
 registry = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 for i in range(count):
     name = f"svc{i:03d}"
     ServiceStack(
         name,
         ServiceStackArgs(
-            name=name,
             team="news" if i % 2 else "media",
             image=f"{registry}/fleet/{name}:1.0.{i}",
             port=8080,
-            cluster=cluster,
-            node_port=30000 + i,
             dependencies=[Dependency(name=f"svc{(i + 1) % count:03d}", team="news" if (i + 1) % 2 else "media")],
             ingress=Ingress(public=True) if i % 2 == 0 else None,
         ),
@@ -92,8 +85,8 @@ def _workspace(root: Path) -> None:
     (fleet / "__main__.py").write_text(_PROGRAM)
     for n in SIZES:
         (fleet / f"Pulumi.n{n}.yaml").write_text(
-            "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n"
-            f"  fleet:count: {n}\n"
+            f"config:\n  fleet:count: {n}\n  fleet:clusterStack: organization/eks-platform/staging\n"
+            '  aws:region: eu-west-1\n  aws:allowedAccountIds: ["111111111111"]\n'
         )
 
 

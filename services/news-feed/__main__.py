@@ -5,45 +5,48 @@ in to push pre-scaling: a push notification brings 10-30x the normal request rat
 pre-scaler may raise the HPA floor to 20x before the push goes out.
 """
 
+from dataclasses import dataclass
+
 import pulumi
 from eksplatform.service import (
     Autoscaling,
-    ClusterFacts,
-    ClusterOutputs,
     Dependency,
     Ingress,
     PreScaling,
     Resources,
     ServiceStack,
     ServiceStackArgs,
+    load_config,
 )
 
-config = pulumi.Config()
-environment = pulumi.get_stack()  # stacks are named after the cluster's environments
-cluster = ClusterOutputs.from_stack_reference(
-    config.require("clusterStack"),
-    facts=ClusterFacts(environment=environment, team_namespaces={"news": "news"}),
-)
 
+@dataclass(frozen=True)
+class Config:
+    image: str  # CI sets the tag it built: `pulumi config set image ...`
+    min_replicas: int
+    max_replicas: int
+    certificate_arn: str
+    signing_key: pulumi.Output[str]
+
+
+config = load_config(Config)
 feed = ServiceStack(
     "news-feed",
     ServiceStackArgs(
-        name="news-feed",
         team="news",
-        image=config.require("image"),  # CI sets the tag it built: `pulumi config set image ...`
+        image=config.image,
         port=8080,
-        cluster=cluster,
         env={"FEED_PAGE_SIZE": "50", "LOG_FORMAT": "json"},
-        secrets={"FEED_SIGNING_KEY": config.require_secret("signingKey")},
+        secrets={"FEED_SIGNING_KEY": config.signing_key},
         resources=Resources(cpu="500m", memory="512Mi"),
         autoscaling=Autoscaling(
-            min_replicas=config.require_int("minReplicas"),
-            max_replicas=config.require_int("maxReplicas"),
+            min_replicas=config.min_replicas,
+            max_replicas=config.max_replicas,
             cpu_target_percent=60,
         ),
         prescaling=PreScaling(factor=20),
         dependencies=[Dependency(name="user-profiles", timeout_s=2.0)],
-        ingress=Ingress(public=True, certificate_arn=config.require("certificateArn")),
+        ingress=Ingress(public=True, certificate_arn=config.certificate_arn),
     ),
 )
 

@@ -6,42 +6,42 @@ Failed messages go to a dead-letter queue after five attempts.
 """
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 from eksplatform.service import (
-    ClusterFacts,
-    ClusterOutputs,
     IamStatement,
     Probes,
     Resources,
     ServiceStack,
     ServiceStackArgs,
-    Tags,
     Vpa,
+    cluster_contract,
+    load_config,
 )
 
-config = pulumi.Config()
-environment = pulumi.get_stack()
-cluster = ClusterOutputs.from_stack_reference(
-    config.require("clusterStack"),
-    facts=ClusterFacts(environment=environment, team_namespaces={"media": "media"}),
-)
-tags = Tags(team="media", environment=environment, cost_centre="media-platform").merged(
-    {"service": "transcode-worker"}
-)
+
+@dataclass(frozen=True)
+class Config:
+    image: str
+    replicas: int
+
+
+config = load_config(Config)
+cluster = cluster_contract()
+tags = cluster.company_tags("media", service="transcode-worker")
 
 dead_letters = aws.sqs.Queue(
     "uploads-dlq",
-    name=f"transcode-uploads-{environment}-dlq",
+    name=pulumi.Output.concat("transcode-uploads-", cluster.environment, "-dlq"),
     message_retention_seconds=14 * 24 * 3600,
     sqs_managed_sse_enabled=True,
     tags=tags,
 )
-queue_name = f"transcode-uploads-{environment}"
 uploads = aws.sqs.Queue(
     "uploads",
-    name=queue_name,
+    name=pulumi.Output.concat("transcode-uploads-", cluster.environment),
     visibility_timeout_seconds=900,  # longer than the slowest transcode
     sqs_managed_sse_enabled=True,
     redrive_policy=dead_letters.arn.apply(
@@ -53,17 +53,15 @@ uploads = aws.sqs.Queue(
 worker = ServiceStack(
     "transcode-worker",
     ServiceStackArgs(
-        name="transcode-worker",
         team="media",
-        image=config.require("image"),
+        image=config.image,
         port=9090,  # health and metrics only
-        cluster=cluster,
         env={"UPLOADS_QUEUE_URL": uploads.url, "MAX_PARALLEL_JOBS": "2"},
         resources=Resources(cpu="1", memory="2Gi"),
-        probes=Probes(readiness_path="/ready", liveness_path="/healthz", startup_timeout_s=60),
+        probes=Probes(startup_timeout_s=60),
         autoscaling=None,
-        replicas=config.require_int("replicas"),
-        vpa=Vpa(update_mode="Recreate", max_cpu="4", max_memory="8Gi"),
+        replicas=config.replicas,
+        vpa=Vpa(max_cpu="4", max_memory="8Gi"),
         shutdown_timeout_s=120,  # finish the current job before exiting
         iam_statements=[
             IamStatement(
@@ -87,7 +85,7 @@ aws.cloudwatch.MetricAlarm(
     alarm_description="transcode-worker: oldest upload waiting more than 30 minutes",
     namespace="AWS/SQS",
     metric_name="ApproximateAgeOfOldestMessage",
-    dimensions={"QueueName": queue_name},
+    dimensions={"QueueName": uploads.name},
     statistic="Maximum",
     period=300,
     evaluation_periods=3,

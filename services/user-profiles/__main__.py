@@ -5,34 +5,37 @@ through an internal ALB. The table belongs to this stack; the service role may r
 exactly this table and its indexes (and the cluster's permissions boundary caps it anyway).
 """
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 from eksplatform.service import (
     Autoscaling,
-    ClusterFacts,
-    ClusterOutputs,
     IamStatement,
     Ingress,
     Probes,
     ServiceStack,
     ServiceStackArgs,
-    Tags,
+    cluster_contract,
+    is_production,
+    load_config,
 )
 
-config = pulumi.Config()
-environment = pulumi.get_stack()
-cluster = ClusterOutputs.from_stack_reference(
-    config.require("clusterStack"),
-    facts=ClusterFacts(environment=environment, team_namespaces={"news": "news"}),
-)
-# The table carries the company tags too: the boundary denies access to resources tagged for
-# another environment, and policy checks every resource for them.
-tags = Tags(team="news", environment=environment, cost_centre="media-platform")
 
-table_name = f"user-profiles-{environment}"
+@dataclass(frozen=True)
+class Config:
+    image: str
+    max_replicas: int
+    certificate_arn: str | None = None  # internal callers use TLS in production
+
+
+config = load_config(Config)
+cluster = cluster_contract()
+# The table carries the company tags too (environment and cost centre from the cluster): the
+# boundary denies access to resources tagged for another environment, and policy checks them.
 table = aws.dynamodb.Table(
     "profiles",
-    name=table_name,
+    name=pulumi.Output.concat("user-profiles-", cluster.environment),
     billing_mode="PAY_PER_REQUEST",
     hash_key="userId",
     attributes=[
@@ -52,21 +55,19 @@ table = aws.dynamodb.Table(
     ],
     server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
     point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-    deletion_protection_enabled=environment == "prod",
-    tags=tags.merged({"service": "user-profiles"}),
+    deletion_protection_enabled=cluster.environment.apply(is_production),
+    tags=cluster.company_tags("news", service="user-profiles"),
 )
 
 profiles = ServiceStack(
     "user-profiles",
     ServiceStackArgs(
-        name="user-profiles",
         team="news",
-        image=config.require("image"),
+        image=config.image,
         port=8080,
-        cluster=cluster,
-        env={"PROFILES_TABLE": table_name},
-        probes=Probes(readiness_path="/ready", liveness_path="/live"),
-        autoscaling=Autoscaling(min_replicas=2, max_replicas=config.require_int("maxReplicas")),
+        env={"PROFILES_TABLE": table.name},
+        probes=Probes(liveness_path="/live"),
+        autoscaling=Autoscaling(max_replicas=config.max_replicas),
         iam_statements=[
             IamStatement(
                 actions=[
@@ -80,7 +81,7 @@ profiles = ServiceStack(
                 resources=[table.arn, table.arn.apply(lambda arn: f"{arn}/index/*")],
             )
         ],
-        ingress=Ingress(public=False, certificate_arn=config.get("certificateArn")),
+        ingress=Ingress(certificate_arn=config.certificate_arn),
     ),
 )
 

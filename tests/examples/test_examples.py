@@ -96,8 +96,10 @@ def test_target_group_port_is_the_service_node_port_on_every_node_pool(
     service = _manifest(result, "Service")
     assert service["spec"]["type"] == "NodePort"
     (port,) = service["spec"]["ports"]
+    assert "nodePort" not in port  # the API server allocates it (never pinned by the program)
+    (allocated,) = _only(result, "kubernetes:core/v1:Service").outputs["spec"]["ports"]
     target_group = _only(result, "aws:lb/targetGroup:TargetGroup")
-    assert target_group.inputs["port"] == port["nodePort"]
+    assert 30000 <= target_group.inputs["port"] == allocated["nodePort"] <= 32767
     assert target_group.inputs["targetType"] == "instance"
     assert target_group.inputs["healthCheck"]["path"] == "/healthz/envoy"
     asgs = cluster_preview(stack).plain_outputs()["nodePoolAsgNames"]

@@ -44,8 +44,8 @@ SERVICE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], list[str], list[s
         {"namespace": "news"},
         {"namespace": "default"},
         [
-            "namespace: got 'default': [k8s-no-default-namespace] "
-            + DEFAULT_NS.message("the service would deploy to the 'default' namespace")
+            "namespace: got 'default': is a system namespace: a service deploys only into its "
+            "team's namespace; remove namespace="
         ],
         [
             "namespace: got 'default': [k8s-no-default-namespace] "
@@ -78,7 +78,10 @@ SERVICE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], list[str], list[s
         "k8s-hpa-min-replicas",
         {"autoscaling": Autoscaling(min_replicas=2)},
         {"autoscaling": Autoscaling(min_replicas=1)},
-        ["autoscaling.min_replicas: got 1: prod runs at least 2 pods (one per zone failure)"],
+        [
+            "autoscaling.min_replicas: got 1: prod runs at least 2 pods (one per zone failure; "
+            "'prod' is production)"
+        ],
         [
             "autoscaling.min_replicas: got 1: [k8s-hpa-min-replicas] "
             + HPA.message("minReplicas is 1; 'prod' runs at least 2 (one pod per zone failure)")

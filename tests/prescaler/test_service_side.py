@@ -9,20 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from eksplatform.core.contract import RESOURCE_METRICS_API
-from eksplatform.preview.engine import EXIT_PROGRAM_FAILED, run_preview
+from eksplatform.preview.engine import EXIT_INVALID_CONFIG, run_preview
 from eksplatform.preview.mocks import Recorded, unwrap
-from eksplatform.service import (
-    Autoscaling,
-    EnvoyOptions,
-    MetricTarget,
-    PreScaling,
-    Resources,
-    ServiceStackArgs,
-)
-from eksplatform.service.validate import cluster_capability_problems
+from eksplatform.service import EnvoyOptions
+from eksplatform.service.contract_checks import ContractView
 
 from tests.conftest import REPO
-from tests.service.programs import facts_contract, preview_service
+from tests.service.programs import contract_source, contract_values, preview_service
 
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 
@@ -87,21 +80,21 @@ def test_metrics_the_cluster_cannot_serve_are_refused_before_any_child(tmp_path:
         "MetricTarget(name='requests_per_second', average_value='50'), "
         "MetricTarget(name='datadogmetric@news:feed-rps', average_value='100', type='External')])"
     )
-    _, result = preview_service(tmp_path, body, contract={"metrics_apis": (RESOURCE_METRICS_API,)})
-    assert result.exit_code == EXIT_PROGRAM_FAILED
+    contract = contract_source("prod", metricsApis=[RESOURCE_METRICS_API])
+    _, result = preview_service(tmp_path, body, contract=contract)
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.registered_before_error == []
     assert result.diagnostics[-1].message == (
-        "ServiceStack 'feed' does not match the cluster stack:\n"
-        "  - autoscaling.metrics[0]: Pods metric 'requests_per_second' is read from "
-        "custom.metrics.k8s.io, which this cluster does not serve (it serves: metrics.k8s.io): "
-        "scale on cpu_target_percent / memory_target_percent, or ask the platform team for a "
-        "metrics adapter that serves it\n"
-        "  - autoscaling.metrics[1]: External metric 'datadogmetric@news:feed-rps' is read from "
-        "external.metrics.k8s.io, which this cluster does not serve (it serves: "
-        "metrics.k8s.io): scale on cpu_target_percent / memory_target_percent, or ask the "
-        "platform team for a metrics adapter that serves it"
+        "ServiceStack 'feed': 2 problems:\n"
+        "  - autoscaling.metrics[0].type: got 'Pods': the Pods metric 'requests_per_second' is "
+        "read from custom.metrics.k8s.io, which the cluster contract does not serve (it "
+        "serves: metrics.k8s.io): scale on cpu_target_percent / memory_target_percent, or ask "
+        "the platform team for a metrics adapter that serves it\n"
+        "  - autoscaling.metrics[1].type: got 'External': the External metric "
+        "'datadogmetric@news:feed-rps' is read from external.metrics.k8s.io, which the cluster "
+        "contract does not serve (it serves: metrics.k8s.io): scale on cpu_target_percent / "
+        "memory_target_percent, or ask the platform team for a metrics adapter that serves it"
     )
-    registered = {r.type for r in result.resources}
-    assert registered <= {"eksplatform:service:ServiceStack", "pulumi:providers:kubernetes"}
 
 
 def test_an_adapter_the_contract_lists_is_accepted(tmp_path: Path) -> None:
@@ -109,11 +102,10 @@ def test_an_adapter_the_contract_lists_is_accepted(tmp_path: Path) -> None:
         "Autoscaling(min_replicas=2, max_replicas=10, metrics=[MetricTarget("
         "name='datadogmetric@news:feed-rps', average_value='100', type='External')])"
     )
-    _, result = preview_service(
-        tmp_path,
-        body,
-        contract={"metrics_apis": (RESOURCE_METRICS_API, "external.metrics.k8s.io")},
+    contract = contract_source(
+        "prod", metricsApis=[RESOURCE_METRICS_API, "external.metrics.k8s.io"]
     )
+    _, result = preview_service(tmp_path, body, contract=contract)
     assert result.ok, [d.message for d in result.diagnostics]
     assert unwrap(_hpa(result).inputs)["spec"]["metrics"][1]["type"] == "External"
 
@@ -122,37 +114,30 @@ def test_prescaling_on_a_cluster_without_a_prescaler_is_refused(tmp_path: Path) 
     body = _service(
         "Autoscaling(min_replicas=2, max_replicas=10)", "\n    prescaling=PreScaling(),"
     )
-    _, result = preview_service(tmp_path, body, contract={"prescale_topic": ""})
-    assert result.exit_code == EXIT_PROGRAM_FAILED
-    assert result.diagnostics[-1].message == (
-        "ServiceStack 'feed' does not match the cluster stack:\n"
-        "  - prescaling: this cluster runs no push pre-scaler (platform:preScaler.enabled is "
-        "false): drop prescaling, or ask the platform team to enable it"
+    _, result = preview_service(
+        tmp_path, body, contract=contract_source("prod", prescaleTopicArn="")
     )
-    registered = {r.type for r in result.resources}
-    assert registered <= {"eksplatform:service:ServiceStack", "pulumi:providers:kubernetes"}
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.registered_before_error == []
+    assert result.diagnostics[-1].message == (
+        "ServiceStack 'feed': 1 problem:\n"
+        "  - prescaling: got PreScaling(factor=10): the cluster contract runs no push "
+        "pre-scaler (platform:preScaler.enabled is false): drop prescaling, or ask the platform "
+        "team to enable it"
+    )
 
 
-def test_a_cluster_stack_older_than_the_field_serves_resource_metrics_only() -> None:
-    def args(**kw: Any) -> ServiceStackArgs:
-        return ServiceStackArgs(
-            name="feed",
-            team="news",
-            image="registry.example.com/news/feed:1.4.2",
-            port=8080,
-            cluster=facts_contract(),
-            resources=Resources(),
-            **kw,
-        )
-
-    cpu_only = args(autoscaling=Autoscaling())
-    assert cluster_capability_problems(cpu_only, metrics_apis=None, prescale_topic_arn="t") == []
-    custom = args(autoscaling=Autoscaling(metrics=[MetricTarget(name="rps", average_value="5")]))
-    (problem,) = cluster_capability_problems(custom, metrics_apis=None, prescale_topic_arn="t")
-    assert problem.startswith("autoscaling.metrics[0]: Pods metric 'rps' is read from custom")
-    prescaled = args(autoscaling=Autoscaling(), prescaling=PreScaling())
-    (problem,) = cluster_capability_problems(prescaled, metrics_apis=None, prescale_topic_arn=None)
-    assert problem.startswith("prescaling: this cluster runs no push pre-scaler")
+def test_a_cluster_stack_older_than_the_fields_serves_resource_metrics_only() -> None:
+    values = contract_values("prod")
+    del values["metricsApis"], values["prescaleTopicArn"]
+    view = ContractView.from_contract(values, "the cluster stack")
+    assert view.metrics_apis == (RESOURCE_METRICS_API,)
+    assert view.prescale_topic_arn == ""
+    assert view.malformed == ()
+    garbled = ContractView.from_contract(
+        {**values, "metricsApis": "metrics.k8s.io", "prescaleTopicArn": 7}, "the cluster stack"
+    )
+    assert garbled.malformed == ("metricsApis", "prescaleTopicArn")
 
 
 def test_the_news_feed_example_is_prescaled_against_the_real_cluster(tmp_path: Path) -> None:

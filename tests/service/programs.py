@@ -1,8 +1,9 @@
 """Scratch service programs for the ServiceStack tests, previewed offline.
 
-The contract is built from plain values inside the program (``pulumi.Output.from_input``), so the
-tests do not depend on the cluster program wiring every contract field; one test also goes
-through ``ClusterOutputs.from_stack_reference`` against the real cluster preview.
+The contract is built from plain values inside the program (``ClusterOutputs.from_values``: the
+shape of a contract file, known before registration), so the tests do not depend on the cluster
+program wiring every contract field; the tests of ``clusterStack`` go through the real cluster
+preview instead.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
-from eksplatform.core.contract import ClusterFacts, ClusterOutputs
+from eksplatform.core.contract import CONTRACT_VERSION, ClusterFacts, ClusterOutputs
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview
 
 from tests.conftest import make_workspace, write_program
 
 ACCOUNT = "123456789012"
+REGION = "eu-west-1"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/eksplatform/eks-test-service-boundary"
 OIDC_URL = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_URL}"
@@ -29,77 +31,65 @@ PRESCALE_TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:eks-prod-prescale"
 ALL_METRICS_APIS = ("metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io")
 """The scratch contract's cluster serves every metrics API (as with metrics adapters), so HPA
 rendering tests may use every metric type; tests/prescaler narrows it."""
+STACK_CONFIG = f'config:\n  aws:region: {REGION}\n  aws:allowedAccountIds: ["{ACCOUNT}"]\n'
+"""The platform keys every service stack sets (the cluster is in this region and account)."""
+
+
+def contract_values(
+    environment: str = "prod", *, teams: dict[str, str] | None = None, **changes: Any
+) -> dict[str, Any]:
+    """A complete contract (camelCase outputs, as a contract file holds them)."""
+    teams = TEAMS if teams is None else teams
+    values: dict[str, Any] = {
+        "contractVersion": CONTRACT_VERSION,
+        "clusterName": f"eks-{environment}",
+        "region": REGION,
+        "accountId": ACCOUNT,
+        "environment": environment,
+        "kubernetesVersion": "1.31",
+        "endpoint": "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+        "certificateAuthority": "Y2E=",
+        "kubeconfig": "{}",
+        "oidcProviderArn": OIDC_ARN,
+        "oidcProviderUrl": OIDC_URL,
+        "vpcId": "vpc-0abc",
+        "vpcCidr": "10.20.0.0/16",
+        "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+        "publicSubnetIds": ["subnet-pub-a", "subnet-pub-b"],
+        "privateSubnetIds": ["subnet-priv-a", "subnet-priv-b"],
+        "clusterSecurityGroupId": "sg-cluster",
+        "nodeSecurityGroupId": "sg-nodes",
+        "costCentre": "cc-4242",
+        "nodePoolAsgNames": ASGS,
+        "capacityTypeLabel": "eksplatform.io/capacity-type",
+        "nodePoolLabel": "eksplatform.io/node-pool",
+        "headroomNamespace": "headroom",
+        "headroomDeploymentName": "headroom",
+        "headroomLabels": {},
+        "teamNamespaces": teams,
+        "permissionsBoundaryArn": BOUNDARY,
+        "albLogBucket": "eks-alb-logs",
+        "teamAlertTopicArns": {t: TOPICS.get(t, f"arn:aws:sns:x:{ACCOUNT}:{t}") for t in teams},
+        "prescaleTopicArn": PRESCALE_TOPIC,
+        "metricsApis": list(ALL_METRICS_APIS),
+    }
+    values.update(changes)
+    return values
+
 
 CONTRACT = """
 import pulumi
 
 from eksplatform.service import *
+from eksplatform.core.contract import ClusterOutputs
 
-
-def _o(v):
-    return pulumi.Output.from_input(v)
-
-
-ENVIRONMENT = {environment!r}
-cluster = ClusterOutputs(
-    cluster_name=_o("eks-" + {cluster_environment!r}),
-    region=_o("eu-west-1"),
-    account_id=_o({account!r}),
-    environment=_o({cluster_environment!r}),
-    kubernetes_version=_o("1.31"),
-    endpoint=_o("https://ABC.gr7.eu-west-1.eks.amazonaws.com"),
-    certificate_authority=_o("Y2E="),
-    kubeconfig=pulumi.Output.secret("{{}}"),
-    oidc_provider_arn=_o({oidc_arn!r}),
-    oidc_provider_url=_o({oidc_url!r}),
-    vpc_id=_o("vpc-0abc"),
-    vpc_cidr=_o("10.20.0.0/16"),
-    availability_zones=_o(["eu-west-1a", "eu-west-1b"]),
-    public_subnet_ids=_o(["subnet-pub-a", "subnet-pub-b"]),
-    private_subnet_ids=_o(["subnet-priv-a", "subnet-priv-b"]),
-    cluster_security_group_id=_o("sg-cluster"),
-    node_security_group_id=_o("sg-nodes"),
-    cost_centre=_o("cc-4242"),
-    node_pool_asg_names=_o({asgs!r}),
-    capacity_type_label=_o("eksplatform.io/capacity-type"),
-    node_pool_label=_o("eksplatform.io/node-pool"),
-    headroom_namespace=_o("headroom"),
-    headroom_deployment_name=_o("headroom"),
-    headroom_labels=_o({{}}),
-    team_namespaces=_o({teams!r}),
-    permissions_boundary_arn=_o({boundary!r}),
-    alb_log_bucket=_o("eks-alb-logs"),
-    team_alert_topic_arns=_o({topics!r}),
-    prescale_topic_arn=_o({prescale_topic!r}),
-    metrics_apis=_o({metrics_apis!r}),
-    facts=ClusterFacts(environment=ENVIRONMENT, team_namespaces={fact_teams!r}),
-)
+cluster = ClusterOutputs.from_values({values!r})
 """
 
 
-def contract_source(
-    environment: str = "prod",
-    *,
-    cluster_environment: str | None = None,
-    fact_teams: dict[str, str] | None = None,
-    prescale_topic: str = PRESCALE_TOPIC,
-    metrics_apis: tuple[str, ...] = ALL_METRICS_APIS,
-) -> str:
-    """Program text defining ``cluster`` (a ClusterOutputs with facts)."""
-    return CONTRACT.format(
-        prescale_topic=prescale_topic,
-        metrics_apis=list(metrics_apis),
-        environment=environment,
-        cluster_environment=cluster_environment or environment,
-        account=ACCOUNT,
-        oidc_arn=OIDC_ARN,
-        oidc_url=OIDC_URL,
-        asgs=ASGS,
-        teams=TEAMS,
-        boundary=BOUNDARY,
-        topics=TOPICS,
-        fact_teams=TEAMS if fact_teams is None else fact_teams,
-    )
+def contract_source(environment: str = "prod", **changes: Any) -> str:
+    """Program text defining ``cluster`` (a contract known before registration)."""
+    return CONTRACT.format(values=contract_values(environment, **changes))
 
 
 def preview_service(
@@ -107,31 +97,38 @@ def preview_service(
     body: str,
     *,
     environment: str = "prod",
-    cluster_environment: str | None = None,
     config: str = "",
-    contract: dict[str, Any] | None = None,
+    contract: str | None = None,
+    stack_config: str = STACK_CONFIG,
 ) -> tuple[Workspace, PreviewResult]:
-    """Preview a scratch service program: the contract (``contract``: more arguments of
-    :func:`contract_source`), then ``body``."""
+    """Preview a scratch service program: the contract, then ``body``."""
     ws = make_workspace(tmp / "ws", with_cluster=False)
     write_program(
         tmp / "ws" / "services" / "svc",
         project="svc",
-        main=contract_source(
-            environment, cluster_environment=cluster_environment, **(contract or {})
-        )
-        + body,
-        stacks={environment: "config:\n  aws:region: eu-west-1\n" + config},
+        main=(contract_source(environment) if contract is None else contract) + body,
+        stacks={environment: stack_config + config},
     )
     return ws, run_preview(ws, "services/svc", environment)
 
 
-def facts_contract(environment: str = "prod", teams: dict[str, str] | None = None) -> Any:
-    """A ClusterOutputs for pure validation tests: facts only (validation reads nothing else)."""
+def known_contract_for(environment: str = "prod", teams: dict[str, str] | None = None) -> Any:
+    """A ClusterOutputs for pure validation tests: the known values only (validation reads
+    nothing else; its Outputs are not needed outside a Pulumi run)."""
     values = {
         f.name: cast(Any, None)
         for f in dataclasses.fields(ClusterOutputs)
-        if f.init and f.name != "facts"
+        if f.init and f.name not in ("facts", "known", "stack_reference")
+    }
+    return ClusterOutputs(**values, known=contract_values(environment, teams=teams))
+
+
+def facts_contract(environment: str = "prod", teams: dict[str, str] | None = None) -> Any:
+    """A ClusterOutputs with the deprecated ClusterFacts only (no known contract)."""
+    values = {
+        f.name: cast(Any, None)
+        for f in dataclasses.fields(ClusterOutputs)
+        if f.init and f.name not in ("facts", "known", "stack_reference")
     }
     return ClusterOutputs(
         **values,

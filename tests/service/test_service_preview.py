@@ -14,7 +14,7 @@ import yaml
 from eksplatform import envoy
 from eksplatform.preview.engine import PreviewResult, Workspace, write_result
 from eksplatform.preview.mocks import Recorded, is_secret, unwrap
-from eksplatform.service import plan_service
+from eksplatform.service import ServiceStackArgs, plan_service
 from eksplatform.service.workload import config_checksum
 
 from tests.conftest import make_workspace, write_program
@@ -25,7 +25,7 @@ from tests.service.programs import (
     BOUNDARY,
     CERT,
     TOPICS,
-    facts_contract,
+    known_contract_for,
     preview_service,
 )
 
@@ -170,7 +170,7 @@ def test_deployment_has_the_native_envoy_sidecar_and_secure_defaults(
 def test_grace_period_covers_the_app_and_the_envoy_drain(feed: tuple[PreviewResult, Path]) -> None:
     _, out = feed
     pod = _manifest(out, "Deployment", "feed")["spec"]["template"]["spec"]
-    plan = plan_service(good_args(facts_contract()))
+    plan = plan_service(good_args(known_contract_for()))
     budget = envoy.shutdown_budget_seconds(plan.envoy)
     # default preStop sleep 5 s + shutdown 20 s, then Envoy's drain budget
     assert pod["terminationGracePeriodSeconds"] == 5 + 20 + budget
@@ -194,16 +194,25 @@ def test_labels_and_checksum_annotation(feed: tuple[PreviewResult, Path]) -> Non
     assert json.loads(template["annotations"]["ad.datadoghq.com/tags"]) == {"product": "news-feed"}
 
 
+def _checksum(args: ServiceStackArgs) -> str:
+    context = plan_service(args).context
+    assert context is not None
+    return config_checksum(args, envoy.config_map_data(context.envoy))
+
+
 def test_checksum_changes_with_config_and_envoy_settings_only() -> None:
-    args = good_args(facts_contract())
-    base = config_checksum(args, plan_service(args))
-    assert config_checksum(args, plan_service(args)) == base
+    args = good_args(known_contract_for())
+    base = _checksum(args)
+    assert _checksum(args) == base
     changed = dataclasses.replace(args, config_files={"app.yaml": "x: 2\n"})
-    assert config_checksum(changed, plan_service(changed)) != base
+    assert _checksum(changed) != base
     timeout = dataclasses.replace(args, envoy=dataclasses.replace(args.envoy, request_timeout_s=30))
-    assert config_checksum(timeout, plan_service(timeout)) != base
+    assert _checksum(timeout) != base
     scaled = dataclasses.replace(args, resources=dataclasses.replace(args.resources, cpu="500m"))
-    assert config_checksum(scaled, plan_service(scaled)) == base
+    assert _checksum(scaled) == base
+    secret = dataclasses.replace(args, secrets={"TOKEN": "hunter2"})
+    rotated = dataclasses.replace(args, secrets={"TOKEN": "hunter3"})
+    assert _checksum(secret) == _checksum(rotated)  # secret values never reach the annotation
 
 
 def test_envoy_bootstrap_resolves_dependencies_to_cluster_dns(
@@ -231,8 +240,13 @@ def test_target_group_port_equals_the_service_node_port(feed: tuple[PreviewResul
     assert svc["spec"]["type"] == "NodePort"
     (port,) = svc["spec"]["ports"]
     assert port["targetPort"] == "envoy-http" and port["port"] == 80
+    assert "nodePort" not in port  # left to the API server
+    (allocated,) = _one(result, "kubernetes:core/v1:Service", "feed-service").outputs["spec"][
+        "ports"
+    ]
+    port = {**port, "nodePort": allocated["nodePort"]}
     tg = _inputs(_one(result, "aws:lb/targetGroup:TargetGroup", "feed-tg"))
-    assert tg["port"] == port["nodePort"] == result.plain_outputs()["nodePort"]
+    assert 30000 <= tg["port"] == port["nodePort"] == result.plain_outputs()["nodePort"] <= 32767
     assert tg["targetType"] == "instance" and tg["healthCheck"]["path"] == "/healthz/envoy"
     assert tg["healthCheck"]["port"] == "traffic-port" and tg["deregistrationDelay"] == 20
     node_rule = _inputs(
@@ -458,29 +472,33 @@ def test_internal_alb_without_certificate_in_staging(staging: tuple[PreviewResul
 
 REFERENCE_PROGRAM = """
 import pulumi
-from eksplatform.service import ClusterFacts, ClusterOutputs, ServiceStack, ServiceStackArgs
+from eksplatform.service import ServiceStack, ServiceStackArgs
 
-cluster = ClusterOutputs.from_stack_reference(
-    "organization/eks-platform/staging",
-    facts=ClusterFacts(environment="staging", team_namespaces={"news": "news"}),
-)
-svc = ServiceStack("worker", ServiceStackArgs(
-    name="worker", team="news", image="ghcr.io/news/worker:2.0.0", port=9000, cluster=cluster,
-))
+svc = ServiceStack("worker", ServiceStackArgs(team="news", image="ghcr.io/news/worker:2.0.0", port=9000))
 pulumi.export("namespace", svc.namespace)
 pulumi.export("roleArn", svc.role_arn)
 """
 
+REFERENCE_STACK = (
+    'config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ["111111111111"]\n'
+    "  worker:clusterStack: organization/eks-platform/staging\n"
+)
 
-def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> None:
-    """The path a service repo takes: the contract comes from the cluster stack's outputs."""
+
+def test_from_the_cluster_stack_named_in_the_stack_config(tmp_path: Path) -> None:
+    """The path a service repo takes: no cluster argument, no name, no facts; the contract comes
+    from the cluster stack's outputs named by ``clusterStack``."""
     ws: Workspace = make_workspace(tmp_path / "ws")
     write_program(
         tmp_path / "ws" / "services" / "worker",
         project="worker",
         main=REFERENCE_PROGRAM,
         stacks={
-            "staging": "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n"
+            "staging": REFERENCE_STACK,
+            "payments": REFERENCE_STACK,
+            "elsewhere": REFERENCE_STACK.replace("eu-west-1", "us-east-1").replace(
+                "111111111111", "222222222222"
+            ),
         },
     )
     from eksplatform.preview.engine import run_preview
@@ -491,6 +509,7 @@ def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> N
     boundary = cluster["permissionsBoundaryArn"]
     role = _inputs(_one(result, "aws:iam/role:Role", "worker-role"))
     assert boundary and role["permissionsBoundary"] == boundary
+    assert role["tags"]["cost-centre"] == cluster["costCentre"]
     assert result.plain_outputs()["namespace"] == cluster["teamNamespaces"]["news"]
     association = _inputs(
         _one(
@@ -500,6 +519,37 @@ def test_from_a_stack_reference_to_the_real_cluster_preview(tmp_path: Path) -> N
         )
     )
     assert association["clusterName"] == cluster["clusterName"]
+    role_deps = _one(result, "aws:iam/role:Role", "worker-role").dependencies
+    assert any(d.endswith("pulumi:pulumi:StackReference::cluster-staging") for d in role_deps)
+
+    # The same program, a team the cluster does not have: refused before anything registers.
+    (ws.root / "services" / "worker" / "__main__.py").write_text(
+        REFERENCE_PROGRAM.replace('team="news"', 'team="payments"')
+    )
+    refused = run_preview(ws, "services/worker", "payments")
+    assert refused.exit_code == 2 and refused.registered_before_error == []
+    assert [d.message for d in refused.diagnostics if d.severity == "error"] == [
+        "ServiceStack 'worker': 1 problem:\n"
+        "  - team: got 'payments': is not a team of the cluster stack "
+        "'organization/eks-platform/staging' (teams: media, news): fix the name, or ask the "
+        "platform team to add it to platform:teams of the cluster stack"
+    ]
+    # ...and a stack file in another region and account than the cluster's.
+    elsewhere = run_preview(ws, "services/worker", "elsewhere")
+    assert elsewhere.exit_code == 2 and elsewhere.registered_before_error == []
+    assert [d.message for d in elsewhere.diagnostics if d.severity == "error"] == [
+        "ServiceStack 'worker': 3 problems:\n"
+        "  - team: got 'payments': is not a team of the cluster stack "
+        "'organization/eks-platform/staging' (teams: media, news): fix the name, or ask the "
+        "platform team to add it to platform:teams of the cluster stack\n"
+        "  - aws:region: got 'us-east-1': the cluster stack 'organization/eks-platform/staging' "
+        "is in eu-west-1: a service's AWS resources live in its cluster's region; set "
+        "'aws:region: eu-west-1' in the service's stack file\n"
+        "  - aws:allowedAccountIds: got ['222222222222']: the cluster stack "
+        "'organization/eks-platform/staging' is in account 111111111111: a service deploys only "
+        "into its cluster's account; set 'aws:allowedAccountIds: [\"111111111111\"]' in the "
+        "service's stack file"
+    ]
 
 
 def test_services_of_one_program_share_one_kubernetes_provider(

@@ -106,6 +106,8 @@ def test_iam_role_characters() -> None:
     assert name_problem(IAM_ROLE, "eks-prod+news=feed,x.y@z_w-1") is None
     assert name_problem(IAM_ROLE, "news/feed") is not None
     assert name_problem(IAM_ROLE, "news feed") is not None
+    assert name_problem(IAM_ROLE, "caf\u00e9-role") is not None  # IAM names are ASCII
+    assert name_problem(IAM_ROLE, "svc\u0663-role") is not None
 
 
 def test_log_group_reserved_prefix_and_characters() -> None:

@@ -5,8 +5,21 @@ program rebuilds it from the cluster stack with one call::
 
     cluster = ClusterOutputs.from_stack_reference("organization/eks-platform/prod")
 
-Output names are camelCase (``clusterName``) and are API: renaming one breaks every service repo,
-so add fields, never rename; :data:`CONTRACT_VERSION` goes up when a field changes meaning.
+(a ServiceStack does it for the program when ``cluster`` is not given: it reads the stack config's
+``clusterStack``). Output names are camelCase (``clusterName``) and are API: renaming one breaks
+every service repo, so add fields, never rename; :data:`CONTRACT_VERSION` goes up when a field
+changes meaning.
+
+Design decision: **the contract's plain values travel with it when they are known.** Checks that
+must run before anything is registered (is the team one of the cluster's? is this prod? is the
+certificate in the cluster's region?) need plain values, but a StackReference's values only
+arrive while ``pulumi up`` runs. :meth:`ClusterOutputs.from_stack_reference` therefore asks
+:func:`known_contract` (the offline preview answers it from the cluster's outputs or a contract
+file) and keeps the answer in :attr:`ClusterOutputs.known`; components check against it before
+registering anything. When it is None (``pulumi up``), components gate every child on the same
+checks run over the resolved Outputs, so a mismatch still fails before a child is sent. The cost:
+every check is written once but runs in two places, and under ``pulumi up`` a contract mismatch is
+reported by the engine as a failed component rather than before the program's first resource.
 """
 
 from __future__ import annotations
@@ -18,6 +31,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from .tags import Tags
 
 CONTRACT_VERSION = 1
 """Bumped when an existing field changes meaning; service programs check it."""
@@ -45,8 +60,14 @@ def _camel(name: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
-    """Plain values a program already knows about the cluster stack, for checks that must run
-    before any resource is registered.
+    """Deprecated: plain values a program states about the cluster stack, for checks that must
+    run before any resource is registered.
+
+    No longer needed: the contract's own values are checked before registration when they are
+    known (the offline preview, :attr:`ClusterOutputs.known`) and before any child is sent under
+    ``pulumi up``. Programs that still pass facts keep working (they are checked against the
+    contract as before) and get a deprecation warning; remove ``facts=`` (and the
+    ``ClusterFacts`` import) to silence it. They will be removed in the next major version.
 
     Every :class:`ClusterOutputs` field is an Output; from a StackReference its value only exists
     asynchronously (``pulumi up`` reads the cluster stack while the program runs), so no check on
@@ -139,20 +160,51 @@ class ClusterOutputs:
     than this field served ``metrics.k8s.io`` only."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
-    """Plain facts for checks before registration (see :class:`ClusterFacts`); not a stack
-    output. Default: None (components that need them say so)."""
+    """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack
+    output. Default: None."""
+    known: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The contract's plain values (camelCase output names, as ``pulumi stack output --json``
+    gives them) when they are known before registration: from :func:`known_contract` in the
+    offline preview, or :meth:`from_values`. Not a stack output. Default: None (``pulumi up``:
+    only the Outputs exist)."""
+    stack_reference: str | None = field(default=None, compare=False)
+    """``org/project/stack`` of the cluster stack this contract was read from. Not a stack
+    output. Default: None (built from values)."""
     _provider: k8s.Provider | None = field(default=None, init=False, repr=False, compare=False)
+    _version: pulumi.Output[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def kubernetes_provider(self, name: str = "cluster-k8s") -> k8s.Provider:
+    def kubernetes_provider(
+        self,
+        name: str = "cluster-k8s",
+        *,
+        after: pulumi.Input[list[pulumi.Resource]] | None = None,
+    ) -> k8s.Provider:
         """The program's Kubernetes provider for this cluster, created on first use (from
         ``kubeconfig``, server-side apply) and shared by every component that deploys into it:
         one provider plugin per program, not one per service. ``name`` names it on creation;
-        give each cluster its own when a program deploys into two."""
+        give each cluster its own when a program deploys into two. ``after`` (used on creation
+        only) makes its registration wait, e.g. for the first user's validation gate."""
         if self._provider is None:
-            provider = k8s.Provider(name, kubeconfig=self.kubeconfig, enable_server_side_apply=True)
+            provider = k8s.Provider(
+                name,
+                kubeconfig=self.kubeconfig,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(depends_on=after) if after is not None else None,
+            )
             object.__setattr__(self, "_provider", provider)  # frozen: memoized once
         assert self._provider is not None
         return self._provider
+
+    def company_tags(self, team: str, **component: str) -> pulumi.Output[dict[str, str]]:
+        """The company tags (team, the cluster's environment and cost centre, managed-by) plus
+        ``component`` tags, for a team's own resources beside its ServiceStack (a table, a
+        queue): nothing the contract knows is restated in the program."""
+
+        def merged(values: list[Any]) -> dict[str, str]:
+            tags = Tags(team=team, environment=str(values[0]), cost_centre=str(values[1]))
+            return tags.merged(component)
+
+        return pulumi.Output.all(self.environment, self.cost_centre).apply(merged)
 
     def export(self) -> None:
         """Export every field as a stack output (camelCase names) plus ``contractVersion``."""
@@ -164,6 +216,11 @@ class ClusterOutputs:
     def output_names() -> list[str]:
         return ["contractVersion"] + [_camel(f.name) for f in _output_fields()]
 
+    @property
+    def contract_version(self) -> pulumi.Output[Any] | None:
+        """The cluster stack's ``contractVersion`` Output (None when built from values)."""
+        return self._version
+
     @classmethod
     def from_stack_reference(
         cls,
@@ -172,20 +229,46 @@ class ClusterOutputs:
         *,
         facts: ClusterFacts | None = None,
     ) -> ClusterOutputs:
-        """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference),
-        with the plain ``facts`` the program knows (see :class:`ClusterFacts`)."""
+        """Rebuild the contract from the cluster stack (``org/project/stack`` or a reference).
+
+        When the stack's outputs are known before registration (:func:`known_contract`), they are
+        kept in :attr:`known` and the contract version is checked at once. ``facts`` is
+        deprecated (see :class:`ClusterFacts`)."""
+        name = ref if isinstance(ref, str) else None
+        known = known_contract(name) if name is not None else None
+        if known is not None:
+            check_contract_version(known.get("contractVersion"))
         stack_ref = (
             ref
             if isinstance(ref, pulumi.StackReference)
             else pulumi.StackReference(f"cluster-{ref.rsplit('/', 1)[-1]}", ref, opts=opts)
         )
-        values: dict[str, Any] = {"facts": facts}
+        values: dict[str, Any] = {"facts": facts, "known": known, "stack_reference": name}
         for f in _output_fields():
             values[f.name] = stack_ref.get_output(_camel(f.name))
         version = stack_ref.get_output("contractVersion")
-        version.apply(_check_version)
+        version.apply(check_contract_version)
         values["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
-        return cls(**values)
+        contract = cls(**values)
+        object.__setattr__(contract, "_version", version)  # frozen: set once here
+        return contract
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], *, stack_reference: str | None = None
+    ) -> ClusterOutputs:
+        """The contract from plain values (camelCase output names, the shape of
+        ``pulumi stack output --json`` or a contract file), known before registration.
+
+        Every field must be present; ``kubeconfig`` is marked secret."""
+        missing = [n for n in cls.output_names() if n != "contractVersion" and n not in values]
+        if missing:
+            raise ValueError(f"contract values lack {', '.join(missing)}")
+        fields_: dict[str, Any] = {
+            f.name: pulumi.Output.from_input(values[_camel(f.name)]) for f in _output_fields()
+        }
+        fields_["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
+        return cls(**fields_, known=dict(values), stack_reference=stack_reference)
 
 
 # --- contracts known before the program runs -------------------------------------------------
@@ -215,18 +298,29 @@ def known_contract(stack_reference: str) -> Mapping[str, Any] | None:
     return None if _resolver is None else _resolver(stack_reference)
 
 
+_NOT_EXPORTED = ("facts", "known", "stack_reference", "_provider", "_version")
+
+
 def _output_fields() -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(ClusterOutputs) if f.name not in ("facts", "_provider")]
+    return [f for f in dataclasses.fields(ClusterOutputs) if f.name not in _NOT_EXPORTED]
 
 
-def _check_version(version: Any) -> None:
+def check_contract_version(version: Any) -> None:
+    """Raise a RunError unless ``version`` (the stack's ``contractVersion``) is this library's."""
     if version is None:
         raise pulumi.RunError(
             "the cluster stack exports no contractVersion: is the reference "
             "pointing at the platform's cluster stack?"
         )
-    if int(version) != CONTRACT_VERSION:  # numbers cross a StackReference as floats
+    # Numbers cross a StackReference as floats (3.0); anything else is not our contract.
+    if isinstance(version, bool) or not isinstance(version, (int, float)):
         raise pulumi.RunError(
-            f"the cluster stack exports contract version {int(version)}, this "
+            f"the cluster stack exports contractVersion {version!r}, not a number: is the "
+            "reference pointing at the platform's cluster stack?"
+        )
+    if version != CONTRACT_VERSION:
+        shown = int(version) if float(version).is_integer() else version
+        raise pulumi.RunError(
+            f"the cluster stack exports contract version {shown}, this "
             f"library expects {CONTRACT_VERSION}: upgrade eksplatform"
         )

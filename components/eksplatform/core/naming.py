@@ -92,7 +92,7 @@ class NameRule:
 
 
 _ALNUM_HYPHEN = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_IAM_NAME = r"[\w+=,.@-]+"
+_IAM_NAME = r"[A-Za-z0-9_+=,.@-]+"  # ASCII only: Python's \w would also take "é" and "٣"
 
 S3_BUCKET = NameRule(
     "S3 bucket name",

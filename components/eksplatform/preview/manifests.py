@@ -1,5 +1,12 @@
 """Render recorded Kubernetes resources to plain manifests (as ``kubectl apply -f`` takes them)
-and check them against the Kubernetes OpenAPI schema of the cluster's version."""
+and check them against the Kubernetes OpenAPI schema of the cluster's version.
+
+Two objects of one preview with the same group, kind, namespace and name are an error: in the
+cluster the second apply overwrites the first (and here the second file would overwrite the
+first), so the preview refuses them and writes both, the later one with a ``~2`` suffix.
+Fields the API server allocates (a Service's ``nodePort``) are shown only when the program set
+them: the mocks answer with an allocated port, but applying a manifest that names it would pin
+it."""
 
 from __future__ import annotations
 
@@ -92,6 +99,8 @@ def render(r: Recorded) -> Manifest:
             body[key] = _clean(value, in_secret_data=True)
         else:
             body[key] = _clean(value)
+    if kind == "Service":
+        _drop_allocated_node_ports(body, r.inputs)
     meta = body.setdefault("metadata", {})
     meta.pop("uid", None)
     if kind in CLUSTER_SCOPED_KINDS:
@@ -108,21 +117,61 @@ def render(r: Recorded) -> Manifest:
     )
 
 
+def _drop_allocated_node_ports(body: dict[str, Any], inputs: dict[str, Any]) -> None:
+    spec = body.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("ports"), list):
+        return
+    given = (inputs.get("spec") or {}).get("ports") or []
+    for i, port in enumerate(spec["ports"]):
+        asked = given[i] if i < len(given) and isinstance(given[i], dict) else {}
+        if isinstance(port, dict) and asked.get("nodePort") is None:
+            port.pop("nodePort", None)
+
+
 def render_all(resources: list[Recorded]) -> list[Manifest]:
     return [render(r) for r in resources if is_kubernetes_object(r)]
+
+
+def _identity(m: Manifest) -> tuple[str, str, str, str]:
+    """What the API server identifies an object by: group (not version), kind, namespace, name."""
+    group = m.api_version.rpartition("/")[0]
+    return group, m.kind, m.namespace, m.name
+
+
+def duplicate_objects(manifests: list[Manifest]) -> list[Diagnostic]:
+    """An error for each object declared again under the same group, kind, namespace and name."""
+    from .engine import Diagnostic
+
+    first: dict[tuple[str, str, str, str], Manifest] = {}
+    diags: list[Diagnostic] = []
+    for m in manifests:
+        seen = first.setdefault(_identity(m), m)
+        if seen is not m:
+            diags.append(
+                Diagnostic(
+                    "error",
+                    f"{m.label} is declared twice, by {seen.urn} and {m.urn}: in the cluster "
+                    "the second would overwrite the first; give one of them another name or "
+                    "namespace",
+                    m.urn,
+                )
+            )
+    return diags
 
 
 def validate_all(manifests: list[Manifest], kubernetes_version: str) -> list[Diagnostic]:
     if not manifests:
         return []
     from .engine import Diagnostic
+
+    duplicates = duplicate_objects(manifests)
     from .kube_schema import KubeSchemaValidator
 
     try:
         validator = KubeSchemaValidator.for_version(kubernetes_version)
     except ValueError as exc:
-        return [Diagnostic("error", f"cannot schema-check Kubernetes objects: {exc}")]
-    diags: list[Diagnostic] = []
+        return [*duplicates, Diagnostic("error", f"cannot schema-check Kubernetes objects: {exc}")]
+    diags: list[Diagnostic] = list(duplicates)
     unchecked: dict[str, int] = {}
     for m in manifests:
         errors = validator.validate(m.body)
@@ -167,9 +216,17 @@ def to_yaml(body: dict[str, Any]) -> str:
 
 
 def write_all(directory: Path, manifests: list[Manifest]) -> None:
+    """One file per object; a path written already (a duplicate object, reported as an error by
+    :func:`validate_all`) gets ``~2``, ``~3``... instead of overwriting it."""
     if directory.exists():
         shutil.rmtree(directory)
+    written: set[Path] = set()
     for m in manifests:
         path = directory / m.relpath
+        n = 1
+        while path in written:
+            n += 1
+            path = directory / f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
+        written.add(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(m.body))

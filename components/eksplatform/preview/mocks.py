@@ -90,6 +90,8 @@ _EC2_ARN_KIND = {
     "NetworkAcl": "network-acl",
     "Instance": "instance",
 }
+NODE_PORT_RANGE = (30000, 32767)
+"""Kubernetes' default ``--service-node-port-range``."""
 _SECURITY_GROUP_RULE_TYPES = ("SecurityGroupIngressRule", "SecurityGroupEgressRule")
 
 
@@ -170,6 +172,8 @@ class PreviewMocks(Mocks):
         self.unknown_invokes: list[str] = []
         self.kubeconfigs: dict[str, str] = {}
         """Offline kubeconfig JSON per synthesized EKS cluster URN (for getKubeconfig calls)."""
+        self.node_ports: dict[int, str] = {}
+        """Node ports allocated in this run -> the Service (``namespace/name``) holding it."""
 
     # --- ids and ARNs ---------------------------------------------------------------------------
 
@@ -410,7 +414,49 @@ class PreviewMocks(Mocks):
         out["metadata"] = meta
         ns = meta.get("namespace")
         rid = f"{ns}/{meta['name']}" if ns else str(meta["name"])
+        if kind == "Service" and isinstance(out.get("spec"), dict):
+            out["spec"] = self._allocate_node_ports(rid, out["spec"])
         return rid, out
+
+    def _allocate_node_ports(self, service: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """A NodePort or LoadBalancer Service's ports as the API server answers them: a port
+        without ``nodePort`` gets a free one of 30000-32767, a taken one is refused.
+
+        Like the API server's allocator, it never hands out a port twice in one cluster; unlike
+        it (random), the first port tried is derived from the Service's name, so a preview is
+        the same for the same program and a new service does not move the others' ports."""
+        if spec.get("type") not in ("NodePort", "LoadBalancer"):
+            return spec
+        low, high = NODE_PORT_RANGE
+        size = high - low + 1
+        ports = []
+        for i, port in enumerate(spec.get("ports") or []):
+            port = dict(port)
+            given = port.get("nodePort")
+            if given is not None:
+                wanted = int(given)
+                owner = self.node_ports.get(wanted)
+                if owner is not None and owner != service:
+                    raise ValueError(
+                        f'Service "{service}" is invalid: spec.ports[{i}].nodePort: Invalid '
+                        f"value: {wanted}: provided port is already allocated"
+                    )
+            else:
+                start = int(digest(service, str(port.get("name") or i), length=12), 16) % size
+                wanted = next(
+                    (
+                        low + (start + k) % size
+                        for k in range(size)
+                        if low + (start + k) % size not in self.node_ports
+                    ),
+                    0,
+                )
+                if not wanted:
+                    raise ValueError(f'Service "{service}": no free node port in {low}-{high}')
+            self.node_ports[wanted] = service
+            port["nodePort"] = wanted
+            ports.append(port)
+        return {**spec, "ports": ports}
 
     def _stack_reference(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name = str(args.inputs.get("name") or args.resource_id or args.name)

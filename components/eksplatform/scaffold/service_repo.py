@@ -351,7 +351,6 @@ def render(repo: ServiceRepo) -> dict[str, str]:
         "team": repo.team,
         "version": __version__,
         "port": str(repo.port),
-        "team_namespaces": json.dumps({repo.team: repo.namespace}),
         "library_requirement": repo.library_requirement,
         "platform_repo": repo.platform_repo,
         "org": org,

@@ -6,34 +6,35 @@ security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository)
 ComponentResource wiring them).
 
 The public API of the library: service repos import from here only. Shortest real use (a service
-repo's ``__main__.py``)::
+repo's ``__main__.py``; its ``Pulumi.<stack>.yaml`` sets ``clusterStack``, ``aws:region``,
+``aws:allowedAccountIds`` and ``image``)::
 
-    cluster = ClusterOutputs.from_stack_reference(
-        f"acme/eks-platform/{pulumi.get_stack()}",
-        facts=ClusterFacts(environment=pulumi.get_stack(), team_namespaces={"news": "news"}),
-    )
-    ServiceStack("feed", ServiceStackArgs(
-        name="feed", team="news", port=8080, cluster=cluster,
-        image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2",
-    ))
+    @dataclass(frozen=True)
+    class Config:
+        image: str
+
+    config = load_config(Config)
+    ServiceStack("feed", ServiceStackArgs(team="news", image=config.image, port=8080))
 
 Design choices a newcomer asks about:
 
 * **Checks before registration need plain values.** The contract's fields are Outputs (from a
-  StackReference they only exist while the program runs), so "is the team known?" and "is this
-  prod?" are checked against ``cluster.facts`` (:class:`~eksplatform.core.contract.ClusterFacts`),
-  stated by the program; the facts are then verified against the contract when it resolves,
-  and every child waits on that verification (see :mod:`.stack`).
-* **Node port.** The ALB target group's port must equal the Service's node port, so the node
-  port is chosen here, not by Kubernetes: derived from a hash of ``namespace/name`` into
-  30000-32767 (stable across runs), overridable with ``node_port`` when two services clash
-  (Kubernetes refuses the second Service with "provided port is already allocated").
+  StackReference they only exist while ``pulumi up`` runs). The offline preview knows them
+  before the program runs (:func:`~eksplatform.core.contract.known_contract`), so every check,
+  the contract's included, runs before anything is registered; under ``pulumi up`` the same
+  contract checks run once the reference resolves, and the component and every child wait for
+  them (see :mod:`.stack`).
+* **Node port.** The API server allocates it; the ALB target group follows the port the
+  Service got, so services of independent repos cannot clash (see :mod:`.workload`).
+* **Argument mistakes** (a misspelt keyword, a missing one, a wrong type) are reported with the
+  field path and the closest valid name, all at once (see :mod:`.shapes`).
 * **ASG attachments** are created inside an ``apply`` over the contract's ASG list, whose
   length is unknown until it resolves (see :func:`.ingress.attach_to_node_pools`).
 * **EKS Pod Identity** rather than IRSA, like the platform's add-ons (see :mod:`.iam`).
 """
 
 from ..core.contract import CONTRACT_VERSION, ClusterFacts, ClusterOutputs
+from ..core.environments import is_production
 from ..core.errors import Problem, ValidationError
 from ..core.tags import Tags
 from ..envoy import RetryPolicy
@@ -51,8 +52,9 @@ from .args import (
     ServiceStackArgs,
     Vpa,
 )
+from .config import cluster_contract, load_config, setting
 from .stack import TOKEN, ServiceStack
-from .validate import ServicePlan, derive_node_port, plan_service
+from .validate import ServicePlan, plan_service
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -77,6 +79,9 @@ __all__ = [
     "Tags",
     "ValidationError",
     "Vpa",
-    "derive_node_port",
+    "cluster_contract",
+    "is_production",
+    "load_config",
     "plan_service",
+    "setting",
 ]

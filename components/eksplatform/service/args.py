@@ -1,18 +1,21 @@
 """The public, typed arguments of :class:`~eksplatform.service.ServiceStack`.
 
-Only ``name``, ``team``, ``image``, ``port`` and ``cluster`` are required; every other field has
-the default its docstring states. Nested settings are their own frozen dataclasses so a service
-program changes one value without restating the rest::
+Only ``team``, ``image`` and ``port`` are required; every other field has the default its
+docstring states (the service's ``name`` is the ServiceStack's resource name, the ``cluster`` is
+the contract of the stack named by the stack config's ``clusterStack``). Nested settings are
+their own frozen dataclasses so a service program changes one value without restating the rest::
 
     ServiceStackArgs(
-        name="feed", team="news", image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2",
-        port=8080, cluster=cluster,
+        team="news", image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2",
+        port=8080,
         autoscaling=Autoscaling(min_replicas=3, max_replicas=30),
         ingress=Ingress(public=True, certificate_arn="arn:aws:acm:..."),
     )
 
-Every value is checked by :func:`eksplatform.service.validate.service_problems` before anything
-is registered.
+Every value is checked by :func:`eksplatform.service.validate.plan_service` before anything is
+registered. The classes never raise on a misspelt, missing or positional argument: they record it
+(:func:`~eksplatform.service.shapes.keyword_arguments`) and the validation reports every one under
+its field path, with the closest valid name.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ import pulumi_kubernetes as k8s
 
 from ..core.contract import ClusterOutputs
 from ..envoy import Protocol, RetryPolicy
+from .shapes import keyword_arguments
 
 ResourceName = Literal["cpu", "memory"]
 VpaUpdateMode = Literal["Off", "Initial", "Recreate", "InPlaceOrRecreate"]
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Resources:
     """Requests (and optional limits) of the app container."""
@@ -46,6 +51,7 @@ class Resources:
     on an idle node)."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class MetricTarget:
     """A custom (``Pods``) or external (``External``) metric the HPA also scales on."""
@@ -62,6 +68,7 @@ class MetricTarget:
     """Label selector narrowing the metric series. Default: none."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Autoscaling:
     """HorizontalPodAutoscaler (autoscaling/v2). Behaviour: scale up fast, scale down slowly."""
@@ -91,6 +98,7 @@ class Autoscaling:
     """Scale down by at most this % of the pods per minute. Default: 10."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Vpa:
     """VerticalPodAutoscaler (``autoscaling.k8s.io/v1``), for fixed-count services.
@@ -113,6 +121,7 @@ class Vpa:
     """Highest memory request it may set. Default: None."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Probes:
     """The app container's probes (HTTP GET on the app port unless ``port`` is set)."""
@@ -132,6 +141,7 @@ class Probes:
     """Readiness and liveness period, seconds (1-300). Default: 10."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Dependency:
     """Another service this one calls through its Envoy sidecar.
@@ -143,7 +153,7 @@ class Dependency:
     name: str
     """The other service's name (its ServiceStack ``name``). Required."""
     team: str | None = None
-    """The other service's team; its namespace comes from the cluster facts. Default: this
+    """The other service's team; its namespace comes from the cluster contract. Default: this
     service's team (unless ``namespace`` is set)."""
     namespace: str | None = None
     """Explicit namespace (wins over ``team``). Default: the team's namespace."""
@@ -159,6 +169,7 @@ class Dependency:
     """Retry policy. Default: ``RetryPolicy()`` (2 retries, 2s per try, 20% budget)."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class EnvoyOptions:
     """The Envoy sidecar's settings other than dependencies (see :mod:`eksplatform.envoy`)."""
@@ -189,6 +200,7 @@ class EnvoyOptions:
     """Envoy image. Default: :data:`eksplatform.envoy.ENVOY_IMAGE`."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Ingress:
     """An ALB in front of the service (HTTPS, HTTP redirected), reaching pods via node ports."""
@@ -211,6 +223,7 @@ class Ingress:
     """ALB deletion protection. Default: on in prod, off elsewhere."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class Alarms:
     """CloudWatch alarms on the ALB, notifying the team's SNS topic (only with ``ingress``)."""
@@ -229,6 +242,7 @@ class Alarms:
     """Breaching periods (of ``evaluation_periods``) that fire the alarm. Default: 3."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class PreScaling:
     """Opt in to the push pre-scaler: it raises the HPA's floor before a push goes out."""
@@ -237,6 +251,7 @@ class PreScaling:
     """How many times the current replicas the pre-scaler may ask for (2-100). Default: 10."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class IamStatement:
     """One statement of the service role's inline policy."""
@@ -252,24 +267,27 @@ class IamStatement:
     Default: none."""
 
 
+@keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class ServiceStackArgs:
     """Everything a :class:`~eksplatform.service.ServiceStack` builds from."""
 
     # --- required ---------------------------------------------------------------------------
-    name: str
-    """Service name: a DNS label (1-40 chars, lowercase letter first). Names the Deployment,
-    Service, ServiceAccount and the AWS resources. Required."""
     team: str
-    """Owning team: one of the cluster's teams (``cluster.facts.team_namespaces``). Required."""
+    """Owning team: one of the cluster's teams (the contract's ``teamNamespaces``). Required."""
     image: str
     """``registry/repository:tag`` or ``...@sha256:<digest>``; no tag and ``latest`` are
     refused. Required."""
     port: int
     """Port the app listens on (Envoy reaches it on 127.0.0.1). Required."""
-    cluster: ClusterOutputs
-    """The cluster contract, with ``facts`` (see :class:`~eksplatform.core.contract.ClusterFacts`).
-    Required."""
+
+    # --- identity and cluster -----------------------------------------------------------------
+    name: str | None = None
+    """Service name: a DNS label (1-40 chars, lowercase letter first). Names the Deployment,
+    Service, ServiceAccount and the AWS resources. Default: the ServiceStack's resource name."""
+    cluster: ClusterOutputs | None = None
+    """The cluster contract. Default: read from the cluster stack named by this stack's config
+    ``clusterStack`` (``org/eks-platform/<stack>``), one StackReference per program."""
 
     # --- workload -----------------------------------------------------------------------------
     version: str | None = None
@@ -315,12 +333,14 @@ class ServiceStackArgs:
     """Mount a Kubernetes API token in the pods. Default: False (AWS credentials come from
     EKS Pod Identity, which does not need it)."""
     namespace: str | None = None
-    """Namespace override. Default: the team's namespace (``cluster.facts``)."""
+    """The team's namespace, stated explicitly; any other namespace is refused (a service
+    deploys only into its team's namespace). Default: the team's namespace from the contract."""
     service_port: int = 80
     """Port of the Kubernetes Service (other services call it). Default: 80."""
     node_port: int | None = None
-    """NodePort of the Service, 30000-32767; the ALB target group uses the same port.
-    Default: derived from a hash of namespace/name (stable; set it on a clash)."""
+    """NodePort of the Service, 30000-32767; the ALB target group always follows the port the
+    Service really has. Default: None (the API server allocates a free one, so services of
+    independent repos never clash)."""
 
     # --- Envoy ----------------------------------------------------------------------------------
     dependencies: Sequence[Dependency] = ()

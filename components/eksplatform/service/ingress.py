@@ -2,6 +2,10 @@
 type instance on the Service's node port, attachments to every node pool ASG, and one rule on the
 node security group letting this ALB (and nothing else) reach that node port.
 
+The node port is the one the Kubernetes Service really has (allocated by the API server, see
+:mod:`.workload`): the target group and both security group rules follow it, so they can never
+disagree with the Service.
+
 The ALB health check asks Envoy's health route (``/healthz/envoy``) on the traffic port: 200
 only while the app is ready and Envoy is not draining, so a pod going away leaves the target
 group's rotation before Envoy closes its listeners; the short deregistration delay (default 20 s)
@@ -72,10 +76,13 @@ def build_ingress(
     cluster: ClusterOutputs,
     namespace: pulumi.Input[str],
     tags: pulumi.Input[dict[str, str]],
+    deletion_protection: pulumi.Input[bool],
+    node_port: pulumi.Output[int],
     prefix: str,
     opts: pulumi.ResourceOptions,
 ) -> IngressResources:
     name = plan.name
+    port_text = node_port.apply(str)
     sg = aws.ec2.SecurityGroup(
         f"{prefix}-alb",
         description=f"ALB of service {name}: 80/443 from allowed CIDRs, out to the node port only",
@@ -101,10 +108,10 @@ def build_ingress(
         f"{prefix}-alb-out",
         security_group_id=sg.id,
         ip_protocol="tcp",
-        from_port=plan.node_port,
-        to_port=plan.node_port,
+        from_port=node_port,
+        to_port=node_port,
         referenced_security_group_id=cluster.node_security_group_id,
-        description=f"ALB to the nodes on node port {plan.node_port}",
+        description=pulumi.Output.concat("ALB to the nodes on node port ", port_text),
         tags=tags,
         opts=opts,
     )
@@ -112,10 +119,10 @@ def build_ingress(
         f"{prefix}-nodeport",
         security_group_id=cluster.node_security_group_id,
         ip_protocol="tcp",
-        from_port=plan.node_port,
-        to_port=plan.node_port,
+        from_port=node_port,
+        to_port=node_port,
         referenced_security_group_id=sg.id,
-        description=f"ALB of service {name} to its node port {plan.node_port}",
+        description=pulumi.Output.concat(f"ALB of service {name} to its node port ", port_text),
         tags=tags,
         opts=opts,
     )
@@ -129,7 +136,7 @@ def build_ingress(
         desync_mitigation_mode="defensive",
         enable_http2=True,
         idle_timeout=ingress.idle_timeout_s,
-        enable_deletion_protection=plan.deletion_protection,
+        enable_deletion_protection=deletion_protection,
         access_logs=aws.lb.LoadBalancerAccessLogsArgs(
             bucket=cluster.alb_log_bucket,
             prefix=pulumi.Output.concat(namespace, "/", name),
@@ -141,7 +148,7 @@ def build_ingress(
     tg = aws.lb.TargetGroup(
         f"{prefix}-tg",
         target_type="instance",
-        port=plan.node_port,
+        port=node_port,
         protocol="HTTP",
         protocol_version="HTTP1",
         vpc_id=cluster.vpc_id,

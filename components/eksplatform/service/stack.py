@@ -2,84 +2,111 @@
 
 Order of work:
 
-1. :func:`~eksplatform.service.validate.plan_service` checks every argument (Envoy's checks
-   included) and raises one error listing every problem: nothing is registered on bad input.
-2. The contract cross-check: the plain ``cluster.facts`` the checks relied on are compared with
-   the contract's Outputs when they resolve (environment, the team's namespace and alert topic,
-   the ECR account). Every child takes its namespace (Kubernetes) or its tags (AWS) from that
-   check, so a mismatch fails the run before any child is registered.
-3. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms, all children of this component.
+1. Read the stack's platform keys (``clusterStack``, ``aws:region``, ``aws:allowedAccountIds``:
+   :func:`~eksplatform.service.config.platform_settings`) and what is known of the contract
+   before registration (the offline preview knows all of it; ``pulumi up`` none).
+2. :func:`~eksplatform.service.validate.plan_service` checks every argument (shape, values,
+   derived names, Envoy), the contract as far as it is known, the platform keys and the
+   ServiceStacks the program declared before, and raises one error listing every problem:
+   nothing is registered on bad input.
+3. The gate: the component itself registers only once the same contract checks pass over the
+   resolved contract (the first time it exists under ``pulumi up``), the ``env`` values that are
+   Outputs turn out not to be secrets, and the contract version matches. Every child needs the
+   component's URN (its parent), so a mismatch fails the run before any of them is sent. The
+   children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
+   the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
+4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms, all children of
+   this component.
+
+The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
+for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
+first). The program's shared Kubernetes provider, created by the first ServiceStack, waits for
+that ServiceStack's gate as well.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import pulumi
 
-from ..core.tags import Tags
+from .. import envoy
+from ..core.contract import ClusterOutputs, check_contract_version, known_contract
+from ..core.errors import Problem, ValidationError
 from .alarms import build_alarms
 from .args import ServiceStackArgs
+from .checks import env_output_values
+from .config import PlatformSettings, default_cluster, platform_settings
+from .contract_checks import (
+    ChildInputs,
+    ContractView,
+    ServiceContext,
+    Subject,
+    contract_problems,
+    secret_env_problems,
+    service_context,
+)
 from .ecr import build_repository
 from .iam import build_role
-from .iam_checks import Owner
 from .ingress import build_ingress
-from .validate import ServicePlan, cluster_capability_problems, plan_service
+from .registry import RunRegistry, current_run
+from .validate import (
+    ServicePlan,
+    cluster_key,
+    contract_source,
+    contract_view,
+    plan_service,
+    statement_owner,
+)
 from .workload import build_workload
 
 TOKEN = "eksplatform:service:ServiceStack"
 
+_GATE_FIELDS = (
+    "environment",
+    "team_namespaces",
+    "team_alert_topic_arns",
+    "region",
+    "account_id",
+    "cost_centre",
+    "metrics_apis",
+    "prescale_topic_arn",
+)
+_CAMEL = {
+    "environment": "environment",
+    "team_namespaces": "teamNamespaces",
+    "team_alert_topic_arns": "teamAlertTopicArns",
+    "region": "region",
+    "account_id": "accountId",
+    "cost_centre": "costCentre",
+    "metrics_apis": "metricsApis",
+    "prescale_topic_arn": "prescaleTopicArn",
+}
 
-def verify_contract(
-    plan: ServicePlan,
-    args: ServiceStackArgs,
-    environment: Any,
-    team_namespaces: Any,
-    alert_topics: Any,
-    account_id: Any,
-    metrics_apis: Any = None,
-    prescale_topic_arn: Any = "",
-) -> str:
-    """The facts validation relied on must match the cluster stack; returns the namespace."""
-    wrong: list[str] = cluster_capability_problems(
-        args, metrics_apis=metrics_apis, prescale_topic_arn=prescale_topic_arn
-    )
-    if environment != plan.environment:
-        wrong.append(
-            f"cluster.facts.environment is {plan.environment!r} but the cluster stack's "
-            f"environment is {environment!r}: reference the right cluster stack or fix the facts"
+
+def _view_of_stack(
+    target: PlatformSettings, run: RunRegistry
+) -> tuple[ContractView, PlatformSettings]:
+    """The contract named by ``clusterStack`` as far as it is known now (and its problems)."""
+    ref = target.cluster_stack
+    if ref is None:
+        return ContractView.unknown(), target
+    source = f"the cluster stack {ref!r}"
+    key = f"{pulumi.get_project()}:clusterStack"
+    try:
+        if ref not in run.known:  # the answer is the same for every ServiceStack of the run
+            run.known[ref] = known_contract(ref)
+        known = run.known[ref]
+        if known is not None:
+            check_contract_version(known.get("contractVersion"))
+    except Exception as exc:  # the resolver's own error type belongs to the preview engine
+        problem = Problem(key, ref, f"cannot be read: {exc}")
+        return ContractView.unknown(source, field=key, reference=ref), dataclasses.replace(
+            target, problems=(*target.problems, problem)
         )
-    namespaces = team_namespaces if isinstance(team_namespaces, dict) else {}
-    if args.namespace is None:
-        actual = namespaces.get(plan.team)
-        if actual is None:
-            wrong.append(
-                f"the cluster stack has no namespace for team {plan.team!r} "
-                f"(teams: {', '.join(sorted(namespaces)) or 'none'}): add the team to the "
-                "cluster's team namespaces"
-            )
-        elif actual != plan.namespace:
-            wrong.append(
-                f"cluster.facts says team {plan.team!r} deploys to {plan.namespace!r} but the "
-                f"cluster stack says {actual!r}: fix the facts"
-            )
-    topics = alert_topics if isinstance(alert_topics, dict) else {}
-    if args.ingress is not None and plan.team not in topics:  # alarms exist only with an ALB
-        wrong.append(
-            f"the cluster stack has no alert topic for team {plan.team!r}: add the team to "
-            "the cluster's service platform"
-        )
-    if plan.create_ecr and plan.image.ecr_account != account_id:
-        wrong.append(
-            f"the image's ECR registry is in account {plan.image.ecr_account} but the cluster "
-            f"is in {account_id}: set ecr=False (the repository is managed elsewhere)"
-        )
-    if wrong:
-        raise pulumi.RunError(
-            f"ServiceStack {plan.name!r} does not match the cluster stack:\n"
-            + "\n".join(f"  - {w}" for w in wrong)
-        )
-    return plan.namespace
+    if known is None:
+        return ContractView.unknown(source, field=key, reference=ref), target
+    return ContractView.from_contract(known, source, field=key, reference=ref), target
 
 
 class ServiceStack(pulumi.ComponentResource):
@@ -93,7 +120,8 @@ class ServiceStack(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     """Kubernetes Service (``<name>.<namespace>.svc.cluster.local``, port ``service_port``)."""
     node_port: pulumi.Output[int]
-    """The Service's node port, equal to the target group's port."""
+    """The Service's node port (allocated by the API server unless ``node_port`` was given),
+    equal to the target group's port."""
     role_arn: pulumi.Output[str]
     """IAM role of the pods (EKS Pod Identity)."""
     alb_dns_name: pulumi.Output[str] | None
@@ -103,61 +131,70 @@ class ServiceStack(pulumi.ComponentResource):
     ecr_repository_url: pulumi.Output[str] | None
     """Where CI pushes the image; None when the image lives outside this account's ECR."""
     plan: ServicePlan
-    """The validated, derived plain values (namespace, version, node port, Envoy settings)."""
+    """The validated, derived plain values (name, version, Envoy settings, ...)."""
 
     def __init__(
         self, name: str, args: ServiceStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        plan = plan_service(args)  # raises before anything is registered
-        super().__init__(TOKEN, name, None, opts)
-        self.plan = plan
-        cluster = args.cluster
-        child = pulumi.ResourceOptions(parent=self)
-
-        checked_namespace = pulumi.Output.all(
-            cluster.environment,
-            cluster.team_namespaces,
-            cluster.team_alert_topic_arns,
-            cluster.account_id,
-            cluster.metrics_apis,
-            cluster.prescale_topic_arn,
-        ).apply(lambda v: verify_contract(plan, args, *v))
-
-        def aws_tags(values: list[Any]) -> dict[str, str]:
-            tags = Tags(team=plan.team, environment=plan.environment, cost_centre=str(values[1]))
-            return tags.merged(
-                {"service": plan.name, "kubernetes-namespace": plan.namespace},
-                {**args.datadog_tags, **args.tags},
+        if not isinstance(args, ServiceStackArgs):
+            raise ValidationError(
+                f"ServiceStack {name!r}",
+                [Problem("args", args, "must be ServiceStackArgs(team=..., image=..., port=...)")],
             )
+        run = current_run()
+        explicit = args.cluster if isinstance(args.cluster, ClusterOutputs) else None
+        target = platform_settings(need_cluster_stack=args.cluster is None)
+        if explicit is not None:
+            view = contract_view(explicit)
+        else:
+            view, target = _view_of_stack(target, run)
+        plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
+        if explicit is not None and explicit.facts is not None:
+            pulumi.log.warn(
+                f"ServiceStack {name!r}: cluster.facts (ClusterFacts) is deprecated and no "
+                "longer needed: the contract is checked against the cluster stack itself; "
+                "remove facts= from ClusterOutputs.from_stack_reference"
+            )
+        assert explicit is not None or target.cluster_stack is not None
+        cluster = explicit or default_cluster(str(target.cluster_stack))
+        _record(run, plan, cluster)
 
-        tags = pulumi.Output.all(checked_namespace, cluster.cost_centre).apply(aws_tags)
+        checked = plan.args
+        # The gate is needed when something is only known once Outputs resolve: the contract
+        # (pulumi up) or an env value's secrecy. Otherwise every check has run already.
+        gate = None
+        if plan.context is None or env_output_values(checked):
+            gate = _gate(name, plan, checked, cluster)
+        gated = pulumi.ResourceOptions(depends_on=gate.apply(lambda _: [])) if gate else None
+        super().__init__(TOKEN, name, None, pulumi.ResourceOptions.merge(opts, gated))
+        self.plan = plan
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = _child_inputs(plan, cluster, gate)
+        namespace = pulumi.Output.from_input(ctx.namespace)
+        tags = ctx.tags
 
-        provider = args.kubernetes_provider or cluster.kubernetes_provider()
+        # The shared provider waits for the first ServiceStack's gate too: when that fails, the
+        # run fails without registering anything of ours.
+        provider = checked.kubernetes_provider or cluster.kubernetes_provider(
+            after=gate.apply(lambda _: []) if gate else None
+        )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
         identity = build_role(
             name,
             service=plan.name,
-            namespace=checked_namespace,
+            namespace=namespace,
             service_account=plan.name,
             cluster=cluster,
-            statements=args.iam_statements,
+            statements=checked.iam_statements,
             tags=tags,
             opts=child,
-            owner=Owner(
-                team=plan.team,
-                other_teams=tuple(
-                    t
-                    for t in (cluster.facts.team_namespaces if cluster.facts else {})
-                    if t != plan.team
-                ),
-                environment=plan.environment,
-            ),
+            owner=statement_owner(plan),
         )
         workload = build_workload(
-            args,
+            checked,
             plan,
-            namespace=checked_namespace,
+            ctx,
             start_after=[identity.association],
             prefix=name,
             opts=k8s_opts,
@@ -168,7 +205,7 @@ class ServiceStack(pulumi.ComponentResource):
             repo = build_repository(
                 name,
                 repository=plan.image.repository,
-                keep_images=args.ecr_keep_images,
+                keep_images=checked.ecr_keep_images,
                 tags=tags,
                 opts=child,
             )
@@ -176,35 +213,36 @@ class ServiceStack(pulumi.ComponentResource):
 
         self.alb_dns_name = None
         self.target_group_arn = None
-        if args.ingress is not None:
+        if checked.ingress is not None:
             ing = build_ingress(
                 plan,
-                args.ingress,
+                checked.ingress,
                 cluster=cluster,
-                namespace=checked_namespace,
+                namespace=namespace,
                 tags=tags,
+                deletion_protection=ctx.deletion_protection,
+                node_port=workload.node_port,
                 prefix=name,
                 opts=child,
             )
             self.alb_dns_name = ing.load_balancer.dns_name
             self.target_group_arn = ing.target_group.arn
-            topic = cluster.team_alert_topic_arns.apply(lambda m: str(m[plan.team]))
             build_alarms(
                 name,
-                args.alarms,
+                checked.alarms,
                 service=plan.name,
                 load_balancer=ing.load_balancer,
                 target_group=ing.target_group,
-                topic_arn=topic,
+                topic_arn=ctx.alert_topic_arn,
                 tags=tags,
                 opts=child,
             )
 
-        self.namespace = checked_namespace
+        self.namespace = namespace
         self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
         self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
         self.service_name = workload.service.metadata.apply(lambda m: str(m.name))
-        self.node_port = pulumi.Output.from_input(plan.node_port)
+        self.node_port = workload.node_port
         self.role_arn = identity.role.arn
         self.register_outputs(
             {
@@ -219,3 +257,85 @@ class ServiceStack(pulumi.ComponentResource):
                 "ecrRepositoryUrl": self.ecr_repository_url,
             }
         )
+
+
+def _child_inputs(
+    plan: ServicePlan, cluster: ClusterOutputs, gate: pulumi.Output[ServiceContext] | None
+) -> ChildInputs:
+    """The children's contract-derived inputs: plain when the plan knows them (only the
+    namespace and tags are Outputs, carrying the contract's dependencies), else from the gate."""
+    contract = pulumi.Output.all(*[getattr(cluster, f) for f in _GATE_FIELDS])
+    if gate is None:
+        assert plan.context is not None
+        known = plan.context
+        namespace = contract.apply(lambda _: known.namespace)
+        return ChildInputs(
+            namespace=namespace,
+            tags=namespace.apply(lambda _: known.tags),
+            labels=known.labels,
+            envoy_data=envoy.config_map_data(known.envoy),
+            pod_annotations=known.pod_annotations,
+            deletion_protection=known.deletion_protection,
+            alert_topic_arn=str(known.alert_topic_arn),
+        )
+    # Carries the contract's Outputs (dependencies) and the gate's values.
+    ctx = pulumi.Output.all(gate, contract).apply(lambda v: v[0])
+    return ChildInputs(
+        namespace=ctx.apply(lambda c: c.namespace),
+        tags=ctx.apply(lambda c: c.tags),
+        labels=ctx.apply(lambda c: c.labels),
+        envoy_data=ctx.apply(lambda c: envoy.config_map_data(c.envoy)),
+        pod_annotations=ctx.apply(lambda c: c.pod_annotations),
+        deletion_protection=ctx.apply(lambda c: c.deletion_protection),
+        alert_topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+    )
+
+
+def _record(run: RunRegistry, plan: ServicePlan, cluster: ClusterOutputs) -> None:
+    """Remember this ServiceStack for the duplicate checks of the ones declared after it."""
+    key = cluster_key(cluster, plan.target)
+    run.resource_names[plan.resource_name] = plan.name
+    run.services[(key, plan.team, plan.name)] = plan.resource_name
+    if plan.node_port is not None:
+        run.node_ports[(key, plan.node_port)] = plan.resource_name
+
+
+def _gate(
+    name: str, plan: ServicePlan, args: ServiceStackArgs, cluster: ClusterOutputs
+) -> pulumi.Output[ServiceContext]:
+    """The contract checks over the resolved contract, and the secrecy of ``env`` Outputs.
+
+    Returns the children's plain values; raises the same ValidationError as before registration
+    when the resolved contract disagrees. The Output carries no resources (dependencies are
+    given by the contract's own Outputs where the children use them)."""
+    env_outputs = env_output_values(args)
+
+    async def check() -> ServiceContext:
+        values = await pulumi.Output.all(
+            **{_CAMEL[f]: getattr(cluster, f) for f in _GATE_FIELDS}
+        ).future()
+        if cluster.contract_version is not None:
+            check_contract_version(await cluster.contract_version.future())
+        view = plan.view
+        if isinstance(values, dict):
+            source = view.source if view.reference else contract_source(cluster)
+            view = ContractView.from_contract(
+                values, source, field=view.field, reference=view.reference
+            )
+        subject = Subject(
+            name=plan.name,
+            team=plan.team,
+            image=plan.image,
+            create_ecr=plan.create_ecr,
+            envoy=plan.envoy,
+        )
+        problems = contract_problems(args, subject, view, plan.target, facts=cluster.facts)
+        secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
+        problems += secret_env_problems(secret_keys)
+        if problems:
+            raise ValidationError(f"ServiceStack {name!r}", problems)
+        return service_context(
+            args, name=plan.name, version=plan.version, settings=plan.envoy, view=view
+        )
+
+    return pulumi.Output.from_input(check())

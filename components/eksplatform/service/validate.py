@@ -1,21 +1,25 @@
 """Every check on :class:`~eksplatform.service.args.ServiceStackArgs`, run before any resource.
 
-:func:`plan_service` collects every problem (with the Envoy builder's own checks merged in, under
-this component's field names), raises one :class:`~eksplatform.core.errors.ValidationError` listing
-them all, and otherwise returns the :class:`ServicePlan`: the plain values the component derives
-(namespace, version, node port, Envoy settings, ECR repository), so the builders never re-derive
-or re-check anything.
+:func:`plan_service` collects every problem and raises one
+:class:`~eksplatform.core.errors.ValidationError` listing them all, or returns the
+:class:`ServicePlan`: the plain values the component derives (name, version, image, Envoy
+settings, ECR repository, and, when the contract is known, the namespace, environment and tags),
+so the builders never re-derive or re-check anything. Order of work:
 
-Checks that need the cluster (is the team known? is this prod?) use ``cluster.facts``, plain
-values the program states; :mod:`eksplatform.service.stack` verifies them against the contract's
-Outputs when those resolve (see :class:`~eksplatform.core.contract.ClusterFacts`).
+1. the shape of the argument tree (:mod:`.shapes`): unknown arguments with the closest valid
+   name, missing and positional ones, values of the wrong type; the value checks below then see
+   a copy where each unusable value is its default;
+2. the values (:mod:`.checks`), the IAM statements (:mod:`.iam_checks`), the dependencies and
+   Envoy's own checks under this component's field names (below);
+3. every physical name derived from the resource name and the image, against the rules of the
+   AWS service that receives it (:mod:`eksplatform.core.naming`);
+4. the contract (:mod:`.contract_checks`) as far as it is known now, the stack's platform keys
+   (:mod:`.config`) and the ServiceStacks this program declared before (:mod:`.registry`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import re
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,437 +27,144 @@ from typing import Any
 import pulumi
 
 from .. import envoy
-from ..core import kube
-from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API
-from ..core.environments import is_production
-from ..core.errors import MISSING, Problems
-from ..core.tags import overridden_company_keys
+from ..core import naming
+from ..core.contract import ClusterOutputs
+from ..core.errors import Problem, Problems
 from ..guardrails.inputs import service_findings
-from .args import Dependency, ServiceStackArgs
+from .args import ServiceStackArgs
+from .aws_checks import check_alarms, check_ecr, check_ingress, check_tags
+from .checks import (
+    NAME_MAX,
+    NODE_PORT_MAX,
+    NODE_PORT_MIN,
+    ImageRef,
+    check_env,
+    check_image,
+    check_ports,
+    check_probes,
+    check_resources,
+    check_scaling,
+    check_version,
+    is_int,
+    label,
+    parse_image,
+)
+from .config import PlatformSettings
+from .contract_checks import (
+    ContractView,
+    ServiceContext,
+    Subject,
+    contract_problems,
+    dependency_namespace,
+    duplicate_problems,
+    service_context,
+)
 from .iam_checks import Owner, check_statement
+from .registry import RunRegistry
+from .shapes import sanitized, shape_problems
 
-NAME_MAX = 40
-"""Longest service name: leaves room for suffixes (``-envoy``, ``-alb``) in 63-char names."""
-NODE_PORT_MIN, NODE_PORT_MAX = 30000, 32767
-"""Kubernetes' default NodePort range."""
 FIRST_EGRESS_PORT = 15101
 """Egress port of the first dependency when none is given (then 15102, ...)."""
-SSL_POLICIES = frozenset(
-    {
-        "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-        "ELBSecurityPolicy-TLS13-1-3-2021-06",
-        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-    }
-)
-"""TLS 1.3 policies with TLS 1.2 or 1.3 as the floor (no TLS 1.0/1.1, no CBC-only suites)."""
-RESERVED_MOUNTS = ("/tmp", envoy.ENVOY_CONFIG_DIR)
 
-_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE = re.compile(
-    r"^(?P<host>[A-Za-z0-9.-]+(?::\d+)?)/"
-    rf"(?P<repo>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
-)
-_ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
-_ACM_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_DNS_FIX = "must be a DNS label: 1-63 lowercase letters, digits or '-', starting with a letter"
+__all__ = [
+    "FIRST_EGRESS_PORT",
+    "NAME_MAX",
+    "NODE_PORT_MAX",
+    "NODE_PORT_MIN",
+    "ImageRef",
+    "ServicePlan",
+    "cluster_key",
+    "contract_source",
+    "contract_view",
+    "parse_image",
+    "plan_service",
+]
 
-
-@dataclass(frozen=True)
-class ImageRef:
-    """A parsed image reference."""
-
-    host: str
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def ecr_account(self) -> str | None:
-        m = _ECR_HOST.match(self.host)
-        return m.group("account") if m else None
-
-    @property
-    def ecr_region(self) -> str | None:
-        m = _ECR_HOST.match(self.host)
-        return m.group("region") if m else None
+_ALARM_SUFFIXES = ("-5xx-rate", "-p99-latency", "-unhealthy-hosts")
 
 
 @dataclass(frozen=True)
 class ServicePlan:
     """Plain values derived from valid args; what the builders use."""
 
+    args: ServiceStackArgs
+    """The arguments as checked (``name`` filled in)."""
     name: str
+    """The service's name (``name=``, or the resource name)."""
+    resource_name: str
+    """The ServiceStack's resource name: prefix of every logical and auto-generated name."""
     team: str
-    environment: str
-    namespace: str
     version: str
     image: ImageRef
-    node_port: int
+    node_port: int | None
+    """The node port the program asked for; None: the API server allocates one."""
     envoy: envoy.EnvoySettings
-    prod: bool
+    """Envoy settings as validated; the dependencies' namespaces are final in ``context``."""
     create_ecr: bool
-    deletion_protection: bool
+    view: ContractView
+    """The contract values the checks saw before registration."""
+    target: PlatformSettings | None
+    """The stack's ``clusterStack``, ``aws:region`` and ``aws:allowedAccountIds``."""
+    context: ServiceContext | None
+    """What the children use, when the whole contract was known before registration (the
+    offline preview); None under ``pulumi up``, where the component derives it once the
+    contract resolves."""
+
+    @property
+    def namespace(self) -> str | None:
+        return self.context.namespace if self.context else None
+
+    @property
+    def environment(self) -> str | None:
+        return self.context.environment if self.context else None
+
+    @property
+    def prod(self) -> bool | None:
+        return self.context.prod if self.context else None
+
+    @property
+    def deletion_protection(self) -> bool | None:
+        return self.context.deletion_protection if self.context else None
 
 
-def parse_image(image: str) -> ImageRef | None:
-    """``registry/repository[:tag][@sha256:digest]`` parsed, or None when malformed."""
-    m = _IMAGE.match(image) if isinstance(image, str) else None
-    if m is None:
-        return None
-    host = m.group("host")
-    if "." not in host and ":" not in host and host != "localhost":
-        return None  # Docker's rule: otherwise the first part is a Docker Hub namespace
-    return ImageRef(m.group("host"), m.group("repo"), m.group("tag"), m.group("digest"))
+def contract_source(cluster: ClusterOutputs) -> str:
+    """How messages name ``cluster``'s contract."""
+    if cluster.stack_reference:
+        return f"the cluster stack {cluster.stack_reference!r}"
+    return "the cluster contract"
 
 
-def derive_node_port(namespace: str, name: str) -> int:
-    """Stable NodePort for a service: a hash of ``namespace/name`` into 30000-32767.
-
-    Kubernetes refuses a NodePort already taken (by another Service): the apply then fails
-    with "provided port is already allocated" and the team sets ``node_port`` explicitly."""
-    digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()
-    return NODE_PORT_MIN + int(digest, 16) % (NODE_PORT_MAX - NODE_PORT_MIN + 1)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int_in(problems: Problems, name: str, value: Any, low: int, high: int) -> bool:
-    if not _is_int(value) or not low <= value <= high:
-        problems.add(name, value, f"must be an integer from {low} to {high}")
-        return False
-    return True
-
-
-def _label(problems: Problems, name: str, value: Any, max_len: int = 63) -> bool:
-    if not isinstance(value, str) or len(value) > max_len or not _DNS_LABEL.match(value):
-        fix = _DNS_FIX if max_len == 63 else _DNS_FIX.replace("1-63", f"1-{max_len}")
-        problems.add(name, value, fix)
-        return False
-    return True
-
-
-def _cpu(problems: Problems, name: str, value: Any) -> float | None:
-    try:
-        return kube.parse_cpu(value)
-    except ValueError as exc:
-        problems.add(name, value, str(exc).split("; ", 1)[-1])
-        return None
-
-
-def _memory(problems: Problems, name: str, value: Any) -> int | None:
-    try:
-        return kube.parse_memory(value)
-    except ValueError as exc:
-        problems.add(name, value, str(exc).split("; ", 1)[-1])
-        return None
-
-
-def _path(problems: Problems, name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value.startswith("/") or re.search(r"[\s?#]", value):
-        problems.add(name, value, "must be a URL path starting with '/' without spaces, '?' or '#'")
-
-
-def _quantity(problems: Problems, name: str, value: Any) -> None:
-    if not isinstance(value, str) or not re.match(r"^\d+(\.\d+)?(m|k|M|G|Ki|Mi|Gi)?$", value):
-        problems.add(name, value, "must be a Kubernetes quantity such as '100', '500m' or '2k'")
-
-
-def _check_image(problems: Problems, args: ServiceStackArgs) -> ImageRef | None:
-    ref = parse_image(args.image)
-    if ref is None:
-        problems.add(
-            "image",
-            args.image,
-            "must be 'registry/repository:tag' or 'registry/repository@sha256:<64 hex>' "
-            "(e.g. '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2')",
-        )
-        return None
-    if ref.tag is None and ref.digest is None:
-        problems.add(
-            "image", args.image, "has no tag: pin a version tag or a digest (never a moving tag)"
-        )
-        return None
-    if ref.tag == "latest":
-        problems.add(
-            "image",
-            args.image,
-            "'latest' is a moving tag (rollbacks and pod restarts get other code): "
-            "pin a version tag or a digest",
-        )
-        return None
-    return ref
-
-
-def _check_resources(problems: Problems, args: ServiceStackArgs) -> None:
-    r = args.resources
-    cpu = _cpu(problems, "resources.cpu", r.cpu)
-    mem = _memory(problems, "resources.memory", r.memory)
-    if r.memory_limit is not None:
-        limit = _memory(problems, "resources.memory_limit", r.memory_limit)
-        if limit is not None and mem is not None and limit < mem:
-            problems.add(
-                "resources.memory_limit",
-                r.memory_limit,
-                f"is below the request ({r.memory}): raise it to at least the request, "
-                "or leave it None (limit = request)",
-            )
-    if r.cpu_limit is not None:
-        climit = _cpu(problems, "resources.cpu_limit", r.cpu_limit)
-        if climit is not None and cpu is not None and climit < cpu:
-            problems.add(
-                "resources.cpu_limit",
-                r.cpu_limit,
-                f"is below the request ({r.cpu}): raise it to at least the request, "
-                "or leave it None (no CPU limit)",
-            )
-    _cpu(problems, "envoy.cpu", args.envoy.cpu)
-    _memory(problems, "envoy.memory", args.envoy.memory)
-
-
-def _check_scaling(problems: Problems, args: ServiceStackArgs, prod: bool) -> None:
-    a = args.autoscaling
-    if a is None:
-        if _int_in(problems, "replicas", args.replicas, 1, 1000) and prod and args.replicas < 2:
-            problems.add(
-                "replicas", args.replicas, "prod runs at least 2 pods (one per zone failure)"
-            )
-    else:
-        ok_min = _int_in(problems, "autoscaling.min_replicas", a.min_replicas, 1, 1000)
-        ok_max = _int_in(problems, "autoscaling.max_replicas", a.max_replicas, 1, 1000)
-        if ok_min and prod and a.min_replicas < 2:
-            problems.add(
-                "autoscaling.min_replicas",
-                a.min_replicas,
-                "prod runs at least 2 pods (one per zone failure)",
-            )
-        if ok_min and ok_max and a.min_replicas > a.max_replicas:
-            problems.add(
-                "autoscaling.min_replicas",
-                a.min_replicas,
-                f"is above autoscaling.max_replicas ({a.max_replicas}): lower it or raise the max",
-            )
-        for attr in ("cpu_target_percent", "memory_target_percent"):
-            value = getattr(a, attr)
-            if value is not None:
-                _int_in(problems, f"autoscaling.{attr}", value, 1, 100)
-        if a.cpu_target_percent is None and a.memory_target_percent is None and not a.metrics:
-            problems.add(
-                "autoscaling.cpu_target_percent",
-                None,
-                "the HPA scales on nothing: set cpu_target_percent, memory_target_percent or "
-                "metrics, or use autoscaling=None with a fixed replicas count",
-            )
-        for i, m in enumerate(a.metrics):
-            p = f"autoscaling.metrics[{i}]"
-            if not isinstance(m.name, str) or not m.name.strip():
-                problems.add(f"{p}.name", m.name, "must name the metric")
-            if m.type not in ("Pods", "External"):
-                problems.add(f"{p}.type", m.type, "must be 'Pods' or 'External'")
-            _quantity(problems, f"{p}.average_value", m.average_value)
-        _int_in(
-            problems, "autoscaling.scale_up_stabilization_s", a.scale_up_stabilization_s, 0, 3600
-        )
-        _int_in(
-            problems,
-            "autoscaling.scale_down_stabilization_s",
-            a.scale_down_stabilization_s,
-            0,
-            3600,
-        )
-        _int_in(problems, "autoscaling.scale_up_percent", a.scale_up_percent, 1, 1000)
-        _int_in(problems, "autoscaling.scale_up_pods", a.scale_up_pods, 1, 1000)
-        _int_in(problems, "autoscaling.scale_down_percent", a.scale_down_percent, 1, 100)
-
-    v = args.vpa
-    if v is not None:
-        if v.update_mode not in ("Off", "Initial", "Recreate", "InPlaceOrRecreate"):
-            problems.add(
-                "vpa.update_mode",
-                v.update_mode,
-                "must be one of 'Off', 'Initial', 'Recreate', 'InPlaceOrRecreate'",
-            )
-        controlled = tuple(v.controlled_resources)
-        if not controlled or any(c not in ("cpu", "memory") for c in controlled):
-            problems.add(
-                "vpa.controlled_resources",
-                v.controlled_resources,
-                "must be a non-empty tuple of 'cpu' and/or 'memory'",
-            )
-        for attr in ("min_cpu", "max_cpu"):
-            if getattr(v, attr) is not None:
-                _cpu(problems, f"vpa.{attr}", getattr(v, attr))
-        for attr in ("min_memory", "max_memory"):
-            if getattr(v, attr) is not None:
-                _memory(problems, f"vpa.{attr}", getattr(v, attr))
-        if a is not None:
-            targets = {"cpu": a.cpu_target_percent, "memory": a.memory_target_percent}
-            for resource in ("cpu", "memory"):
-                if resource in controlled and targets[resource] is not None:
-                    problems.add(
-                        "vpa.controlled_resources",
-                        v.controlled_resources,
-                        f"the HPA also scales on {resource} (autoscaling.{resource}_target_percent"
-                        f"={targets[resource]}): HPA and VPA would fight over it; drop "
-                        f"{resource!r} here, or scale the HPA on another metric",
-                    )
-
-    pre = args.prescaling
-    if pre is not None:
-        if a is None:
-            problems.add(
-                "prescaling",
-                pre,
-                "pre-scaling raises the HPA's floor: it needs autoscaling (not None)",
-            )
-        _int_in(problems, "prescaling.factor", pre.factor, 2, 100)
-
-
-def cluster_capability_problems(
-    args: ServiceStackArgs, *, metrics_apis: Any, prescale_topic_arn: Any
-) -> list[str]:
-    """What the args need that the cluster stack says it does not provide (checked when the
-    contract resolves, before any child is registered): an HPA metric read from a metrics API
-    the cluster does not serve (the HPA would never scale on it: ``FailedGetExternalMetric``
-    forever), and pre-scaling on a cluster without a pre-scaler (nothing would apply the
-    baseline, see :mod:`eksplatform.service.workload`). A cluster stack without
-    ``metricsApis`` predates the field and served the resource metrics API only."""
-    served = (
-        [str(api) for api in metrics_apis]
-        if isinstance(metrics_apis, list)
-        else [RESOURCE_METRICS_API]
-    )
-    wrong: list[str] = []
-    a = args.autoscaling
-    if a is not None:
-        wanted = [
-            (f"autoscaling.{attr}", "Resource", getattr(a, attr))
-            for attr in ("cpu_target_percent", "memory_target_percent")
-            if getattr(a, attr) is not None
-        ] + [(f"autoscaling.metrics[{i}]", m.type, m.name) for i, m in enumerate(a.metrics)]
-        for field_name, kind, what in wanted:
-            api = METRICS_API_OF_TYPE.get(kind)
-            if api is not None and api not in served:
-                wrong.append(
-                    f"{field_name}: {kind} metric {what!r} is read from {api}, which this "
-                    f"cluster does not serve (it serves: {', '.join(served) or 'none'}): scale "
-                    "on cpu_target_percent / memory_target_percent, or ask the platform team "
-                    "for a metrics adapter that serves it"
-                )
-    if args.prescaling is not None and not prescale_topic_arn:
-        wrong.append(
-            "prescaling: this cluster runs no push pre-scaler (platform:preScaler.enabled is "
-            "false): drop prescaling, or ask the platform team to enable it"
-        )
-    return wrong
-
-
-def _check_probes(problems: Problems, args: ServiceStackArgs) -> None:
-    p = args.probes
-    _path(problems, "probes.readiness_path", p.readiness_path)
-    _path(problems, "probes.liveness_path", p.liveness_path)
-    if p.startup_path is not None:
-        _path(problems, "probes.startup_path", p.startup_path)
-    if p.port is not None:
-        _int_in(problems, "probes.port", p.port, 1, 65535)
-    _int_in(problems, "probes.startup_timeout_s", p.startup_timeout_s, 10, 3600)
-    _int_in(problems, "probes.period_s", p.period_s, 1, 300)
-
-
-def _check_env(problems: Problems, args: ServiceStackArgs) -> None:
-    for key in args.env:
-        if not isinstance(key, str) or not _ENV_NAME.match(key):
-            problems.add(
-                f"env[{key!r}]", key, "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*"
-            )
-        elif not isinstance(args.env[key], (str, pulumi.Output)):
-            problems.add(
-                f"env[{key!r}]",
-                args.env[key],
-                "must be a string or a pulumi Output of one (quote numbers and booleans)",
-            )
-    for key in args.secrets:
-        if not isinstance(key, str) or not _ENV_NAME.match(key):
-            problems.add(
-                f"secrets[{key!r}]",
-                key,
-                "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*",
-            )
-        elif key in args.env:
-            problems.add(
-                f"secrets[{key!r}]",
-                key,
-                "is also in env: a variable comes from one place; remove one of them",
-            )
-    for key in args.config_files:
-        if not isinstance(key, str) or not _CONFIG_KEY.match(key) or key in (".", ".."):
-            problems.add(
-                f"config_files[{key!r}]",
-                key,
-                "must be a file name of letters, digits, '-', '_' or '.' (no '/')",
-            )
-    mount = args.config_mount_path
-    if not isinstance(mount, str) or not mount.startswith("/") or mount.rstrip("/") == "":
-        problems.add("config_mount_path", mount, "must be an absolute directory such as '/etc/app'")
-    elif any(mount.rstrip("/") == r or mount.startswith(r + "/") for r in RESERVED_MOUNTS):
-        problems.add(
-            "config_mount_path",
-            mount,
-            f"is reserved ({', '.join(RESERVED_MOUNTS)} are mounted already): pick another path",
-        )
-    _int_in(problems, "prestop_sleep_s", args.prestop_sleep_s, 0, 120)
-    _int_in(problems, "shutdown_timeout_s", args.shutdown_timeout_s, 1, 600)
-    if not _is_int(args.run_as_user) or args.run_as_user < 1:
-        problems.add(
-            "run_as_user",
-            args.run_as_user,
-            "must be a non-root uid (1 or more): Pod Security 'restricted' refuses root",
-        )
-
-
-def _dependency_namespace(
-    dep: Dependency, own_team: str, own_ns: str, teams: Mapping[str, str]
-) -> str | None:
-    if dep.namespace is not None:
-        return dep.namespace
-    if dep.team is None or dep.team == own_team:
-        return own_ns
-    return teams.get(dep.team)
+def contract_view(cluster: Any) -> ContractView:
+    """What is known of ``cluster``'s contract before registration."""
+    if not isinstance(cluster, ClusterOutputs):
+        return ContractView.unknown()
+    source = contract_source(cluster)
+    if cluster.known is not None:
+        return ContractView.from_contract(cluster.known, source, reference=cluster.stack_reference)
+    if cluster.facts is not None:
+        return ContractView.from_facts(cluster.facts)
+    return ContractView.unknown(source)
 
 
 def _check_dependencies(
-    problems: Problems, args: ServiceStackArgs, namespace: str, teams: Mapping[str, str]
+    problems: Problems,
+    args: ServiceStackArgs,
+    namespace: str,
+    teams: Mapping[str, str] | None,
 ) -> list[envoy.EnvoyDependency]:
     out: list[envoy.EnvoyDependency] = []
     for i, dep in enumerate(args.dependencies):
         p = f"dependencies[{i}]"
-        if not isinstance(dep, Dependency):
-            problems.add(p, dep, "must be a Dependency")
-            continue
+        label(problems, f"{p}.name", dep.name)
         if dep.namespace is not None:
-            _label(problems, f"{p}.namespace", dep.namespace)
-        elif dep.team is not None and dep.team != args.team and dep.team not in teams:
-            known = ", ".join(sorted(teams)) or "none"
-            problems.add(
-                f"{p}.team",
-                dep.team,
-                f"is not a team of this cluster (known: {known}): fix the name, add the team "
-                "to cluster.facts, or set the dependency's namespace",
-            )
-            continue
-        ns = _dependency_namespace(dep, args.team, namespace, teams) or namespace
-        if dep.name == args.name and ns == namespace:
+            label(problems, f"{p}.namespace", dep.namespace)
+        elif dep.team is not None:
+            label(problems, f"{p}.team", dep.team)
+        # None: another team's namespace, not known yet (checked again once the contract is).
+        resolved = dependency_namespace(dep, args.team, namespace, teams)
+        ns = resolved or namespace  # a valid placeholder until then; the gate sets the real one
+        assert args.name is not None
+        if dep.name == args.name and resolved == namespace:
             problems.add(
                 f"{p}.name",
                 dep.name,
@@ -461,7 +172,7 @@ def _check_dependencies(
             )
             continue
         egress = dep.egress_port if dep.egress_port is not None else FIRST_EGRESS_PORT + i
-        connect = min(1.0, dep.timeout_s) if isinstance(dep.timeout_s, (int, float)) else 1.0
+        connect = min(1.0, dep.timeout_s)
         out.append(
             envoy.EnvoyDependency(
                 name=dep.name,
@@ -493,7 +204,7 @@ def _check_envoy(
 ) -> envoy.EnvoySettings:
     e = args.envoy
     settings = envoy.EnvoySettings(
-        service_name=args.name,
+        service_name=args.name or "",
         app_port=args.port,
         app_protocol=e.app_protocol,
         app_health_path=args.probes.readiness_path,
@@ -509,7 +220,7 @@ def _check_envoy(
     )
     # The app port against Envoy's own ports, reported on ``port`` (what the user set).
     app_collides = False
-    if _is_int(args.port):
+    if is_int(args.port):
         for field_name, value in (
             ("envoy.ingress_port", e.ingress_port),
             ("envoy.admin_port", e.admin_port),
@@ -539,218 +250,181 @@ def _check_envoy(
     return settings
 
 
-def _check_ports(problems: Problems, args: ServiceStackArgs, namespace: str) -> int:
-    _int_in(problems, "service_port", args.service_port, 1, 65535)
-    if args.node_port is None:
-        return derive_node_port(namespace, args.name if isinstance(args.name, str) else "")
-    _int_in(problems, "node_port", args.node_port, NODE_PORT_MIN, NODE_PORT_MAX)
-    return args.node_port if _is_int(args.node_port) else NODE_PORT_MIN
-
-
-def _check_ingress(problems: Problems, args: ServiceStackArgs, prod: bool) -> bool:
-    ing = args.ingress
-    if ing is None:
-        return False
-    if ing.certificate_arn is None:
-        if prod:
-            problems.add(
-                "ingress.certificate_arn",
-                None,
-                "prod ALBs serve HTTPS only: give the ACM certificate ARN of the service's domain",
-            )
-    elif not isinstance(ing.certificate_arn, str) or not _ACM_ARN.match(ing.certificate_arn):
-        problems.add(
-            "ingress.certificate_arn",
-            ing.certificate_arn,
-            "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>",
+def _check_names(
+    problems: Problems,
+    resource_name: str,
+    args: ServiceStackArgs,
+    image: ImageRef | None,
+    create_ecr: bool,
+) -> None:
+    """Every physical name derived from the resource name or the image, against its rule."""
+    fix = "shorten the ServiceStack's resource name (its first argument)"
+    derived: list[tuple[str, naming.NameRule]] = [(f"{resource_name}-role", naming.IAM_ROLE)]
+    if args.ingress is not None:
+        derived += [
+            (f"{resource_name}-alb", naming.LOAD_BALANCER),
+            (f"{resource_name}-tg", naming.TARGET_GROUP),
+            (f"{resource_name}-alb", naming.SECURITY_GROUP),
+        ]
+        derived += [(f"{resource_name}{s}", naming.CLOUDWATCH_ALARM) for s in _ALARM_SUFFIXES]
+    for logical, rule in derived:
+        problem = naming.derived_name_problem(
+            "resource_name", resource_name, logical, rule, how="autoname", fix=fix
         )
-    if ing.allowed_cidrs is not None:
-        if isinstance(ing.allowed_cidrs, str) or not ing.allowed_cidrs:
-            problems.add(
-                "ingress.allowed_cidrs",
-                ing.allowed_cidrs,
-                "must be a non-empty list of CIDRs, or None for the default",
-            )
-        else:
-            for i, cidr in enumerate(ing.allowed_cidrs):
-                try:
-                    ipaddress.IPv4Network(cidr, strict=True)
-                except (ValueError, TypeError):
-                    problems.add(
-                        f"ingress.allowed_cidrs[{i}]",
-                        cidr,
-                        "must be an IPv4 CIDR with no host bits set, e.g. '10.0.0.0/8'",
-                    )
-    if ing.ssl_policy not in SSL_POLICIES:
-        problems.add(
-            "ingress.ssl_policy",
-            ing.ssl_policy,
-            "must be a TLS 1.3 policy: one of " + ", ".join(sorted(SSL_POLICIES)),
+        if problem is not None:
+            problems.add(problem.field, problem.value, problem.message)
+    if create_ecr and image is not None:
+        problem = naming.derived_name_problem(
+            "image",
+            args.image,
+            image.repository,
+            naming.ECR_REPOSITORY,
+            fix="rename the image's repository, or set ecr=False",
         )
-    if _int_in(problems, "ingress.idle_timeout_s", ing.idle_timeout_s, 1, 4000):
-        envoy_idle = args.envoy.idle_timeout_s
-        if isinstance(envoy_idle, (int, float)) and ing.idle_timeout_s >= envoy_idle:
-            problems.add(
-                "ingress.idle_timeout_s",
-                ing.idle_timeout_s,
-                f"must be below envoy.idle_timeout_s ({envoy_idle}): the ALB must close idle "
-                "connections before Envoy does, or clients get 502s",
-            )
-    _int_in(problems, "ingress.deregistration_delay_s", ing.deregistration_delay_s, 0, 3600)
-    if ing.deletion_protection is not None and not isinstance(ing.deletion_protection, bool):
-        problems.add("ingress.deletion_protection", ing.deletion_protection, "must be a bool")
-    return bool(ing.deletion_protection) if ing.deletion_protection is not None else prod
+        if problem is not None:
+            problems.add(problem.field, problem.value, problem.message)
 
 
-def _check_alarms(problems: Problems, args: ServiceStackArgs) -> None:
-    a = args.alarms
-    rate = a.error_rate_percent
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate <= 100:
-        problems.add("alarms.error_rate_percent", rate, "must be a percentage in (0, 100]")
-    p99 = a.p99_latency_s
-    if not isinstance(p99, (int, float)) or isinstance(p99, bool) or not 0 < p99 <= 600:
-        problems.add("alarms.p99_latency_s", p99, "must be seconds in (0, 600]")
-    _int_in(problems, "alarms.unhealthy_hosts", a.unhealthy_hosts, 1, 1000)
-    if not _is_int(a.period_s) or a.period_s < 60 or a.period_s % 60:
-        problems.add("alarms.period_s", a.period_s, "must be a multiple of 60 seconds")
-    periods_ok = _int_in(problems, "alarms.evaluation_periods", a.evaluation_periods, 1, 100)
-    points_ok = _int_in(problems, "alarms.datapoints_to_alarm", a.datapoints_to_alarm, 1, 100)
-    if periods_ok and points_ok and a.datapoints_to_alarm > a.evaluation_periods:
-        problems.add(
-            "alarms.datapoints_to_alarm",
-            a.datapoints_to_alarm,
-            f"must not exceed alarms.evaluation_periods ({a.evaluation_periods})",
-        )
+def _keep(problem: Problem, bad: set[str]) -> bool:
+    """False for a problem on a field whose value was unusable (already reported)."""
+    return not any(problem.field == b or problem.field.startswith((f"{b}.", f"{b}[")) for b in bad)
 
 
-def _check_tags(problems: Problems, args: ServiceStackArgs) -> None:
-    for field_name, mapping in (("tags", args.tags), ("datadog_tags", args.datadog_tags)):
-        for key in overridden_company_keys(mapping):
-            problems.add(
-                f"{field_name}[{key!r}]",
-                mapping[key],
-                "is a company tag the platform sets: remove it",
-            )
-        for key, value in mapping.items():
-            if not isinstance(value, str):
-                problems.add(f"{field_name}[{key!r}]", value, "must be a string")
-
-
-def _check_ecr(problems: Problems, args: ServiceStackArgs, image: ImageRef | None) -> bool:
-    _int_in(problems, "ecr_keep_images", args.ecr_keep_images, 1, 1000)
-    if image is None:
-        return False
-    in_ecr = image.ecr_account is not None
-    if args.ecr is None:
-        return in_ecr
-    if args.ecr and not in_ecr:
-        problems.add(
-            "ecr",
-            args.ecr,
-            f"the image is not in an ECR registry ({image.host}): use an "
-            "'<account>.dkr.ecr.<region>.amazonaws.com/...' image or leave ecr None",
-        )
-        return False
-    return bool(args.ecr)
-
-
-def _version(args: ServiceStackArgs, image: ImageRef | None, problems: Problems) -> str:
-    if args.version is not None:
-        if not isinstance(args.version, str) or not args.version or len(args.version) > 63:
-            problems.add("version", args.version, "must be a label value: 1-63 characters")
-        elif not _LABEL_VALUE.match(args.version):
-            problems.add(
-                "version",
-                args.version,
-                "must be a label value: letters, digits, '-', '_', '.', alphanumeric at both ends",
-            )
-        return str(args.version)
-    if image is None:
-        return "unknown"
-    if image.tag is not None:
-        tag = image.tag[:63].rstrip("-_.")
-        return tag if _LABEL_VALUE.match(tag) else "unknown"
-    assert image.digest is not None
-    return image.digest.removeprefix("sha256:")[:12]
-
-
-def plan_service(args: ServiceStackArgs) -> ServicePlan:
+def plan_service(
+    args: ServiceStackArgs,
+    *,
+    resource_name: str | None = None,
+    view: ContractView | None = None,
+    target: PlatformSettings | None = None,
+    registry: RunRegistry | None = None,
+) -> ServicePlan:
     """Check every field of ``args``; raise one ValidationError listing every problem, or
-    return the derived plan."""
-    problems = Problems()
-    _label(problems, "name", args.name, NAME_MAX)
-    facts = getattr(args.cluster, "facts", None)
-    environment = ""
-    teams: Mapping[str, str] = {}
-    if facts is None:
-        problems.add(
-            "cluster.facts",
-            MISSING,
-            "build the contract with facts: ClusterOutputs.from_stack_reference(ref, "
-            "facts=ClusterFacts(environment=..., team_namespaces={...}))",
+    return the derived plan.
+
+    ``resource_name`` is the ServiceStack's (default: the service name); ``view`` the contract
+    values known now (default: from ``args.cluster``); ``target`` the stack's platform keys
+    (default: not checked); ``registry`` the ServiceStacks declared before in this program
+    (default: none)."""
+    shape = shape_problems(args)
+    bad = {p.field for p in shape}
+    a = sanitized(args, bad)
+    found = Problems()
+    rn = resource_name if resource_name is not None else a.name
+    name = a.name if a.name is not None else rn
+    if not isinstance(rn, str) or not rn:
+        found.add(
+            "resource_name", rn, "must be a non-empty string (the ServiceStack's first argument)"
         )
-    else:
-        environment = facts.environment
-        teams = facts.team_namespaces
-        _label(problems, "cluster.facts.environment", environment)
-    prod = is_production(environment)
+        rn = name if isinstance(name, str) else ""
+    note = " (name defaults to the ServiceStack's resource name)" if a.name is None else ""
+    label(found, "name", name, NAME_MAX, note)
+    if not isinstance(name, str):
+        name = ""
+    a = dataclasses.replace(a, name=name)
+    if view is None:
+        view = contract_view(a.cluster)
+    label(found, "team", a.team)
+    if a.namespace is not None:
+        label(found, "namespace", a.namespace)
+    teams = view.team_namespaces
+    namespace = (teams or {}).get(a.team) or a.namespace or a.team
 
-    namespace = ""
-    if _label(problems, "team", args.team):
-        if args.team in teams:
-            namespace = teams[args.team]
-        elif facts is not None:
-            known = ", ".join(sorted(teams)) or "none"
-            problems.add(
-                "team",
-                args.team,
-                f"is not a team of this cluster (known: {known}): fix the name, or add the "
-                "team to the cluster's team namespaces and to cluster.facts",
-            )
-    if args.namespace is not None and _label(problems, "namespace", args.namespace):
-        namespace = args.namespace
-    namespace = namespace or (args.team if isinstance(args.team, str) else "")
+    image = check_image(found, a)
+    version = check_version(found, a, image)
+    check_resources(found, a)
+    check_scaling(found, a)
+    check_probes(found, a)
+    check_env(found, a)
+    node_port = check_ports(found, a)
+    check_ingress(found, a)
+    check_alarms(found, a)
+    owner = _owner(a.team, view)
+    for i, st in enumerate(a.iam_statements):
+        check_statement(found, f"iam_statements[{i}]", st, owner)
+    check_tags(found, a)
+    create_ecr = check_ecr(found, a, image)
+    deps = _check_dependencies(found, a, namespace, teams)
+    settings = _check_envoy(found, a, deps)
+    _check_names(found, rn, a, image, create_ecr)
+    subject = Subject(name=name, team=a.team, image=image, create_ecr=create_ecr, envoy=settings)
+    facts = a.cluster.facts if isinstance(a.cluster, ClusterOutputs) else None
+    reported = {p.field for p in found}
+    for problem in contract_problems(a, subject, view, target, facts=facts):
+        if problem.field not in reported:  # one problem per field: the first says enough
+            found.add(problem.field, problem.value, problem.message)
+    if target is not None:
+        for problem in target.problems:
+            found.add(problem.field, problem.value, problem.message)
+    if registry is not None:
+        key = cluster_key(a.cluster, target)
+        for problem in duplicate_problems(
+            resource_name=rn,
+            name=name,
+            team=a.team,
+            node_port=node_port,
+            cluster_key=key,
+            declared_resources=registry.resource_names,
+            declared_services=registry.services,
+            declared_ports=registry.node_ports,
+        ):
+            found.add(problem.field, problem.value, problem.message)
 
-    image = _check_image(problems, args)
-    version = _version(args, image, problems)
-    _check_resources(problems, args)
-    _check_scaling(problems, args, prod)
-    _check_probes(problems, args)
-    _check_env(problems, args)
-    node_port = _check_ports(problems, args, namespace)
-    deletion_protection = _check_ingress(problems, args, prod)
-    _check_alarms(problems, args)
-    owner = Owner(
-        team=args.team if isinstance(args.team, str) else "",
-        other_teams=tuple(t for t in teams if t != args.team),
-        environment=environment,
-    )
-    for i, st in enumerate(args.iam_statements):
-        check_statement(problems, f"iam_statements[{i}]", st, owner)
-    _check_tags(problems, args)
-    create_ecr = _check_ecr(problems, args, image)
-    deps = _check_dependencies(problems, args, namespace, teams)
-    settings = _check_envoy(problems, args, deps)
     # The guardrail rules on these inputs (eksplatform.guardrails), on fields not reported above.
-    found = service_findings(
-        args, environment=environment, namespace=namespace, already={p.field for p in problems}
-    )
-    for p in found.problems:
-        problems.add(p.field, p.value, p.message)
-    for warning in found.warnings:
-        pulumi.log.warn(f"ServiceStack {args.name!r}: {warning}")
-    problems.raise_if_any(f"ServiceStack {args.name!r}")
-    assert image is not None
-    return ServicePlan(
-        name=args.name,
-        team=args.team,
-        environment=environment,
+    rules = service_findings(
+        a,
+        environment=view.environment or "",
         namespace=namespace,
+        already={p.field for p in found} | bad,
+    )
+    for problem in rules.problems:
+        found.add(problem.field, problem.value, problem.message)
+    for warning in rules.warnings:
+        pulumi.log.warn(f"ServiceStack {rn!r}: {warning}")
+
+    problems = Problems()
+    for problem in [*shape, *(p for p in found if _keep(p, bad))]:
+        problems.add(problem.field, problem.value, problem.message)
+    problems.raise_if_any(f"ServiceStack {rn!r}")
+    assert image is not None
+    context = None
+    if view.complete:
+        context = service_context(a, name=name, version=version, settings=settings, view=view)
+    return ServicePlan(
+        args=a,
+        name=name,
+        resource_name=rn,
+        team=a.team,
         version=version,
         image=image,
         node_port=node_port,
         envoy=settings,
-        prod=prod,
         create_ecr=create_ecr,
-        deletion_protection=deletion_protection,
+        view=view,
+        target=target,
+        context=context,
     )
+
+
+def _owner(team: Any, view: ContractView) -> Owner:
+    """Whose IAM statements these are, for the naming-convention checks (:mod:`.iam_checks`):
+    the team, the cluster's other teams and the environment, as far as the contract is known."""
+    own = team if isinstance(team, str) else ""
+    teams = view.team_namespaces or {}
+    return Owner(
+        team=own,
+        other_teams=tuple(sorted(t for t in teams if t != own)),
+        environment=view.environment or "",
+    )
+
+
+def statement_owner(plan: ServicePlan) -> Owner:
+    """The :class:`Owner` the role's statements were checked for (resolved Outputs are checked
+    again for it, see :mod:`.iam`)."""
+    return _owner(plan.team, plan.view)
+
+
+def cluster_key(cluster: Any, target: PlatformSettings | None) -> str:
+    """Which cluster a ServiceStack deploys into, for the duplicate checks."""
+    if isinstance(cluster, ClusterOutputs):
+        return cluster.stack_reference or f"contract-{id(cluster)}"
+    return (target.cluster_stack if target is not None else None) or "default"

@@ -4,6 +4,19 @@ native sidecar), NodePort Service, HPA, PDB and the optional VPA.
 Names are the service's name (``feed``, ``feed-config``, ``feed-envoy``, ``feed-secrets``), so
 other services and dashboards can rely on them. Every object carries the same labels: the
 Kubernetes recommended labels, ``team`` and Datadog's unified service tags.
+
+Node ports: the Service leaves ``nodePort`` to the API server, which allocates a free port of the
+cluster's range, and the ALB's target group and security group rules take the port the Service
+really got (:attr:`Workload.node_port`). Two services of independent repos can therefore never
+ask for the same port (the old scheme hashed ``namespace/name`` into ~2,700 ports: a 25% chance of
+a clash with 40 services, found only at apply time). An existing Service keeps its port across
+the change: an update that omits ``nodePort`` keeps the allocated one. The cost: a new service's
+port, and so its target group's, is unknown until the Service exists (``pulumi preview`` shows
+it as unknown); ``node_port=`` still pins one when a fixed port is needed.
+
+The config checksum annotation (a change rolls the pods) hashes the config files, the plain
+``env`` values and the Envoy bootstrap; never a secret value (``secrets`` are not part of it, and
+a Pulumi secret in ``env`` is refused), so the annotation reveals nothing about them.
 """
 
 from __future__ import annotations
@@ -63,6 +76,7 @@ from .. import envoy
 from ..core import kube
 from ..core import priorities as priority
 from .args import ServiceStackArgs
+from .contract_checks import ChildInputs, service_labels
 from .validate import ServicePlan
 
 APP_CONTAINER = "app"
@@ -91,22 +105,36 @@ class Workload:
     pdb: k8s.policy.v1.PodDisruptionBudget
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
     vpa: k8s.apiextensions.CustomResource | None
+    node_port: pulumi.Output[int]
+    """The node port the Service has (allocated by the API server unless pinned)."""
 
 
-def labels_for(plan: ServicePlan) -> dict[str, str]:
-    """Recommended labels + ``team`` + Datadog unified service tags."""
-    return kube.recommended_labels(
-        plan.name,
-        component="service",
-        part_of=plan.team,
-        version=plan.version,
-        extra={
-            "team": plan.team,
-            "tags.datadoghq.com/env": plan.environment,
-            "tags.datadoghq.com/service": plan.name,
-            "tags.datadoghq.com/version": plan.version,
-        },
+def selector_for(plan: ServicePlan) -> dict[str, str]:
+    """The Deployment's selector (name and instance: the same in every environment)."""
+    return kube.selector_labels(service_labels(plan.name, plan.team, "", plan.version))
+
+
+def service_spec(args: ServiceStackArgs, plan: ServicePlan) -> ServiceSpecArgs:
+    """The NodePort Service's spec: ``nodePort`` only when the program pinned one."""
+    return ServiceSpecArgs(
+        type="NodePort",
+        selector=selector_for(plan),
+        external_traffic_policy="Cluster",
+        ports=[
+            ServicePortArgs(
+                name="http",
+                port=args.service_port,
+                target_port="envoy-http",
+                node_port=plan.node_port,
+                protocol="TCP",
+            )
+        ],
     )
+
+
+def _allocated_node_port(spec: Any) -> int:
+    """The node port of the Service's only port, once the API server allocated it."""
+    return int(spec.ports[0].node_port)
 
 
 def termination_grace_seconds(args: ServiceStackArgs, plan: ServicePlan) -> int:
@@ -119,18 +147,15 @@ def termination_grace_seconds(args: ServiceStackArgs, plan: ServicePlan) -> int:
 
 def config_checksum(
     args: ServiceStackArgs,
-    plan: ServicePlan,
-    envoy_data: Mapping[str, str] | None = None,
+    envoy_data: Mapping[str, str],
     env: Mapping[str, str] | None = None,
 ) -> str:
     """sha256 of everything mounted or passed in plain text; a change rolls the pods.
 
-    ``envoy_data`` is the Envoy ConfigMap data when already rendered (rendering is the costly
-    part); ``env`` the resolved environment when some values were Outputs (default:
-    ``args.env``, all plain). Secret values are not part of it (they must not leak into a plain
-    annotation): after rotating a secret, restart the Deployment."""
-    if envoy_data is None:
-        envoy_data = envoy.config_map_data(plan.envoy)
+    ``envoy_data`` is the Envoy ConfigMap data; ``env`` the resolved environment when some
+    values were Outputs (default: ``args.env``, all plain). Secret values are not part of it
+    (they must not leak into a plain annotation): after rotating a secret, restart the
+    Deployment."""
     material = {
         "config_files": dict(sorted(args.config_files.items())),
         "env": dict(sorted((env if env is not None else args.env).items())),
@@ -141,13 +166,15 @@ def config_checksum(
 
 
 def checksum_annotation(
-    args: ServiceStackArgs, plan: ServicePlan, envoy_data: Mapping[str, str]
+    args: ServiceStackArgs, envoy_data: pulumi.Input[dict[str, str]]
 ) -> pulumi.Input[str]:
-    """:func:`config_checksum`, once the Output values of ``env`` are known."""
-    if all(isinstance(v, str) for v in args.env.values()):
-        return config_checksum(args, plan, envoy_data)
-    resolved = pulumi.Output.all(**{k: pulumi.Output.from_input(v) for k, v in args.env.items()})
-    return resolved.apply(lambda env: config_checksum(args, plan, envoy_data, env))
+    """:func:`config_checksum`, once the Envoy data and the Output values of ``env`` are known
+    (a plain string when both are plain)."""
+    if isinstance(envoy_data, dict) and all(isinstance(v, str) for v in args.env.values()):
+        return config_checksum(args, envoy_data)
+    env = pulumi.Output.from_input(dict(args.env))
+    data = pulumi.Output.from_input(envoy_data)
+    return pulumi.Output.all(data, env).apply(lambda v: config_checksum(args, v[0], v[1]))
 
 
 def _env(args: ServiceStackArgs, secret_name: str | None) -> list[EnvVarArgs]:
@@ -283,17 +310,19 @@ def pod_requests(args: ServiceStackArgs) -> dict[str, int]:
 def build_workload(
     args: ServiceStackArgs,
     plan: ServicePlan,
+    ctx: ChildInputs,
     *,
-    namespace: pulumi.Input[str],
     start_after: Sequence[pulumi.Resource],
     prefix: str,
     opts: pulumi.ResourceOptions,
 ) -> Workload:
     """Create the Kubernetes objects (``opts`` carries parent and provider); logical names start
-    with ``prefix`` (the component's name), object names with the service's name."""
+    with ``prefix`` (the component's name), object names with the service's name. ``ctx`` holds
+    the namespace, labels and Envoy data derived from the contract."""
     name = plan.name
-    labels = labels_for(plan)
-    selector = kube.selector_labels(labels)
+    namespace = ctx.namespace
+    labels = ctx.labels
+    selector = selector_for(plan)
 
     def meta(obj_name: str, **extra: Any) -> ObjectMetaArgs:
         return ObjectMetaArgs(name=obj_name, namespace=namespace, labels=labels, **extra)
@@ -304,7 +333,7 @@ def build_workload(
         automount_service_account_token=args.automount_service_account_token,
         opts=opts,
     )
-    envoy_data = envoy.config_map_data(plan.envoy)
+    envoy_data = ctx.envoy_data
     envoy_cm = k8s.core.v1.ConfigMap(
         f"{prefix}-envoy",
         metadata=meta(f"{name}-envoy"),
@@ -343,12 +372,13 @@ def build_workload(
         )
         depends.append(secret)
 
-    pod_annotations: dict[str, pulumi.Input[str]] = {
-        CHECKSUM_ANNOTATION: checksum_annotation(args, plan, envoy_data)
-    }
-    if args.datadog_tags:
-        pod_annotations["ad.datadoghq.com/tags"] = json.dumps(
-            dict(sorted(args.datadog_tags.items())), separators=(",", ":")
+    checksum = checksum_annotation(args, envoy_data)
+    pod_annotations: pulumi.Input[dict[str, str]]
+    if isinstance(checksum, str) and isinstance(ctx.pod_annotations, dict):
+        pod_annotations = {CHECKSUM_ANNOTATION: checksum, **ctx.pod_annotations}
+    else:
+        pod_annotations = pulumi.Output.all(checksum, ctx.pod_annotations).apply(
+            lambda v: {CHECKSUM_ANNOTATION: v[0], **v[1]}
         )
     e = args.envoy
     sidecar = envoy.sidecar_container(
@@ -400,20 +430,7 @@ def build_workload(
     service = k8s.core.v1.Service(
         f"{prefix}-service",
         metadata=meta(name),
-        spec=ServiceSpecArgs(
-            type="NodePort",
-            selector=selector,
-            external_traffic_policy="Cluster",
-            ports=[
-                ServicePortArgs(
-                    name="http",
-                    port=args.service_port,
-                    target_port="envoy-http",
-                    node_port=plan.node_port,
-                    protocol="TCP",
-                )
-            ],
-        ),
+        spec=service_spec(args, plan),
         opts=opts,
     )
     # One pod at a time may be evicted (node drains, descheduler, VPA); 10% for large fleets.
@@ -430,8 +447,6 @@ def build_workload(
     hpa = None
     if autoscaling is not None:
         a = autoscaling
-        hpa_labels = dict(labels)
-        hpa_annotations: dict[str, str] | None = None
         # Who owns spec.minReplicas with push pre-scaling on: this program declares the
         # baseline (the annotation, applied on every `pulumi up`); the pre-scaler writes
         # spec.minReplicas (its own field manager): the raised floor in a push window, the
@@ -440,15 +455,24 @@ def build_workload(
         # of its apply. The cost: a new min_replicas reaches spec.minReplicas through the
         # pre-scaler (its reconcile pass, within platform:preScaler.reconcileIntervalMinutes),
         # not at `pulumi up`; ServiceStack refuses prescaling on a cluster without a pre-scaler.
+        prescale: dict[str, str] = {}
+        hpa_annotations: dict[str, str] | None = None
         hpa_ignore: list[str] | None = None
         if args.prescaling is not None:
-            hpa_labels[PRESCALE_LABEL] = "true"
-            hpa_labels[PRESCALE_FACTOR_LABEL] = str(args.prescaling.factor)
+            prescale[PRESCALE_LABEL] = "true"
+            prescale[PRESCALE_FACTOR_LABEL] = str(args.prescaling.factor)
             hpa_annotations = {
                 BASELINE_ANNOTATION: str(a.min_replicas),
                 POD_REQUESTS_ANNOTATION: json.dumps(pod_requests(args), sort_keys=True),
             }
             hpa_ignore = ["spec.minReplicas"]
+        hpa_labels: pulumi.Input[dict[str, str]] = (
+            {**labels, **prescale}
+            if isinstance(labels, dict)
+            else pulumi.Output.from_input(labels).apply(  # type: ignore[arg-type]
+                lambda base: {**base, **prescale}
+            )
+        )
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{prefix}-hpa",
             metadata=ObjectMetaArgs(
@@ -525,4 +549,5 @@ def build_workload(
                 opts, pulumi.ResourceOptions(depends_on=[deployment])
             ),
         )
-    return Workload(service_account, deployment, service, pdb, hpa, vpa)
+    node_port = service.spec.apply(_allocated_node_port)
+    return Workload(service_account, deployment, service, pdb, hpa, vpa, node_port)
