@@ -610,7 +610,7 @@ def test_every_settings_field_documents_its_default() -> None:
     import ast
     import inspect
 
-    import eksplatform.envoy as module
+    import eksplatform.envoy.settings as module
 
     tree = ast.parse(inspect.getsource(module))
     classes = {
