@@ -67,13 +67,8 @@ kubelet counts the whole pod against one grace period).
 from __future__ import annotations
 
 from .bootstrap import build_bootstrap, config_map_data, render_bootstrap_yaml
-from .container import (
-    envoy_args,
-    max_request_seconds,
-    prestop_command,
-    shutdown_budget_seconds,
-    sidecar_container,
-)
+from .container import envoy_args, sidecar_container
+from .drain import max_request_seconds, prestop_command, shutdown_budget_seconds
 from .egress import dependency_address, dependency_cluster_name
 from .settings import (
     ADMIN_CLUSTER,

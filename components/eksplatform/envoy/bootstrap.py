@@ -9,6 +9,7 @@ import yaml
 from ._http import socket, typed
 from .egress import _dependency_cluster, _egress_listener
 from .ingress import _admin_cluster, _app_cluster, _ingress_listener, _stats_listener
+from .memory import overload_manager
 from .settings import ENVOY_CONFIG_KEY, ENVOY_VERSION, DogStatsd, EnvoySettings
 from .validation import validate_envoy_settings
 
@@ -41,18 +42,7 @@ def build_bootstrap(settings: EnvoySettings) -> dict[str, Any]:
         "node": {"id": s.service_name, "cluster": s.service_name},
         "admin": {"address": socket("127.0.0.1", s.admin_port)},
         "static_resources": {"listeners": listeners, "clusters": clusters},
-        "overload_manager": {
-            "resource_monitors": [
-                {
-                    "name": "envoy.resource_monitors.global_downstream_max_connections",
-                    "typed_config": typed(
-                        "envoy.extensions.resource_monitors.downstream_connections.v3."
-                        "DownstreamConnectionsConfig",
-                        max_active_downstream_connections=s.max_downstream_connections,
-                    ),
-                }
-            ]
-        },
+        "overload_manager": overload_manager(s, typed),
     }
     if s.dogstatsd is not None and s.dogstatsd.host is not None:
         bootstrap["stats_sinks"] = [_dogstatsd_sink(s.dogstatsd, s.dogstatsd.host)]

@@ -1,10 +1,9 @@
-"""The sidecar as Kubernetes sees it: Envoy's command line, the preStop drain, the shutdown
-budget and the native sidecar container spec."""
+"""The sidecar as Kubernetes sees it: Envoy's command line and the native sidecar container
+spec (its preStop drain is :mod:`.drain`)."""
 
 from __future__ import annotations
 
 import json
-import math
 
 from pulumi_kubernetes.core.v1 import (
     ContainerArgs,
@@ -21,7 +20,9 @@ from pulumi_kubernetes.core.v1 import (
 )
 
 from ..core import kube
+from ..core.errors import Problems
 from .bootstrap import _dogstatsd_sink
+from .drain import prestop_command
 from .settings import ENVOY_CONFIG_DIR, ENVOY_CONFIG_KEY, ENVOY_IMAGE, ENVOY_UID, EnvoySettings
 from .validation import validate_envoy_settings
 
@@ -56,57 +57,6 @@ def envoy_args(
     return args
 
 
-def max_request_seconds(settings: EnvoySettings) -> float:
-    """Longest a request may stay in flight: the largest ingress or dependency route timeout."""
-    return max(
-        [float(settings.request_timeout_s)] + [float(d.timeout_s) for d in settings.dependencies]
-    )
-
-
-def shutdown_budget_seconds(settings: EnvoySettings) -> int:
-    """Seconds the sidecar needs from the start of its preStop hook to exit, at most.
-
-    drain period + in-flight wait (the longest route timeout) + 2 s for the admin calls and
-    SIGTERM. Size the pod's ``terminationGracePeriodSeconds`` as the app's own shutdown time
-    (its preStop sleep + shutdown) plus this.
-    """
-    validate_envoy_settings(settings)
-    return int(settings.drain_time_s + math.ceil(max_request_seconds(settings)) + 2)
-
-
-def prestop_command(settings: EnvoySettings) -> list[str]:
-    """The sidecar's preStop exec command: fail health checks, drain, wait for in-flight requests.
-
-    Pure bash (``/dev/tcp``), so it runs in the official image, which has no curl.
-    """
-    validate_envoy_settings(settings)
-    s = settings
-    wait = math.ceil(max_request_seconds(s))
-    script = "\n".join(
-        [
-            "set -u",
-            "admin() {",
-            f"  exec 3<>/dev/tcp/127.0.0.1/{s.admin_port} || return 1",
-            "  printf '%s %s HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\n"
-            'Connection: close\\r\\n\\r\\n\' "$1" "$2" >&3',
-            "  cat <&3",
-            "  exec 3<&-",
-            "}",
-            "admin POST /healthcheck/fail >/dev/null",
-            "admin POST '/drain_listeners?graceful' >/dev/null",
-            f"sleep {s.drain_time_s}",
-            f"deadline=$((SECONDS + {wait}))",
-            'while [ "$SECONDS" -lt "$deadline" ]; do',
-            "  admin GET '/stats?filter=^http[.](ingress|egress)_.*[.]downstream_rq_active$'"
-            " | grep -Eq 'downstream_rq_active: [1-9]' || break",
-            "  sleep 1",
-            "done",
-            "exit 0",
-        ]
-    )
-    return ["/bin/bash", "-c", script]
-
-
 def sidecar_container(
     settings: EnvoySettings,
     *,
@@ -114,18 +64,35 @@ def sidecar_container(
     image: str = ENVOY_IMAGE,
     config_volume: str = "envoy-config",
     cpu_request: str = "100m",
-    memory: str = "64Mi",
+    memory: str | None = None,
 ) -> ContainerArgs:
     """The Envoy native sidecar: put it in the pod's ``init_containers``.
 
     ``restart_policy="Always"`` makes it a native sidecar (Kubernetes >= 1.29): started (startup
     probe passed) before the app, stopped after it. ``config_volume`` must name a pod volume
     backed by a ConfigMap holding :func:`config_map_data`. Memory limit equals the request (no
-    overcommit; an OOM-killed sidecar takes the pod's traffic with it); no CPU limit (throttling
-    an L7 proxy adds tail latency to every request).
+    overcommit; an OOM-killed sidecar takes the pod's traffic with it), both
+    ``settings.memory_limit_mib``, which the overload manager's heap cap is derived from;
+    ``memory``, when given, must be that same size. No CPU limit (throttling an L7 proxy adds
+    tail latency to every request).
     """
     validate_envoy_settings(settings)
     s = settings
+    limit = f"{s.memory_limit_mib}Mi"
+    if memory is not None:
+        try:
+            same = kube.parse_memory(memory) // 2**20 == s.memory_limit_mib
+        except ValueError:
+            same = False
+        if not same:
+            problems = Problems()
+            problems.add(
+                "memory",
+                memory,
+                f"must be the size the bootstrap's heap cap is derived from ({limit}): set "
+                "memory_limit_mib in the settings instead",
+            )
+            problems.raise_if_any(f"Envoy sidecar container for {s.service_name!r}")
     env = None
     if s.dogstatsd is not None and s.dogstatsd.host is None:
         env = [
@@ -154,7 +121,7 @@ def sidecar_container(
         readiness_probe=ProbeArgs(
             http_get=ready, period_seconds=5, failure_threshold=2, timeout_seconds=1
         ),
-        resources=kube.resources(cpu_request, memory),
+        resources=kube.resources(cpu_request, memory or limit),
         security_context=kube.container_security_context(uid=ENVOY_UID),
         volume_mounts=[
             VolumeMountArgs(name=config_volume, mount_path=ENVOY_CONFIG_DIR, read_only=True)
