@@ -10,7 +10,7 @@ Shortest real use::
         dependencies=(
             EnvoyDependency(name="users", namespace="identity", port=80, egress_port=15101),
             EnvoyDependency(name="ranker", namespace="ml", port=50051, egress_port=15102,
-                            protocol="http2"),
+                            protocol="http2", max_concurrent_streams=16),
         ),
     )
     data = config_map_data(settings)          # {"envoy.yaml": "<bootstrap>"} for the ConfigMap
@@ -19,49 +19,30 @@ Shortest real use::
 The builder is pure: it imports nothing from Pulumi's runtime (only the typed
 ``pulumi_kubernetes`` argument classes for :func:`sidecar_container`) and never touches the network.
 
-What the sidecar does
----------------------
-* **Ingress** (``listen_address:ingress_port``, default ``0.0.0.0:15001``; the Kubernetes Service's
-  ``targetPort``): every request goes to the app on ``127.0.0.1:app_port`` with a route timeout,
-  HTTP idle / header timeouts, a header size limit and ``x-request-id`` generation. ``health_path``
-  (default ``/healthz/envoy``) is answered by Envoy's ``health_check`` filter (no pass-through):
-  200 only while the app's own readiness endpoint (``app_health_path``) passes Envoy's active
-  health check *and* Envoy is not draining; 503 otherwise. Point the ALB target group's health
-  check at it.
-* **Egress**: one listener per dependency on ``127.0.0.1:<egress_port>``; the app calls
-  ``http://127.0.0.1:<egress_port>`` and Envoy forwards to
-  ``<service>.<namespace>.svc.cluster.local:<port>`` (STRICT_DNS) with connect/route timeouts,
-  retries (bounded count, per-try timeout, retry budget), circuit breakers and outlier detection.
-  Name a *headless* Service (``clusterIP: None``) when you can: DNS then returns every pod, so
-  Envoy balances per pod (this matters for HTTP/2 / gRPC, whose long-lived connections defeat
-  kube-proxy's per-connection balancing) and outlier detection ejects single bad pods. With a
-  ClusterIP Service everything still works, but Envoy sees one host.
-* **Observability**: admin on ``127.0.0.1:admin_port`` only (never reachable from the pod network);
-  JSON access logs on stdout; ``listen_address:stats_port`` (default 15090) serves exactly
-  ``/stats/prometheus`` (for scrapers) and ``/ready`` (for the kubelet's probes) by proxying to the
-  admin port, and nothing else; an optional DogStatsD sink to the node's agent.
+One module per concern:
 
-Shutdown (native sidecar)
--------------------------
-The sidecar is an initContainer with ``restartPolicy: Always``. On pod deletion the kubelet stops
-the app containers first (their preStop, SIGTERM, exit) and only then runs the sidecar's preStop
-and sends it SIGTERM. Envoy itself exits promptly on SIGTERM without draining, so the drain lives
-in the preStop hook (:func:`prestop_command`), which uses only bash (present in the
-``envoyproxy/envoy`` image; no curl needed):
+* :mod:`.settings`: the settings and their defaults; :mod:`.validation`: every check, all
+  problems at once, before any YAML.
+* :mod:`.ingress`: the pod-facing listener (``listen_address:ingress_port``, the Kubernetes
+  Service's ``targetPort``): health route for the ALB (``health_path``: 200 only while the
+  app's readiness passes Envoy's active check and Envoy is not draining), every stage of a
+  request bounded in time, retries that never repeat work, escaped-slash handling; the app
+  cluster on ``127.0.0.1:app_port``; the stats listener (``stats_port``: exactly
+  ``/stats/prometheus`` and ``/ready``); admin on ``127.0.0.1:admin_port`` only.
+* :mod:`.egress`: one listener on ``127.0.0.1:<egress_port>`` per dependency, forwarding to
+  ``<service>.<namespace>.svc.cluster.local:<port>`` (STRICT_DNS; name a headless Service so
+  Envoy balances per pod) with timeouts, method-aware retries (a POST is sent once unless the
+  dependency opts in), ``Retry-After``, retry budget, circuit breakers, outlier detection and
+  HTTP/2 stream limits.
+* :mod:`._http`: the connection manager every listener shares; its first filter strips
+  ``x-envoy-*`` request headers, so clients steer nothing and forge nothing in the access log.
+* :mod:`.memory`: buffer limits, heap cap, connection cap and container size, from measurement.
+* :mod:`.drain`: the preStop hook, a drain that ramps, and its timing against the app and ALB.
+* :mod:`.bootstrap` assembles the bootstrap; :mod:`.container` the command line and the
+  native sidecar container.
 
-1. ``POST /healthcheck/fail``: ``health_path`` and ``/ready`` answer 503 from now on, so the ALB
-   and the kubelet stop sending new work;
-2. ``POST /drain_listeners?graceful``: for ``drain_time_s`` Envoy keeps accepting but asks every
-   client to go away (``Connection: close`` on HTTP/1.1, GOAWAY on HTTP/2), spread out when
-   ``drain_strategy`` is ``gradual``; then it closes its listeners (new connections are refused)
-   while requests already in flight carry on;
-3. wait until no request is in flight (polling the admin stats), for at most the longest
-   configured request timeout;
-4. the hook returns; the kubelet sends SIGTERM; Envoy exits.
-
-:func:`shutdown_budget_seconds` returns the seconds this takes at most; the pod's
-``terminationGracePeriodSeconds`` must cover the app's own shutdown *plus* this budget (the
-kubelet counts the whole pod against one grace period).
+Observability: JSON access logs on stdout (ingress and egress), Prometheus on ``stats_port``, an
+optional DogStatsD sink to the node's agent.
 """
 
 from __future__ import annotations
@@ -73,19 +54,24 @@ from .egress import dependency_address, dependency_cluster_name
 from .settings import (
     ADMIN_CLUSTER,
     APP_CLUSTER,
+    DEFAULT_MEMORY_LIMIT_MIB,
     ENVOY_CONFIG_DIR,
     ENVOY_CONFIG_KEY,
     ENVOY_IMAGE,
     ENVOY_UID,
     ENVOY_VERSION,
+    ESCAPED_SLASHES,
+    IDEMPOTENT_METHODS,
     INGRESS_STAT_PREFIX,
     LOG_LEVELS,
+    NEVER_PROCESSED_RETRY_ON,
     RETRY_ON_VALUES,
     CircuitBreakers,
     DogStatsd,
     DrainStrategy,
     EnvoyDependency,
     EnvoySettings,
+    EscapedSlashes,
     OutlierDetection,
     Protocol,
     RetryPolicy,
@@ -95,19 +81,24 @@ from .validation import envoy_problems, validate_envoy_settings
 __all__ = [
     "ADMIN_CLUSTER",
     "APP_CLUSTER",
+    "DEFAULT_MEMORY_LIMIT_MIB",
     "ENVOY_CONFIG_DIR",
     "ENVOY_CONFIG_KEY",
     "ENVOY_IMAGE",
     "ENVOY_UID",
     "ENVOY_VERSION",
+    "ESCAPED_SLASHES",
+    "IDEMPOTENT_METHODS",
     "INGRESS_STAT_PREFIX",
     "LOG_LEVELS",
+    "NEVER_PROCESSED_RETRY_ON",
     "RETRY_ON_VALUES",
     "CircuitBreakers",
     "DogStatsd",
     "DrainStrategy",
     "EnvoyDependency",
     "EnvoySettings",
+    "EscapedSlashes",
     "OutlierDetection",
     "Protocol",
     "RetryPolicy",

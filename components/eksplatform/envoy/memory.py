@@ -37,7 +37,7 @@ figures):
   bounds exist. -> :data:`NON_HEAP_MIB` = 12.
 
 So the container limit is binary pages + margin + heap cap, and the default heap cap of 64 MiB
-(six times the idle heap) gives the 128 MiB default. A service that needs more connections or
+(six times the idle heap) gives the 128 MiB default (:data:`~.settings.DEFAULT_MEMORY_LIMIT_MIB`). A service that needs more connections or
 dependencies raises ``memory_limit_mib``; the heap cap and the connection cap follow.
 
 The overload manager (checked every 250 ms) acts on heap pressure (used / cap):
@@ -73,8 +73,6 @@ CONNECTION_KIB = 36
 """Heap per idle keep-alive ingress connection with its upstream share (measured 35 KiB)."""
 MIN_WORKING_HEAP_MIB = 16
 """Heap above the idle heap a sidecar needs to serve at all (about 130 connections)."""
-DEFAULT_MEMORY_LIMIT_MIB = 128
-"""Default container memory request and limit: binary 52 + margin 12 + heap cap 64 MiB."""
 
 SHRINK_AT = 0.85
 SHED_AT = 0.90

@@ -76,6 +76,9 @@ ADMIN_CLUSTER = "envoy_admin"
 INGRESS_STAT_PREFIX = "ingress_http"
 MAX_TIMEOUT_S = 3600.0
 MAX_RETRIES = 10
+DEFAULT_MEMORY_LIMIT_MIB = 128
+"""Default container memory request and limit: binary 52 + margin 12 + heap cap 64 MiB
+(:mod:`eksplatform.envoy.memory` has the measurements)."""
 MAX_STREAMS = 2**31 - 1
 """Envoy's largest ``max_concurrent_streams`` (the HTTP/2 protocol's own limit)."""
 
@@ -290,7 +293,7 @@ class EnvoySettings:
     max_concurrent_streams: int = 100
     """Most concurrent HTTP/2 streams per downstream connection (callers speaking h2c), 1 to
     2^31-1 (Envoy's default). Default: 100."""
-    memory_limit_mib: int = 128
+    memory_limit_mib: int = DEFAULT_MEMORY_LIMIT_MIB
     """The sidecar container's memory request and limit, MiB. Envoy's heap is capped at this
     minus the binary's resident pages and a margin (:mod:`eksplatform.envoy.memory`); the overload
     manager sheds load before the cap. Default: 128 (measured: see :mod:`eksplatform.envoy.memory`)."""
