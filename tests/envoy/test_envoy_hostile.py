@@ -178,6 +178,30 @@ def test_body_at_one_byte_per_second_is_cut_with_408_at_the_receive_timeout(
     assert entry["response_code"] == 408
 
 
+def test_silent_connections_are_closed_and_cannot_hold_the_connection_cap(
+    kit: Any, upstreams: Any, run_envoy: Any
+) -> None:
+    app = upstreams("app")
+    settings = kit.settings(app_port=app.port, memory_limit_mib=96, request_headers_timeout_s=1)
+    envoy = run_envoy(settings)
+    cap = memory.max_downstream_connections(settings)
+    silent = []
+    try:
+        for _ in range(cap + 20):  # more than the cap, sending nothing
+            silent.append(socket.create_connection(("127.0.0.1", settings.ingress_port), timeout=3))
+        time.sleep(1.5)
+        # Each was closed at the headers timeout: a real client gets through again.
+        assert kit.get(settings.ingress_port, "/ok").status == 200
+        assert all(conn.recv(1) == b"" for conn in silent[:20])
+        closed = counter(
+            envoy, f"listener.127.0.0.1_{settings.ingress_port}.downstream_pre_cx_timeout"
+        )
+        assert closed >= cap
+    finally:
+        for conn in silent:
+            conn.close()
+
+
 def test_large_body_is_streamed_even_with_retries_configured(
     kit: Any, upstreams: Any, run_envoy: Any
 ) -> None:

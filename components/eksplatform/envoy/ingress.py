@@ -2,7 +2,8 @@
 and admin clusters and the stats listener that exposes only metrics and readiness.
 
 Every stage of an ingress request is bounded, and the bounds add up to the documented longest
-request (:func:`ingress_request_seconds`): the headers within ``request_headers_timeout_s``,
+request (:func:`ingress_request_seconds`): a new connection's first bytes and then the headers
+each within ``request_headers_timeout_s``,
 the whole request within ``request_receive_timeout_s`` (else 408, so a body trickling in at
 1 byte/s cannot hold an app connection), the response within ``request_timeout_s`` after
 that, the whole exchange within their sum (``max_stream_duration``), and no stream quiet for
@@ -116,6 +117,19 @@ def _ingress_listener(s: EnvoySettings) -> dict[str, Any]:
         # Only /drain_listeners starts the drain (a ramp), never /healthcheck/fail (all at once).
         "drain_type": "MODIFY_ONLY",
         "per_connection_buffer_limit_bytes": s.buffer_limit_kib * 1024,
+        # A connection must start its first request within the headers timeout or be closed:
+        # silent connections would otherwise hold slots of the connection cap for the whole
+        # idle timeout. (The ALB and callers' Envoys open a connection to send a request.)
+        "listener_filters": [
+            {
+                "name": "envoy.filters.listener.http_inspector",
+                "typed_config": typed(
+                    "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector"
+                ),
+            }
+        ],
+        "listener_filters_timeout": duration(s.request_headers_timeout_s),
+        "continue_on_listener_filters_timeout": False,
         "filter_chains": [
             {
                 "filters": [
