@@ -521,11 +521,8 @@ def test_overload_manager_caps_heap_and_connections_from_the_memory_limit() -> N
     }
     assert actions["envoy.overload_actions.shrink_heap"]["threshold"] == {"value": 0.85}
     assert actions["envoy.overload_actions.disable_http_keepalive"]["threshold"] == {"value": 0.85}
-    assert actions["envoy.overload_actions.reset_high_memory_stream"]["scaled"] == {
-        "scaling_threshold": 0.85,
-        "saturation_threshold": 0.95,
-    }
-    assert overload["buffer_factory_config"] == {"minimum_account_to_track_power_of_two": 15}
+    # Measured to make memory jump, not fall (see eksplatform.envoy.memory).
+    assert "envoy.overload_actions.reset_high_memory_stream" not in actions
 
     bigger = build_bootstrap(
         dataclasses.replace(SETTINGS, memory_limit_mib=256, max_downstream_connections=100)
@@ -583,7 +580,11 @@ def test_egress_cluster_has_dns_retries_breakers_and_outlier_detection() -> None
     ]
     # Half the server's stream limit per connection.
     assert options["explicit_http_config"] == {
-        "http2_protocol_options": {"max_concurrent_streams": 50}
+        "http2_protocol_options": {
+            "max_concurrent_streams": 50,
+            "initial_stream_window_size": 65536,
+            "initial_connection_window_size": 1048576,
+        }
     }
 
     listener = by_name(b["static_resources"]["listeners"], "egress_users")
@@ -647,9 +648,7 @@ def test_retry_options_reach_the_routes() -> None:
     ]["clusters"][2]["typed_extension_protocol_options"][
         "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     ]
-    assert streams["explicit_http_config"]["http2_protocol_options"] == {
-        "max_concurrent_streams": 1
-    }
+    assert streams["explicit_http_config"]["http2_protocol_options"]["max_concurrent_streams"] == 1
     assert streams["common_http_protocol_options"] == {"idle_timeout": "4s"}
 
 

@@ -303,6 +303,80 @@ def test_non_reading_clients_keep_envoy_under_its_memory_limit_and_it_sheds(
     assert kit.wait_for(lambda: _ok(kit, port), timeout=10)
 
 
+def test_http2_callers_multiplexing_unread_streams_are_refused_by_the_heap_monitor(
+    kit: Any, run_envoy: Any
+) -> None:
+    """The connection cap cannot see streams multiplexed on one HTTP/2 connection: the heap
+    monitor must. Callers keep opening connections of 100 streams whose responses they never
+    read; Envoy refuses new connections once its heap nears the cap and stays under its limit."""
+    grpc = pytest.importorskip("grpc")
+    done = threading.Event()
+
+    def stream(request: bytes, context: Any) -> Any:
+        chunk = b"x" * 65536
+        for _ in range(1000):
+            if done.is_set() or not context.is_active():
+                return
+            yield chunk
+
+    handler = grpc.method_handlers_generic_handler(
+        "test.Big",
+        {
+            "Stream": grpc.unary_stream_rpc_method_handler(
+                stream, request_deserializer=lambda b: b, response_serializer=lambda b: b
+            )
+        },
+    )
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1200))
+    server.add_generic_rpc_handlers((handler,))
+    app_port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channels: list[Any] = []
+    unread: list[Any] = []
+    try:
+        settings = kit.settings(app_port=app_port, app_protocol="http2", memory_limit_mib=96)
+        envoy = run_envoy(settings)
+        rejected = f"listener.127.0.0.1_{settings.ingress_port}.downstream_cx_overload_reject"
+        peak = {"VmRSS": 0.0, "RssAnon": 0.0}
+        for _ in range(11):
+            # One connection per channel (no shared subchannel); no BDP probing, so the
+            # client's flow-control window stays at 64 KiB per stream.
+            channel = grpc.insecure_channel(
+                f"127.0.0.1:{settings.ingress_port}",
+                options=[
+                    ("grpc.enable_http_proxy", 0),
+                    ("grpc.http2.bdp_probe", 0),
+                    ("grpc.use_local_subchannel_pool", 1),
+                ],
+            )
+            channels.append(channel)
+            call = channel.unary_stream(
+                "/test.Big/Stream",
+                request_serializer=lambda b: b,
+                response_deserializer=lambda b: b,
+            )
+            unread += [call(b"x", timeout=15) for _ in range(100)]
+            time.sleep(0.3)
+            now = proc_mib(envoy.pid)
+            peak = {k: max(peak[k], now[k]) for k in peak}
+        assert peak["VmRSS"] <= settings.memory_limit_mib, peak
+        assert peak["RssAnon"] <= settings.memory_limit_mib - memory.BINARY_RESIDENT_MIB, peak
+        pressure = int(
+            envoy.stats("fixed_heap[.]pressure$")[
+                "overload.envoy.resource_monitors.fixed_heap.pressure"
+            ]
+        )
+        assert pressure >= 90, pressure
+        assert counter(envoy, rejected) > 0, "no connection was refused"
+    finally:
+        done.set()
+        for it in unread:
+            it.cancel()
+        for channel in channels:
+            channel.close()
+        server.stop(grace=None).wait(timeout=5)
+
+
 def _ok(kit: Any, port: int) -> bool:
     try:
         return bool(kit.get(port, "/ok", timeout=2).status == 200)

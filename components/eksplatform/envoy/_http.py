@@ -173,7 +173,12 @@ def protocol_options(
     timeout and, for HTTP/2, the streams per connection."""
     explicit: dict[str, Any]
     if protocol == "http2":
-        h2: dict[str, Any] = {}
+        # Envoy's default windows (256 MiB) let an upstream push that much per stream into
+        # Envoy before flow control applies; these keep it near the buffer limits.
+        h2: dict[str, Any] = {
+            "initial_stream_window_size": STREAM_WINDOW_BYTES,
+            "initial_connection_window_size": CONNECTION_WINDOW_BYTES,
+        }
         if max_concurrent_streams is not None:
             h2["max_concurrent_streams"] = max_concurrent_streams
         explicit = {"http2_protocol_options": h2}
