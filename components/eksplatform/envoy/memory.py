@@ -54,7 +54,13 @@ connections: without it RssAnon levelled at 37 MiB once new connections were ref
 the resets made RssAnon jump from 35 to 66 MiB (VmRSS 116 MiB, over the limit). Upstream
 HTTP/2 windows are 64 KiB per stream (Envoy's default, 256 MiB, lets an app or dependency push
 that much into Envoy before flow control applies). While shedding, the stats listener answers
-503 too, so the kubelet's readiness probe takes the pod out of the Service until it recovers. The stats listener (kubelet probes, scrapers) and the app's egress listeners are exempt
+503 too, so the kubelet's readiness probe takes the pod out of the Service until it recovers.
+
+Known limit of the connection cap: a client that sends one request per connection and then
+keeps it open holds a slot for ``idle_timeout_s`` (75 s, which must stay above the ALB's 60 s),
+so 487 such connections cost it about 6.5 requests per second. The ALB never behaves so, and
+the team namespaces' network policies decide who else reaches the ingress port; a connection
+that sends nothing at all is closed after ``request_headers_timeout_s``. The stats listener (kubelet probes, scrapers) and the app's egress listeners are exempt
 from the connection cap.
 """
 
