@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -67,18 +68,25 @@ def free_port() -> int:
 
 
 class _Server(http.server.ThreadingHTTPServer):
-    request_queue_size = 128  # listen backlog: the default 5 drops bursts
+    request_queue_size = 1024  # listen backlog: the default 5 drops bursts
     daemon_threads = True
     name = "upstream"
     ready = True
     hits: dict[str, int]
+    times: dict[str, list[float]]
     lock: threading.Lock
     arrived: threading.Event
     release: threading.Event
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that reset or stop reading are what some tests do on purpose
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Paths: /ok, /status/<code>, /flaky/<key> (503 first, then 200), /slow/<ms>, /ready."""
+    """Any method. Paths: /ok, /status/<code>, /flaky/<key> (503 first, then 200), /slow/<ms>,
+    /ready, /echo (JSON: method, path, headers, body bytes), /big/<bytes> (a large body),
+    /reset/<key> (closes the connection with a TCP reset, no response),
+    /retry-after/<seconds>/<key> (503 with Retry-After first, then 200)."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # TCP_NODELAY on accepted sockets
@@ -87,20 +95,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _reply(self, code: int, body: str) -> None:
+    def _reply(self, code: int, body: str, headers: dict[str, str] | None = None) -> None:
         data = body.encode()
         self.send_response(code)
         self.send_header("content-type", "text/plain")
         self.send_header("content-length", str(len(data)))
         self.send_header("x-upstream", self.server.name)
         self.send_header("x-seen-request-id", self.headers.get("x-request-id", ""))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:
+    def _handle(self) -> None:
         path = self.path
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
         with self.server.lock:
             self.server.hits[path] = self.server.hits.get(path, 0) + 1
+            self.server.times.setdefault(path, []).append(time.monotonic())
             count = self.server.hits[path]
         if path == "/ready":
             self._reply(200 if self.server.ready else 503, "ready" if self.server.ready else "no")
@@ -113,8 +126,52 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             # Sleep, but wake early when the test is over.
             self.server.release.wait(int(m.group(1)) / 1000)
             self._reply(200, "slow")
+        elif path == "/echo" or path.startswith("/echo?"):
+            echo = {
+                "method": self.command,
+                "path": path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body_bytes": len(body),
+            }
+            self._reply(200, json.dumps(echo))
+        elif m := re.fullmatch(r"/big/(\d+)", path):
+            size = int(m.group(1))
+            self.send_response(200)
+            self.send_header("content-length", str(size))
+            self.end_headers()
+            chunk = b"x" * 65536
+            while size > 0 and not self.server.release.is_set():
+                self.wfile.write(chunk[: min(size, len(chunk))])
+                size -= len(chunk)
+        elif path.startswith("/reset/"):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+        elif m := re.fullmatch(r"/retry-after/(\d+)/[\w-]+", path):
+            if count == 1:
+                self._reply(503, "busy", {"retry-after": m.group(1)})
+            else:
+                self._reply(200, f"attempt {count}")
         else:
             self._reply(200, f"ok {self.server.name}")
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_OPTIONS(self) -> None:
+        self._handle()
 
 
 @dataclass
@@ -131,6 +188,11 @@ class Upstream:
         with self.server.lock:
             return dict(self.server.hits)
 
+    def times(self, path: str) -> list[float]:
+        """Monotonic arrival times of the requests for ``path``."""
+        with self.server.lock:
+            return list(self.server.times.get(path, []))
+
     def set_ready(self, ready: bool) -> None:
         self.server.ready = ready
 
@@ -146,11 +208,18 @@ def upstreams() -> Iterator[Callable[..., Upstream]]:
     """Factory: ``upstreams(name)`` starts a threaded HTTP/1.1 server on 127.0.0.1:<ephemeral>."""
     started: list[Upstream] = []
 
-    def start(name: str = "upstream", *, ready: bool = True) -> Upstream:
-        server = _Server((LOOPBACK, 0), _Handler)
+    def start(
+        name: str = "upstream", *, ready: bool = True, keepalive_s: float | None = None
+    ) -> Upstream:
+        """``keepalive_s``: close a keep-alive connection idle that long (like gunicorn's 2 s)."""
+        handler: type[_Handler] = _Handler
+        if keepalive_s is not None:
+            handler = type("_KeepAliveHandler", (_Handler,), {"timeout": keepalive_s})
+        server = _Server((LOOPBACK, 0), handler)
         server.name = name
         server.ready = ready
         server.hits = {}
+        server.times = {}
         server.lock = threading.Lock()
         server.arrived = threading.Event()
         server.release = threading.Event()
@@ -218,12 +287,13 @@ def http_get(
     timeout: float = 5.0,
     method: str = "GET",
     headers: dict[str, str] | None = None,
+    body: bytes | None = None,
 ) -> Response:
     """One request on a fresh connection; raises OSError (e.g. ConnectionRefusedError)."""
     start = time.monotonic()
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()
         body = resp.read()
         hdrs = {k.lower(): v for k, v in resp.getheaders()}

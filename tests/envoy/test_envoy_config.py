@@ -23,6 +23,7 @@ from eksplatform.envoy import (
     build_bootstrap,
     config_map_data,
     envoy_args,
+    max_request_seconds,
     prestop_command,
     render_bootstrap_yaml,
     shutdown_budget_seconds,
@@ -44,6 +45,11 @@ SETTINGS = EnvoySettings(service_name="feed", dependencies=(USERS, RANKER))
 LABEL_FIX = (
     "must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with "
     "a letter or digit"
+)
+
+PATH_FIX = (
+    "must be a normalised URL path starting with '/': no spaces, '?', '#', '%', '\\', empty, "
+    "'.' or '..' segments (Envoy normalises paths before matching)"
 )
 
 PORT_FIX = (
@@ -218,8 +224,8 @@ BAD_INPUTS: list[tuple[str, EnvoySettings, list[str]]] = [
         "unknown retry_on",
         _dep(retries=RetryPolicy(retry_on=("5xx", "sometimes"))),
         [
-            "dependencies[0].retries.retry_on: got ('5xx', 'sometimes'): must be a non-empty "
-            "tuple of Envoy retry conditions, e.g. ('5xx', 'reset', 'connect-failure')"
+            "dependencies[0].retries.retry_on: got ('5xx', 'sometimes'): must be a tuple of "
+            "Envoy retry conditions (empty: never retry), e.g. ('5xx', 'reset', 'connect-failure')"
         ],
     ),
     (
@@ -261,10 +267,7 @@ BAD_INPUTS: list[tuple[str, EnvoySettings, list[str]]] = [
     (
         "health path",
         EnvoySettings(service_name="feed", health_path="/healthz?x=1"),
-        [
-            "health_path: got '/healthz?x=1': "
-            "must be a URL path starting with '/' without spaces, '?' or '#'"
-        ],
+        ["health_path: got '/healthz?x=1': " + PATH_FIX],
     ),
     (
         "listen address",
@@ -382,15 +385,56 @@ def test_admin_is_loopback_only_and_listeners_are_where_documented() -> None:
 
 def test_ingress_routes_to_app_with_timeouts_limits_and_health_filter() -> None:
     b = build_bootstrap(SETTINGS)
-    ingress = hcm(by_name(b["static_resources"]["listeners"], "ingress"))
+    listener = by_name(b["static_resources"]["listeners"], "ingress")
+    assert listener["drain_type"] == "MODIFY_ONLY"
+    assert listener["per_connection_buffer_limit_bytes"] == 32 * 1024
+    assert "ignore_global_conn_limit" not in listener  # the one listener the cap applies to
+    ingress = hcm(listener)
     assert ingress["codec_type"] == "AUTO"
     assert ingress["generate_request_id"] is True
     assert ingress["max_request_headers_kb"] == 60
-    assert ingress["common_http_protocol_options"] == {"idle_timeout": "75s"}
+    assert ingress["common_http_protocol_options"] == {
+        "idle_timeout": "75s",
+        "max_stream_duration": "25s",
+        "headers_with_underscores_action": "DROP_HEADER",
+    }
     assert ingress["request_headers_timeout"] == "10s"
-    route = ingress["route_config"]["virtual_hosts"][0]["routes"][0]
-    assert route == {"match": {"prefix": "/"}, "route": {"cluster": "app", "timeout": "15s"}}
-    health, router = ingress["http_filters"]
+    assert ingress["request_timeout"] == "10s"
+    assert ingress["stream_idle_timeout"] == "15s"
+    assert ingress["path_with_escaped_slashes_action"] == "UNESCAPE_AND_REDIRECT"
+    assert ingress["http2_protocol_options"] == {
+        "max_concurrent_streams": 100,
+        "initial_stream_window_size": 65536,
+        "initial_connection_window_size": 1048576,
+    }
+    idempotent, other = ingress["route_config"]["virtual_hosts"][0]["routes"]
+    assert idempotent["match"] == {
+        "prefix": "/",
+        "headers": [
+            {
+                "name": ":method",
+                "string_match": {"safe_regex": {"regex": "GET|HEAD|OPTIONS|TRACE|PUT|DELETE"}},
+            }
+        ],
+    }
+    assert other["match"] == {"prefix": "/"}
+    for route, retry_on in (
+        (idempotent, "reset,connect-failure,refused-stream"),
+        (other, "connect-failure,refused-stream,reset-before-request"),
+    ):
+        assert route["route"] == {
+            "cluster": "app",
+            "timeout": "15s",
+            "retry_policy": {
+                "retry_on": retry_on,
+                "num_retries": 2,
+                "retry_back_off": {"base_interval": "0.050s", "max_interval": "0.500s"},
+            },
+        }
+    strip, health, router = ingress["http_filters"]
+    assert strip["typed_config"]["mutations"] == {
+        "request_mutations": [{"remove_on_match": {"key_matcher": {"prefix": "x-envoy-"}}}]
+    }
     assert health["name"] == "envoy.filters.http.health_check"
     assert health["typed_config"]["pass_through_mode"] is False
     assert health["typed_config"]["headers"] == [
@@ -403,9 +447,94 @@ def test_ingress_routes_to_app_with_timeouts_limits_and_health_filter() -> None:
     assert app["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"] == {
         "socket_address": {"address": "127.0.0.1", "port_value": 8080}
     }
+    assert app["per_connection_buffer_limit_bytes"] == 32 * 1024
+    options = app["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    ]
+    assert options["common_http_protocol_options"] == {"idle_timeout": "1s"}
     check = app["health_checks"][0]
     assert check["http_health_check"] == {"path": "/ready"}
     assert check["interval"] == check["no_traffic_interval"] == "2s"
+
+
+def test_every_listener_strips_envoy_headers_and_only_ingress_counts_connections() -> None:
+    listeners = build_bootstrap(SETTINGS)["static_resources"]["listeners"]
+    for listener in listeners:
+        assert listener["drain_type"] == "MODIFY_ONLY", listener["name"]
+        first = hcm(listener)["http_filters"][0]
+        assert first["name"] == "envoy.filters.http.header_mutation", listener["name"]
+        exempt = listener.get("ignore_global_conn_limit", False)
+        assert exempt is (listener["name"] != "ingress"), listener["name"]
+
+
+def test_ingress_timeouts_follow_the_settings() -> None:
+    s = dataclasses.replace(
+        SETTINGS,
+        request_headers_timeout_s=30,
+        request_receive_timeout_s=4,
+        request_timeout_s=2.5,
+        stream_idle_timeout_s=None,
+        escaped_slashes="reject",
+        buffer_limit_kib=64,
+        max_concurrent_streams=7,
+        app_idle_timeout_s=0.5,
+    )
+    b = build_bootstrap(s)
+    listener = by_name(b["static_resources"]["listeners"], "ingress")
+    ingress = hcm(listener)
+    # The headers never get longer than the whole request.
+    assert (ingress["request_headers_timeout"], ingress["request_timeout"]) == ("4s", "4s")
+    assert ingress["stream_idle_timeout"] == "4s"  # the longer of receive and route timeouts
+    assert ingress["common_http_protocol_options"]["max_stream_duration"] == "6.500s"
+    assert ingress["path_with_escaped_slashes_action"] == "REJECT_REQUEST"
+    assert ingress["http2_protocol_options"]["max_concurrent_streams"] == 7
+    assert listener["per_connection_buffer_limit_bytes"] == 65536
+    idle = dataclasses.replace(s, stream_idle_timeout_s=1.5)
+    assert (
+        hcm(by_name(build_bootstrap(idle)["static_resources"]["listeners"], "ingress"))[
+            "stream_idle_timeout"
+        ]
+        == "1.500s"
+    )
+    for choice, envoy_name in (
+        ("unescape_and_forward", "UNESCAPE_AND_FORWARD"),
+        ("keep", "KEEP_UNCHANGED"),
+        ("unescape_and_redirect", "UNESCAPE_AND_REDIRECT"),
+    ):
+        b = build_bootstrap(dataclasses.replace(s, escaped_slashes=choice))  # type: ignore[arg-type]
+        listener = by_name(b["static_resources"]["listeners"], "ingress")
+        assert hcm(listener)["path_with_escaped_slashes_action"] == envoy_name
+
+
+def test_overload_manager_caps_heap_and_connections_from_the_memory_limit() -> None:
+    overload = build_bootstrap(SETTINGS)["overload_manager"]
+    monitors = {m["name"]: m["typed_config"] for m in overload["resource_monitors"]}
+    heap = monitors["envoy.resource_monitors.fixed_heap"]
+    assert heap["max_heap_size_bytes"] == (128 - 52 - 12) * 2**20
+    connections = monitors["envoy.resource_monitors.global_downstream_max_connections"]
+    # 90% of 64 MiB less the idle heap (10 MiB + 0.25 per dependency), 100 KiB per connection.
+    assert connections["max_active_downstream_connections"] == int((0.9 * 64 - 10.5) * 1024 / 100)
+    actions = {a["name"]: a["triggers"][0] for a in overload["actions"]}
+    assert actions["envoy.overload_actions.stop_accepting_requests"]["threshold"] == {"value": 0.9}
+    assert actions["envoy.overload_actions.reject_incoming_connections"]["threshold"] == {
+        "value": 0.9
+    }
+    assert actions["envoy.overload_actions.shrink_heap"]["threshold"] == {"value": 0.85}
+    assert actions["envoy.overload_actions.disable_http_keepalive"]["threshold"] == {"value": 0.85}
+    # Measured to make memory jump, not fall (see eksplatform.envoy.memory).
+    assert "envoy.overload_actions.reset_high_memory_stream" not in actions
+
+    bigger = build_bootstrap(
+        dataclasses.replace(SETTINGS, memory_limit_mib=256, max_downstream_connections=100)
+    )["overload_manager"]
+    monitors = {m["name"]: m["typed_config"] for m in bigger["resource_monitors"]}
+    assert monitors["envoy.resource_monitors.fixed_heap"]["max_heap_size_bytes"] == 192 * 2**20
+    assert (
+        monitors["envoy.resource_monitors.global_downstream_max_connections"][
+            "max_active_downstream_connections"
+        ]
+        == 100
+    )
 
 
 def test_egress_cluster_has_dns_retries_breakers_and_outlier_detection() -> None:
@@ -413,6 +542,7 @@ def test_egress_cluster_has_dns_retries_breakers_and_outlier_detection() -> None
     users = by_name(b["static_resources"]["clusters"], "dep_users")
     assert users["type"] == "STRICT_DNS"
     assert users["connect_timeout"] == "1s"
+    assert users["per_connection_buffer_limit_bytes"] == 32 * 1024
     endpoint = users["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
     assert endpoint["address"]["socket_address"] == {
         "address": "users.identity.svc.cluster.local",
@@ -438,6 +568,7 @@ def test_egress_cluster_has_dns_retries_breakers_and_outlier_detection() -> None
         "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     ]
     assert options["explicit_http_config"] == {"http_protocol_options": {}}
+    assert options["common_http_protocol_options"] == {"idle_timeout": "30s"}
 
     ranker = by_name(b["static_resources"]["clusters"], "dep_ranker")
     endpoint = ranker["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
@@ -447,18 +578,78 @@ def test_egress_cluster_has_dns_retries_breakers_and_outlier_detection() -> None
     options = ranker["typed_extension_protocol_options"][
         "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     ]
-    assert options["explicit_http_config"] == {"http2_protocol_options": {}}
+    # Half the server's stream limit per connection.
+    assert options["explicit_http_config"] == {
+        "http2_protocol_options": {
+            "max_concurrent_streams": 50,
+            "initial_stream_window_size": 65536,
+            "initial_connection_window_size": 1048576,
+        }
+    }
 
-    listener = hcm(by_name(b["static_resources"]["listeners"], "egress_users"))
-    route = listener["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
-    assert route["cluster"] == "dep_users"
-    assert route["timeout"] == "5s"
+    listener = by_name(b["static_resources"]["listeners"], "egress_users")
+    assert listener["ignore_global_conn_limit"] is True
+    assert hcm(listener)["stream_idle_timeout"] == "5s"
+    idempotent, other = hcm(listener)["route_config"]["virtual_hosts"][0]["routes"]
+    assert idempotent["match"]["headers"][0]["name"] == ":method"
+    assert other["match"] == {"prefix": "/"}
+    route = idempotent["route"]
+    assert (route["cluster"], route["timeout"]) == ("dep_users", "5s")
     retry = route["retry_policy"]
     assert (retry["retry_on"], retry["num_retries"], retry["per_try_timeout"]) == (
-        "5xx,reset,connect-failure",
+        "5xx,reset,connect-failure,refused-stream",
         2,
         "2s",
     )
+    assert retry["retry_back_off"] == {"base_interval": "0.100s", "max_interval": "1s"}
+    assert retry["rate_limited_retry_back_off"] == {
+        "reset_headers": [{"name": "retry-after", "format": "SECONDS"}],
+        "max_interval": "2s",
+    }
+    assert retry["retry_host_predicate"][0]["name"] == "envoy.retry_host_predicates.previous_hosts"
+    # Non-idempotent: only what cannot have been processed, and no per-try timeout (one attempt
+    # may use the whole call timeout).
+    retry = other["route"]["retry_policy"]
+    assert retry["retry_on"] == "connect-failure,refused-stream,reset-before-request"
+    assert "per_try_timeout" not in retry
+
+
+def test_retry_options_reach_the_routes() -> None:
+    never = _dep(retries=RetryPolicy(non_idempotent_retry_on=()))
+    routes = hcm(build_bootstrap(never)["static_resources"]["listeners"][2])["route_config"][
+        "virtual_hosts"
+    ][0]["routes"]
+    assert "retry_policy" not in routes[1]["route"]
+    assert "retry_policy" in routes[0]["route"]
+    none = _dep(retries=RetryPolicy(num_retries=0))
+    routes = hcm(build_bootstrap(none)["static_resources"]["listeners"][2])["route_config"][
+        "virtual_hosts"
+    ][0]["routes"]
+    assert ["retry_policy" in r["route"] for r in routes] == [False, False]
+    opted = _dep(
+        timeout_s=1.5,
+        retries=RetryPolicy(
+            per_try_timeout_s=0.5,
+            non_idempotent_retry_on=("5xx",),
+            max_retry_after_s=30,
+            backoff_base_s=0.25,
+        ),
+    )
+    routes = hcm(build_bootstrap(opted)["static_resources"]["listeners"][2])["route_config"][
+        "virtual_hosts"
+    ][0]["routes"]
+    retry = routes[1]["route"]["retry_policy"]
+    assert (retry["retry_on"], retry["per_try_timeout"]) == ("5xx", "0.500s")
+    # Neither wait outlasts the call.
+    assert retry["rate_limited_retry_back_off"]["max_interval"] == "1.500s"
+    assert retry["retry_back_off"] == {"base_interval": "0.250s", "max_interval": "2.500s"}
+    streams = build_bootstrap(_dep(protocol="http2", max_concurrent_streams=1, idle_timeout_s=4))[
+        "static_resources"
+    ]["clusters"][2]["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    ]
+    assert streams["explicit_http_config"]["http2_protocol_options"]["max_concurrent_streams"] == 1
+    assert streams["common_http_protocol_options"] == {"idle_timeout": "4s"}
 
 
 def test_durations_keep_milliseconds() -> None:
@@ -548,22 +739,31 @@ def test_envoy_args_match_settings() -> None:
     assert "--config-yaml" not in args
 
 
-def test_shutdown_budget_covers_drain_and_longest_request() -> None:
-    assert shutdown_budget_seconds(SETTINGS) == 5 + 15 + 2
+def test_shutdown_budget_covers_drain_and_longest_ingress_request() -> None:
+    assert shutdown_budget_seconds(SETTINGS) == 5 + (10 + 15) + 2
+    assert max_request_seconds(SETTINGS) == 25
     slow = dataclasses.replace(
-        SETTINGS, drain_time_s=10, dependencies=(dataclasses.replace(USERS, timeout_s=30.5),)
+        SETTINGS,
+        drain_time_s=10,
+        request_receive_timeout_s=2.5,
+        dependencies=(dataclasses.replace(USERS, timeout_s=30.5),),
     )
-    assert shutdown_budget_seconds(slow) == 10 + 31 + 2
+    assert shutdown_budget_seconds(slow) == 10 + 18 + 2
+    # The longest request overall is the slow dependency's (the hook only waits for ingress).
+    assert max_request_seconds(slow) == 30.5
 
 
-def test_prestop_fails_health_checks_drains_then_waits() -> None:
+def test_prestop_fails_health_checks_drains_ingress_then_waits() -> None:
     command = prestop_command(SETTINGS)
     assert command[:2] == ["/bin/bash", "-c"]
     script = command[2]
-    assert script.index("POST /healthcheck/fail") < script.index("POST '/drain_listeners?graceful'")
+    assert script.index("POST /healthcheck/fail") < script.index(
+        "POST '/drain_listeners?graceful&inboundonly'"
+    )
     assert "/dev/tcp/127.0.0.1/15000" in script
     assert "sleep 5\n" in script
-    assert "deadline=$((SECONDS + 15))" in script
+    assert "deadline=$((SECONDS + 25))" in script
+    assert "ingress_http.downstream_rq_active: [1-9]" in script
 
 
 def test_sidecar_container_is_a_hardened_native_sidecar() -> None:
@@ -579,8 +779,8 @@ def test_sidecar_container_is_a_hardened_native_sidecar() -> None:
     ]
     for probe in (c.startup_probe, c.readiness_probe):
         assert (probe.http_get.path, probe.http_get.port) == ("/ready", 15090)
-    assert c.resources.requests == {"cpu": "100m", "memory": "64Mi"}
-    assert c.resources.limits == {"memory": "64Mi"}
+    assert c.resources.requests == {"cpu": "100m", "memory": "128Mi"}
+    assert c.resources.limits == {"memory": "128Mi"}
     sc = c.security_context
     assert (
         sc.run_as_non_root,
@@ -610,7 +810,7 @@ def test_every_settings_field_documents_its_default() -> None:
     import ast
     import inspect
 
-    import eksplatform.envoy as module
+    import eksplatform.envoy.settings as module
 
     tree = ast.parse(inspect.getsource(module))
     classes = {

@@ -8,9 +8,6 @@ Timing assertions are loose bounds (orders of magnitude), not benchmarks.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import subprocess
 import threading
 from typing import Any
 
@@ -20,7 +17,6 @@ from eksplatform.envoy import (
     EnvoyDependency,
     OutlierDetection,
     RetryPolicy,
-    prestop_command,
 )
 
 pytestmark = pytest.mark.envoy  # runs the real binary
@@ -273,63 +269,3 @@ def test_access_log_lines_are_json_with_fields(kit: Any, upstreams: Any, run_env
     )
     # The load balancer's health checks are not logged.
     assert not [e for e in entries if e["path"] == envoy.settings.health_path]
-
-
-@pytest.mark.skipif(shutil.which("bash") is None, reason="the preStop hook is a bash script")
-def test_prestop_drain_finishes_in_flight_and_refuses_new(
-    kit: Any, upstreams: Any, run_envoy: Any
-) -> None:
-    app, users = upstreams("app"), upstreams("users")
-    d = dep(kit, "users", users.port)
-    envoy = run_envoy(kit.settings(app_port=app.port, drain_time_s=2, dependencies=(d,)))
-    s = envoy.settings
-    assert kit.wait_for(lambda: kit.get(s.ingress_port, s.health_path).status == 200)
-
-    done: dict[str, Any] = {}
-
-    def in_flight() -> None:
-        done["resp"] = kit.get(s.ingress_port, "/slow/3500", timeout=10)
-
-    caller = threading.Thread(target=in_flight)
-    caller.start()
-    assert app.server.arrived.wait(timeout=3), "the slow request never reached the app"
-
-    hook = subprocess.Popen(prestop_command(s), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        # 1. health checks fail at once, so the ALB and the kubelet stop sending.
-        assert kit.wait_for(
-            lambda: kit.get(s.ingress_port, s.health_path).status == 503, timeout=1.5
-        )
-        assert kit.get(s.stats_port, "/ready").status == 503
-
-        # 2. after drain_time_s the listeners close: new connections are refused.
-        def refused() -> bool:
-            try:
-                with socket.create_connection(("127.0.0.1", s.ingress_port), timeout=1):
-                    return False
-            except ConnectionRefusedError:
-                return True
-
-        assert kit.wait_for(refused, timeout=4, interval=0.1)
-        with pytest.raises(ConnectionRefusedError):
-            kit.get(d.egress_port, "/x", timeout=2)
-
-        # 3. the hook is still waiting for the request in flight, which then completes.
-        assert "resp" not in done and hook.poll() is None
-        caller.join(timeout=8)
-        assert done["resp"].status == 200
-        assert done["resp"].body == b"slow"
-
-        # 4. then the hook returns (and the kubelet would send SIGTERM).
-        assert hook.wait(timeout=5) == 0, hook.stderr.read() if hook.stderr else ""
-        assert envoy.proc.poll() is None, "Envoy itself keeps running until SIGTERM"
-    finally:
-        if hook.poll() is None:
-            hook.terminate()
-            try:
-                hook.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                hook.kill()
-                hook.wait(timeout=5)
-        if hook.stderr:
-            hook.stderr.close()

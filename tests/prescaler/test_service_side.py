@@ -51,13 +51,13 @@ def test_prescaled_hpa_declares_its_baseline_and_leaves_the_floor_to_the_prescal
     meta = unwrap(hpa.inputs)["metadata"]
     assert meta["labels"]["eksplatform.io/prescale"] == "true"
     assert meta["labels"]["eksplatform.io/prescale-factor"] == "20"
-    # app 400m/384Mi + the Envoy sidecar's defaults
+    # app 400m/384Mi + the Envoy sidecar's defaults (CPU request; memory request = limit)
     envoy = EnvoyOptions()
     from eksplatform.core import kube
 
     assert json.loads(meta["annotations"]["eksplatform.io/pod-requests"]) == {
         "cpuMillis": 400 + round(kube.parse_cpu(envoy.cpu)),
-        "memoryBytes": 384 * 2**20 + kube.parse_memory(envoy.memory),
+        "memoryBytes": (384 + 128) * 2**20,  # the sidecar's measured default: 128Mi
     }
     assert meta["annotations"]["eksplatform.io/baseline-min-replicas"] == "4"
     assert unwrap(hpa.inputs)["spec"]["minReplicas"] == 4  # the floor at creation

@@ -310,8 +310,8 @@ CASES: dict[str, Case] = {
     "envoy-memory-small": Case(
         "quantities",
         [
-            "envoy.memory: got '16Mi': is 16Mi, below the 32Mi minimum: the container would be "
-            "OOM-killed at start; raise it"
+            "envoy.memory: got '16Mi': must be 90Mi to 64Gi: Envoy's binary takes 52 MiB, a 12 MiB "
+            "margin, and a sidecar with 0 dependencies 10 MiB of heap idle plus 16 MiB to serve"
         ],
         {"envoy": EnvoyOptions(memory="16Mi")},
     ),

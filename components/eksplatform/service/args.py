@@ -28,7 +28,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..core.contract import ClusterOutputs
-from ..envoy import Protocol, RetryPolicy
+from ..envoy import EscapedSlashes, Protocol, RetryPolicy
 from .shapes import keyword_arguments
 
 ResourceName = Literal["cpu", "memory"]
@@ -165,8 +165,15 @@ class Dependency:
     """"http1" or "http2" (gRPC). Default: "http1"."""
     timeout_s: float = 5.0
     """Whole-call timeout including retries, seconds. Default: 5s."""
+    idle_timeout_s: float = 30.0
+    """How long Envoy keeps an idle connection to it, seconds; below its server's keep-alive
+    (a ServiceStack's Envoy: 75 s). Default: 30s."""
+    max_concurrent_streams: int = 100
+    """"http2" only: the server's stream limit per connection; Envoy uses half of it per
+    connection and opens more connections. Default: 100."""
     retries: RetryPolicy = field(default_factory=RetryPolicy)
-    """Retry policy. Default: ``RetryPolicy()`` (2 retries, 2s per try, 20% budget)."""
+    """Retry policy. Default: ``RetryPolicy()`` (idempotent methods: 2 retries, 2s per try;
+    other methods only when never processed; Retry-After up to 2s; 20% budget)."""
 
 
 @keyword_arguments
@@ -184,18 +191,39 @@ class EnvoyOptions:
     """Protocol Envoy speaks to the app. Default: "http1"."""
     request_timeout_s: float = 15.0
     """Route timeout of ingress requests, seconds. Default: 15s."""
+    request_receive_timeout_s: float = 10.0
+    """Time a client has to send the whole request, body included; slower ones get 408.
+    Default: 10s."""
+    stream_idle_timeout_s: float | None = None
+    """A request without a byte either way this long is cut. Default: None, the longer of
+    ``request_receive_timeout_s`` and ``request_timeout_s``."""
     idle_timeout_s: float = 75.0
     """Downstream idle timeout, seconds; above the ALB's idle timeout. Default: 75s."""
+    app_idle_timeout_s: float = 1.0
+    """How long Envoy keeps an idle connection to the app, seconds; below the app server's
+    keep-alive (gunicorn 2 s, Node.js 5 s). Default: 1s."""
+    buffer_limit_kib: int = 32
+    """Per-connection buffer limit, KiB (4-1024); larger request bodies are not retried.
+    Default: 32."""
+    max_concurrent_streams: int = 100
+    """HTTP/2 streams per caller connection. Default: 100."""
+    max_downstream_connections: int | None = None
+    """Cap on ingress connections. Default: None, derived from ``memory`` (487 at 128Mi)."""
+    escaped_slashes: EscapedSlashes = "unescape_and_redirect"
+    """``%2F`` / ``%5C`` in paths: "unescape_and_redirect", "reject", "unescape_and_forward"
+    or "keep". Default: "unescape_and_redirect"."""
     drain_time_s: int = 5
-    """Graceful drain before listeners close, seconds. Default: 5."""
+    """Graceful drain of the ingress when the pod stops, seconds; at most ``prestop_sleep_s``.
+    Default: 5."""
     concurrency: int = 2
     """Worker threads. Default: 2."""
     dogstatsd: bool = True
     """Send Envoy stats to the node's Datadog agent (DogStatsD on the node IP). Default: True."""
     cpu: str = "100m"
     """Sidecar CPU request. Default: "100m"."""
-    memory: str = "64Mi"
-    """Sidecar memory request and limit. Default: "64Mi"."""
+    memory: str | None = None
+    """Sidecar memory request and limit; Envoy's heap and connection caps are derived from it.
+    Default: None, 128Mi (measured: :mod:`eksplatform.envoy.memory`)."""
     image: str | None = None
     """Envoy image. Default: :data:`eksplatform.envoy.ENVOY_IMAGE`."""
 

@@ -34,8 +34,6 @@ CPU_MAX_MILLI = 64_000
 """Largest CPU request or limit of one container: 64 cores, beyond any node the platform runs."""
 MEMORY_MIN = 16 * 2**20
 """Smallest app memory request: 16Mi (less is a typo such as ``100m``, a tenth of a byte)."""
-ENVOY_MEMORY_MIN = 32 * 2**20
-"""Smallest Envoy sidecar memory: 32Mi (Envoy's heap and buffers do not start in less)."""
 MEMORY_MAX = 512 * 2**30
 """Largest memory request or limit of one container: 512Gi."""
 CONFIG_FILES_MAX_BYTES = 1_000_000
@@ -252,7 +250,9 @@ def check_resources(problems: Problems, args: ServiceStackArgs) -> None:
                 "or leave it None (no CPU limit)",
             )
     cpu(problems, "envoy.cpu", args.envoy.cpu)
-    memory(problems, "envoy.memory", args.envoy.memory, ENVOY_MEMORY_MIN)
+    if args.envoy.memory is not None:  # None: the measured default (eksplatform.envoy.memory)
+        # Its floor depends on the other Envoy settings: eksplatform.envoy checks it.
+        memory(problems, "envoy.memory", args.envoy.memory)
 
 
 def check_scaling(problems: Problems, args: ServiceStackArgs) -> None:

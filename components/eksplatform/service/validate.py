@@ -20,6 +20,7 @@ so the builders never re-derive or re-check anything. Order of work:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import pulumi
 
 from .. import envoy
-from ..core import naming
+from ..core import kube, naming
 from ..core.contract import ClusterOutputs
 from ..core.errors import Problem, Problems
 from ..guardrails.inputs import service_findings
@@ -183,6 +184,8 @@ def _check_dependencies(
                 protocol=dep.protocol,
                 timeout_s=dep.timeout_s,
                 connect_timeout_s=connect,
+                idle_timeout_s=dep.idle_timeout_s,
+                max_concurrent_streams=dep.max_concurrent_streams,
                 retries=dep.retries,
             )
         )
@@ -193,7 +196,11 @@ def _envoy_field(name: str) -> str | None:
     """This component's name for an Envoy settings field (None: checked here already)."""
     if name == "service_name" or name.startswith("dependencies["):
         return None if name == "service_name" else name
-    mapping = {"app_port": "port", "app_health_path": "probes.readiness_path"}
+    mapping = {
+        "app_port": "port",
+        "app_health_path": "probes.readiness_path",
+        "memory_limit_mib": "envoy.memory",
+    }
     if name in mapping:
         return mapping[name]
     return f"envoy.{name}"
@@ -212,12 +219,33 @@ def _check_envoy(
         admin_port=e.admin_port,
         stats_port=e.stats_port,
         request_timeout_s=e.request_timeout_s,
+        request_receive_timeout_s=e.request_receive_timeout_s,
+        stream_idle_timeout_s=e.stream_idle_timeout_s,
         idle_timeout_s=e.idle_timeout_s,
+        app_idle_timeout_s=e.app_idle_timeout_s,
+        buffer_limit_kib=e.buffer_limit_kib,
+        max_concurrent_streams=e.max_concurrent_streams,
+        max_downstream_connections=e.max_downstream_connections,
+        escaped_slashes=e.escaped_slashes,
         drain_time_s=e.drain_time_s,
         concurrency=e.concurrency,
         dogstatsd=envoy.DogStatsd() if e.dogstatsd else None,
         dependencies=tuple(deps),
+        memory_limit_mib=_envoy_memory(e.memory),
     )
+    # Envoy drains its ingress during the app's preStop sleep: the app gets SIGTERM after it.
+    if (
+        is_int(e.drain_time_s)
+        and is_int(args.prestop_sleep_s)
+        and e.drain_time_s > args.prestop_sleep_s
+    ):
+        problems.add(
+            "envoy.drain_time_s",
+            e.drain_time_s,
+            f"must not exceed prestop_sleep_s ({args.prestop_sleep_s}): Envoy drains the ingress "
+            "while the app sleeps in its preStop hook, and requests still arriving once the app "
+            "has SIGTERM fail; lower it or raise prestop_sleep_s",
+        )
     # The app port against Envoy's own ports, reported on ``port`` (what the user set).
     app_collides = False
     if is_int(args.port):
@@ -241,13 +269,32 @@ def _check_envoy(
             continue
         if app_collides and p.message.startswith("collides with app_port "):
             continue  # reported on ``port`` above
-        message = p.message
+        message = p.message.replace("raise memory_limit_mib", "raise envoy.memory")
+        shown = p.value
+        if p.field == "memory_limit_mib":  # reported on the quantity the user wrote
+            shown = e.memory
+            message = re.sub(
+                r"\Amust be (\d+)-(\d+):",
+                lambda m: f"must be {m[1]}Mi to {int(m[2]) // 1024}Gi:",
+                message,
+            )
         for old, new in (("app_port", "port"), ("ingress_port", "envoy.ingress_port")):
             message = message.replace(f"collides with {old} ", f"collides with {new} ")
         for old in ("admin_port", "stats_port"):
             message = message.replace(f"collides with {old} ", f"collides with envoy.{old} ")
-        problems.add(field, p.value, message)
+        problems.add(field, shown, message)
     return settings
+
+
+def _envoy_memory(memory: Any) -> int:
+    """``EnvoySettings.memory_limit_mib`` from ``EnvoyOptions.memory``: whole MiB, rounded down;
+    the measured default when it is None or not a quantity (then reported on its own)."""
+    if memory is None:
+        return envoy.DEFAULT_MEMORY_LIMIT_MIB
+    try:
+        return kube.parse_memory(memory) // 2**20
+    except ValueError:
+        return envoy.DEFAULT_MEMORY_LIMIT_MIB
 
 
 def _check_names(

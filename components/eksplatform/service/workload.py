@@ -301,9 +301,15 @@ def _hpa_metrics(args: ServiceStackArgs) -> list[MetricSpecArgs]:
 
 
 def pod_requests(args: ServiceStackArgs) -> dict[str, int]:
-    """One pod's CPU (millicores) and memory (bytes) requests, app and Envoy sidecar."""
+    """One pod's CPU (millicores) and memory (bytes) requests, app and Envoy sidecar (whose
+    memory request is its limit: ``envoy.memory``, or the measured default)."""
     cpu = kube.parse_cpu(args.resources.cpu) + kube.parse_cpu(args.envoy.cpu)
-    memory = kube.parse_memory(args.resources.memory) + kube.parse_memory(args.envoy.memory)
+    sidecar = (
+        kube.parse_memory(args.envoy.memory)
+        if args.envoy.memory is not None
+        else envoy.DEFAULT_MEMORY_LIMIT_MIB * 2**20
+    )
+    memory = kube.parse_memory(args.resources.memory) + sidecar
     return {"cpuMillis": math.ceil(cpu), "memoryBytes": memory}
 
 
