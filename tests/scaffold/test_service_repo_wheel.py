@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,13 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def venv(outside: Path) -> Path:
     """A fresh virtualenv with the library wheel and this release's constraints, nothing else."""
     dist = outside / "dist"
+    # Build from a copy: setuptools writes build/ and *.egg-info next to the sources.
+    source = outside / "components"
+    shutil.copytree(
+        REPO / "components",
+        source,
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
+    )
     _run(
         [
             sys.executable,
@@ -70,9 +78,9 @@ def venv(outside: Path) -> Path:
             "-q",
             "-w",
             str(dist),
-            str(REPO / "components"),
+            str(source),
         ],
-        REPO,
+        outside,
     )
     (wheel,) = dist.glob("eksplatform-*.whl")
     assert wheel.name == f"eksplatform-{eksplatform.__version__}-py3-none-any.whl"
