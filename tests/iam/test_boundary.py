@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from eksplatform.cluster.boundary import (
     MANAGED_POLICY_MAX_CHARS,
-    NODE_ACCESS_ACTIONS,
     TAGGING_PATTERNS,
     boundary_policy_document,
     permission_management_actions,
@@ -22,8 +21,8 @@ from eksplatform.cluster.service_platform import (
 from eksplatform.core.errors import ValidationError
 from eksplatform.core.iam.actions import LIST, PERMISSIONS, READ, TAGGING, catalog
 from eksplatform.core.iam.arn import glob_match
+from eksplatform.core.iam.node_access import NODE_ACCESS_ACTIONS
 from eksplatform.core.tags import Tags
-from eksplatform.service.iam_checks import NODE_ACCESS
 
 SERVICES = list(DEFAULT_ALLOWED_SERVICES)
 
@@ -72,7 +71,24 @@ def test_tagging_patterns_cover_every_tagging_action() -> None:
 
 
 def test_the_checks_and_the_boundary_refuse_the_same_node_access() -> None:
-    assert tuple(NODE_ACCESS) == NODE_ACCESS_ACTIONS
+    from eksplatform.core.errors import Problems
+    from eksplatform.service import IamStatement
+    from eksplatform.service.iam_checks import check_statement
+
+    doc = boundary_policy_document(
+        environment="staging",
+        allowed_services=DEFAULT_ALLOWED_SERVICES,
+        region="eu-west-1",
+        account="111111111111",
+        cluster_name="eks-staging",
+    )
+    (deny,) = [st for st in doc["Statement"] if st.get("Sid") == "NoNodeAccess"]
+    assert deny["Action"] == list(NODE_ACCESS_ACTIONS)
+    for action in NODE_ACCESS_ACTIONS:  # each one refused at validation too
+        problems = Problems()
+        resource = "arn:aws:ec2:eu-west-1:111111111111:instance/i-0123456789abcdef0"
+        check_statement(problems, "s", IamStatement(actions=[action], resources=[resource]))
+        assert problems, action
 
 
 def _args(

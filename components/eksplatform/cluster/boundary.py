@@ -53,6 +53,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.iam.actions import LIST, PERMISSIONS, READ, catalog
+from ..core.iam.node_access import NODE_ACCESS_ACTIONS
 from ..core.tags import OWNER_TAG, PLATFORM_OWNER
 
 TEAM = "${aws:PrincipalTag/team}"
@@ -89,28 +90,6 @@ KEY_DESTRUCTION_ACTIONS: tuple[str, ...] = (
 """KMS actions that destroy a key, make data unreadable, re-point an alias that someone else's
 encryption relies on, or hand a key to someone else (grants, policy, replicas, custom key
 stores). Cryptographic use of a team's own keys (Encrypt, Decrypt, GenerateDataKey...) stays."""
-
-NODE_ACCESS_ACTIONS: tuple[str, ...] = (
-    "ssm:SendCommand",
-    "ssm:StartSession",
-    "ssm:ResumeSession",
-    "ssm:StartAutomationExecution",
-    "ssm:StartChangeRequestExecution",
-    "ssm:CreateAssociation",
-    "ssm:CreateAssociationBatch",
-    "ssm:UpdateAssociation",
-    "ssm:StartAssociationsOnce",
-    "ssm:RegisterTaskWithMaintenanceWindow",
-    "ssm:UpdateMaintenanceWindowTask",
-    "ssm:CreateActivation",
-    "ssm:GetCommandInvocation",
-    "ssmmessages:*",
-    "ec2messages:*",
-    "ssm-guiconnect:*",
-    "ec2-instance-connect:*",
-)
-"""Everything that runs code on, or opens a shell to, an instance (a node runs every team's
-pods and holds the node role)."""
 
 TAGGING_PATTERNS: tuple[str, ...] = (
     "*:Tag*",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ..core.kinds import CLUSTER_SCOPED_KINDS
 from ._props import as_list, as_map, dig, environment_of, number
 from .model import AdmissionRule, Enforcement, Resource, Rule, Severity
 from .settings import GuardrailSettings
@@ -43,34 +44,6 @@ WORKLOAD_RESOURCES = (
 )
 LONG_RUNNING_RESOURCES = tuple(r for r in WORKLOAD_RESOURCES if r[0] != "batch")
 
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "PriorityClass",
-        "StorageClass",
-        "CSIDriver",
-        "CSINode",
-        "RuntimeClass",
-        "IngressClass",
-        "APIService",
-        "CustomResourceDefinition",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "VolumeAttachment",
-        "CertificateSigningRequest",
-        "FlowSchema",
-        "PriorityLevelConfiguration",
-    }
-)
-"""Kinds that live outside namespaces."""
 
 NAME_LABEL = "app.kubernetes.io/name"
 TEAM_LABEL = "team"

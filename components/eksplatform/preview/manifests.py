@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .mocks import CLUSTER_SCOPED_KINDS, Recorded, is_secret
+from ..core.kinds import CLUSTER_SCOPED_KINDS
+from .mocks import Recorded, is_secret
 
 if TYPE_CHECKING:
     from .engine import Diagnostic

@@ -24,39 +24,13 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from ..core.kinds import CLUSTER_SCOPED_KINDS
 from .runtime import needs_own_loop, on_inline_thread, serialize_now
 
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key
 RESOURCE_SIG = rpc._special_resource_sig
 
-# Kubernetes kinds that are not namespaced (their manifests live apart, no metadata.namespace).
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "PriorityClass",
-        "StorageClass",
-        "CSIDriver",
-        "CSINode",
-        "RuntimeClass",
-        "IngressClass",
-        "APIService",
-        "CustomResourceDefinition",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "VolumeAttachment",
-        "ComponentStatus",
-        "CertificateSigningRequest",
-        "FlowSchema",
-        "PriorityLevelConfiguration",
-    }
-)
 
 _EC2_ID_PREFIX = {
     "Vpc": "vpc",

@@ -35,31 +35,12 @@ from ..core.errors import Problems
 from ..core.iam.actions import LIST, PERMISSIONS, READ, TAGGING, WRITE, Action, catalog
 from ..core.iam.arn import PARTITIONS, glob_match, has_wildcard, parse_arn
 from ..core.iam.conditions import OPERATOR_TYPES, global_key_type, parse_operator
+from ..core.iam.node_access import NODE_ACCESS_ACTIONS
 from .args import IamStatement
 
 _IAM_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9*?]+")
 _FORBIDDEN_SERVICES = ("organizations", "account", "sts")
 
-NODE_ACCESS = (
-    "ssm:SendCommand",
-    "ssm:StartSession",
-    "ssm:ResumeSession",
-    "ssm:StartAutomationExecution",
-    "ssm:StartChangeRequestExecution",
-    "ssm:CreateAssociation",
-    "ssm:CreateAssociationBatch",
-    "ssm:UpdateAssociation",
-    "ssm:StartAssociationsOnce",
-    "ssm:RegisterTaskWithMaintenanceWindow",
-    "ssm:UpdateMaintenanceWindowTask",
-    "ssm:CreateActivation",
-    "ssm:GetCommandInvocation",
-    "ssmmessages:*",
-    "ec2messages:*",
-    "ssm-guiconnect:*",
-    "ec2-instance-connect:*",
-)
-"""Actions that reach the nodes (the boundary's ``NoNodeAccess`` denies the same list)."""
 
 KEY_DESTRUCTION = (
     "kms:ScheduleKeyDeletion",
@@ -263,7 +244,7 @@ def _check_allowed_action(problems: Problems, q: str, action: str, expanded: lis
             )
         return
     act = expanded[0]
-    if _matches_any(act.full_name, NODE_ACCESS):
+    if _matches_any(act.full_name, NODE_ACCESS_ACTIONS):
         problems.add(
             q,
             action,
