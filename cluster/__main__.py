@@ -18,7 +18,6 @@ from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
 from eksplatform.cluster.headroom import Headroom, HeadroomArgs
 from eksplatform.cluster.interruption import InterruptionHandler, InterruptionHandlerArgs
-from eksplatform.cluster.network import resolve_zones
 from eksplatform.cluster.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
 from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
 from eksplatform.cluster.service_platform import ServicePlatform, ServicePlatformArgs
@@ -29,7 +28,7 @@ cfg = load_cluster_config()
 tags = Tags(
     team=cfg.owner_team, environment=cfg.environment, cost_centre=cfg.cost_centre, extra=cfg.tags
 )
-zones = resolve_zones(cfg.network.availability_zones, cfg.network.az_count)
+zones = cfg.zones
 
 network = Network(
     "network",

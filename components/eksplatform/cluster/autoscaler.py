@@ -84,8 +84,8 @@ PORT = 8085
 DEFAULT_BALANCING_IGNORE_LABELS = ("topology.ebs.csi.aws.com/zone", "k8s.amazonaws.com/eniConfig")
 """Per-zone labels AWS nodes carry: ignored when comparing groups, or zones never balance."""
 
-_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
-_IMAGE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)$")
+_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?\Z")
+_IMAGE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)\Z")
 
 
 def parse_duration(text: str) -> int:
@@ -239,7 +239,7 @@ class ClusterAutoscalerArgs:
 
 
 def kubernetes_minor(version: str) -> int | None:
-    m = re.match(r"^1\.(\d+)$", version)
+    m = re.match(r"^1\.(\d+)\Z", version)
     return int(m.group(1)) if m else None
 
 
@@ -269,7 +269,7 @@ def autoscaler_image_tag(kubernetes_version: str, image_tag: str | None = None) 
 def validate_cluster_autoscaler_args(args: ClusterAutoscalerArgs) -> None:
     """Every problem with the args at once, before anything is registered."""
     problems = Problems()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", args.cluster_name):
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}\Z", args.cluster_name):
         problems.add(
             "cluster_name",
             args.cluster_name,
@@ -281,7 +281,7 @@ def validate_cluster_autoscaler_args(args: ClusterAutoscalerArgs) -> None:
         problems.add("kubernetes_version", args.kubernetes_version, str(exc))
     if not is_region(args.region):
         problems.add("region", args.region, "not an AWS region name; write it like eu-west-1")
-    if not re.match(r"^\d{12}$", args.account_id):
+    if not re.match(r"^\d{12}\Z", args.account_id):
         problems.add("account_id", args.account_id, "an AWS account id is 12 digits")
     if not args.pools:
         problems.add("pools", [], "give at least one node pool for the priority expander")

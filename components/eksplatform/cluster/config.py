@@ -1,23 +1,26 @@
 """Typed stack configuration of the cluster program.
 
 A stack file (``Pulumi.<stack>.yaml``) holds only what differs between stacks; everything else has
-a documented default here. The whole configuration is parsed and validated once, at the start of
-the program, before any resource is registered: every problem is reported in one
-:class:`~eksplatform.core.errors.ValidationError` naming the key (``platform:network.cidr``), the value
-received and what is allowed.
+a documented default here, in one place per field: a section's model default *is* the documented
+default, so a section that sets one key never changes another (the section is never replaced by
+a differently-configured instance). The whole configuration is parsed and validated once, at the
+start of the program, before any resource is registered: every problem is reported in one
+:class:`~eksplatform.core.errors.ValidationError` naming the key (``platform:network.cidr``), the
+value as written and the fix.
 
 Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys:
 
 ========================================  =====================================================
 ``aws:region``                             required; the region of every resource
-``aws:allowedAccountIds``                  the account the stack may touch (AWS provider guard;
-                                           the offline preview derives ARNs from the first one)
+``aws:allowedAccountIds``                  the one account the stack may touch (AWS provider
+                                           guard; ARNs are derived from it). Default offline:
+                                           123456789012
 ``platform:environment``                   Default: the stack name
 ``platform:clusterName``                   Default: ``eks-<environment>``
 ``platform:kubernetesVersion``             Default: ``1.31`` (1.29 or newer: native sidecars)
 ``platform:costCentre``                    Default: ``platform``
 ``platform:ownerTeam``                     Default: ``platform``
-``platform:tags``                          extra company tags; Default: none
+``platform:tags``                          extra tags (never a company tag); Default: none
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
 ``platform:nodePools``                     :class:`~eksplatform.cluster.node_pools.NodePoolConfig` list
@@ -33,29 +36,52 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
 ========================================  =====================================================
 
-Each section's model lives beside the component that consumes it; this module composes them.
-Checks that span sections and pin a release to the Kubernetes minor version (kube-proxy, Cluster
-Autoscaler, descheduler) run right after parsing (:func:`release_problems`).
-
-pydantic does the parsing (it is made for exactly this: typed schemas, unknown keys refused, every
-error collected with its location); this module only turns its errors into our messages.
+Order of work (:func:`parse_cluster_config`): decode what the program received (as ``pulumi up``
+hands it: :mod:`eksplatform.core.pulumi_yaml`); refuse numbers the stack file wrote with a leading
+zero (the CLI reads them as octal) and read them as the text written; validate every section
+(pydantic: typed schemas, unknown keys refused, every error collected with its location); then
+run the rules across sections (:mod:`.plan`) on every section that parsed, so one round trip shows
+every problem. Each section's model lives beside the component that consumes it; this module
+composes them.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
+from ..core import naming
 from ..core.environments import is_production
-from ..core.errors import MISSING, Problem, ValidationError
-from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
+from ..core.errors import Problem, ValidationError
+from ..core.pod_identity import is_region
+from ..core.pulumi_yaml import (
+    ConfigFile,
+    Scalar,
+    YamlFileError,
+    find_stack_file,
+    lookup,
+    read_stack_config,
+    shown_as_written,
+)
+from ..core.settings import (
+    SettingsModel,
+    check_retention,
+    field_error,
+    pydantic_problems,
+)
 from .autoscaler import AutoscalerConfig
 from .descheduler import DeschedulerConfig
 from .eks_addons import EksAddonsConfig
@@ -76,11 +102,43 @@ MIN_KUBERNETES_MINOR = 29
 DEFAULT_ACCOUNT_ID = "123456789012"
 """Account used offline when ``aws:allowedAccountIds`` is not set (AWS's documentation example)."""
 
-_K8S_VERSION = re.compile(r"^1\.(\d{2})$")
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+MAX_PUBLIC_ACCESS_CIDRS = 40
+"""EKS accepts at most 40 CIDR blocks for the public endpoint."""
+MIN_PUBLIC_PREFIX = 8
+"""The widest CIDR block the public endpoint may admit (a /8); wider is the internet."""
+NOT_PUBLIC_SOURCES = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
+"""Ranges no request to the public endpoint comes from (private, shared, loopback, link-local,
+multicast, reserved): the private endpoint serves them."""
+
+_K8S_VERSION = re.compile(r"1\.(\d{2})")
+_NAME = re.compile(r"[a-z]([a-z0-9-]{0,30}[a-z0-9])?")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_ACCOUNT = re.compile(r"\d{12}")
 _LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+MAX_EXTRA_TAGS = 40
+"""``platform:tags`` at most: AWS allows 50 tags per resource and the platform sets up to ten
+(company tags, ``Name``, component and discovery tags)."""
+COMPANY_TAG_SOURCES = {
+    "team": "platform:ownerTeam",
+    "environment": "platform:environment",
+    "cost-centre": "platform:costCentre",
+    "managed-by": "nothing: the platform sets it",
+    "name": "nothing: each resource gets its own Name tag",
+}
+"""Tags ``platform:tags`` cannot set (compared case-insensitively), and where each comes from."""
 
 
 class FlowLogsConfig(SettingsModel):
@@ -157,48 +215,80 @@ class NetworkConfig(SettingsModel):
         return self
 
 
+def _public_cidr_problem(cidr: str) -> str | None:
+    """Why ``cidr`` cannot admit clients to the public API endpoint, or None."""
+    try:
+        net = ipaddress.ip_network(cidr, strict=True)
+    except ValueError as exc:
+        return f"{cidr!r} is not a valid CIDR block ({exc}); write each like 203.0.113.0/24"
+    if net.prefixlen == 0:
+        return (
+            f"{cidr} opens the API server to the whole internet; list the CIDRs of your "
+            "offices and CI runners, or set endpointPublicAccess: false"
+        )
+    if net.version == 6:
+        return f"{cidr} is IPv6; EKS takes IPv4 CIDR blocks for the public endpoint"
+    if net.prefixlen < MIN_PUBLIC_PREFIX:
+        return (
+            f"{cidr} admits {net.num_addresses:,} addresses (wider than a /{MIN_PUBLIC_PREFIX}); "
+            "list the CIDRs of your offices and CI runners"
+        )
+    for private in NOT_PUBLIC_SOURCES:
+        if net.overlaps(private):
+            return (
+                f"{cidr} overlaps {private}, which never reaches the public endpoint (the private "
+                "endpoint serves it); list public CIDRs only"
+            )
+    return None
+
+
 class ControlPlaneConfig(SettingsModel):
     """``platform:controlPlane``: the EKS control plane."""
 
-    endpoint_public_access: bool = True
+    endpoint_public_access: bool = False
     """Expose the API server publicly (limited to ``publicAccessCidrs``); the private endpoint is
-    always on. Default: true. Production may turn it off (private only)."""
+    always on. Default: false (private only)."""
     public_access_cidrs: tuple[str, ...] = ()
-    """CIDRs allowed to reach the public endpoint; required when it is on. Default: none."""
+    """IPv4 CIDRs allowed to reach the public endpoint (public ranges, each /8 or narrower, at
+    most 40); required when it is on. Default: none."""
     admin_role_arns: tuple[str, ...] = ()
-    """IAM roles given cluster-admin through EKS access entries (API authentication mode, no
-    aws-auth ConfigMap to lock anyone out). Default: none (only the creator)."""
+    """IAM roles (of the stack's account) given cluster-admin through EKS access entries (API
+    authentication mode, no aws-auth ConfigMap to lock anyone out). Default: none (only the
+    creator)."""
     log_types: tuple[str, ...] = _LOG_TYPES
     """Control plane log types sent to CloudWatch. Default: all five."""
     log_retention_days: int = 90
     """Retention of the control plane log group. Default: 90."""
     deletion_protection: bool | None = None
-    """Refuse to delete the cluster. Default: true for prod, false otherwise."""
+    """Refuse to delete the cluster. Default: true for production environments, false
+    otherwise."""
 
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = []
-        for cidr in v:
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError:
-                bad.append(cidr)
-        if bad:
-            raise ValueError(
-                f"not valid IPv4 CIDR blocks: {', '.join(map(repr, bad))}; "
-                "write each like 203.0.113.0/24"
-            )
+        problems = [p for p in map(_public_cidr_problem, v) if p]
+        repeated = sorted({c for c in v if v.count(c) > 1})
+        if repeated:
+            problems.append(f"{', '.join(repeated)} listed twice")
+        if len(v) > MAX_PUBLIC_ACCESS_CIDRS:
+            problems.append(f"{len(v)} blocks; EKS accepts at most {MAX_PUBLIC_ACCESS_CIDRS}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return v
 
     @field_validator("admin_role_arns")
     @classmethod
     def _arns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
+        bad = [arn for arn in v if not _ROLE_ARN.fullmatch(arn)]
         if bad:
             raise ValueError(
                 f"not IAM role ARNs: {', '.join(map(repr, bad))}; "
                 "write each like arn:aws:iam::123456789012:role/platform-admin"
+            )
+        repeated = sorted({a for a in v if v.count(a) > 1})
+        if repeated:
+            raise ValueError(
+                f"lists {', '.join(repeated)} twice; EKS allows one access entry per role"
             )
         return v
 
@@ -210,6 +300,8 @@ class ControlPlaneConfig(SettingsModel):
             raise ValueError(
                 f"unknown log types {', '.join(map(repr, bad))}; allowed: {', '.join(_LOG_TYPES)}"
             )
+        if len(set(v)) != len(v):
+            raise ValueError("lists a log type twice")
         return v
 
     @field_validator("log_retention_days")
@@ -234,7 +326,8 @@ class ClusterConfig(SettingsModel):
     region: str
     """From ``aws:region``. Required."""
     account_id: str = DEFAULT_ACCOUNT_ID
-    """From the first of ``aws:allowedAccountIds``. Default (offline only): 123456789012."""
+    """From ``aws:allowedAccountIds`` (a list of exactly one id). Default (offline only):
+    123456789012."""
     environment: str
     """Default: the stack name."""
     cluster_name: str = ""
@@ -246,12 +339,14 @@ class ClusterConfig(SettingsModel):
     owner_team: str = "platform"
     """Company ``team`` tag of cluster resources. Default: platform."""
     tags: dict[str, str] = Field(default_factory=dict)
-    """Extra tags on every resource (they cannot override the company tags). Default: none."""
+    """Extra tags on every resource; a company tag (team, environment, cost-centre, managed-by)
+    or Name is refused, not dropped. Default: none."""
     network: NetworkConfig = NetworkConfig()
-    control_plane: ControlPlaneConfig = Field(
-        default_factory=lambda: ControlPlaneConfig(endpoint_public_access=False)
-    )
-    """Default: private endpoint only."""
+    """``platform:network``: the VPC. Default: 10.0.0.0/16 over 3 zones, a NAT gateway per
+    zone, interface endpoints, flow logs."""
+    control_plane: ControlPlaneConfig = ControlPlaneConfig()
+    """``platform:controlPlane``. Default: private endpoint only, all five log types kept 90
+    days, deletion protection in production."""
     vpa: VpaConfig = VpaConfig()
     """``platform:vpa``: the Vertical Pod Autoscaler chart (:mod:`.vpa`). Default: enabled."""
     headroom: HeadroomConfig = HeadroomConfig()
@@ -280,24 +375,32 @@ class ClusterConfig(SettingsModel):
     """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
     ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
 
+    _zones: tuple[str, ...] | None = PrivateAttr(default=None)
+
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", v):
+        if not is_region(v):
             raise ValueError("not an AWS region name; write it like eu-west-1")
         return v
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_text(cls, v: Any) -> Any:
+        # An unquoted id without a leading zero is an integer to YAML; its digits are the id.
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
     @field_validator("account_id")
     @classmethod
     def _account(cls, v: str) -> str:
-        if not re.match(r"^\d{12}$", v):
+        if not _ACCOUNT.fullmatch(v):
             raise ValueError("an AWS account id is 12 digits")
         return v
 
     @field_validator("environment", "cost_centre", "owner_team")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
+        if not _NAME.fullmatch(v):
             raise ValueError(
                 "use lowercase letters, digits and '-', starting with a letter "
                 "(at most 32 characters)"
@@ -307,9 +410,10 @@ class ClusterConfig(SettingsModel):
     @field_validator("cluster_name")
     @classmethod
     def _cluster_name(cls, v: str) -> str:
-        if v and not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", v):
+        if v and naming.name_problem(naming.EKS_CLUSTER, v):
             raise ValueError(
-                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter"
+                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter "
+                "or digit"
             )
         return v
 
@@ -326,7 +430,7 @@ class ClusterConfig(SettingsModel):
     @field_validator("kubernetes_version")
     @classmethod
     def _version(cls, v: str) -> str:
-        m = _K8S_VERSION.match(v)
+        m = _K8S_VERSION.fullmatch(v)
         if not m:
             raise ValueError('write it as "1.MINOR", like "1.31"')
         if int(m.group(1)) < MIN_KUBERNETES_MINOR:
@@ -339,12 +443,28 @@ class ClusterConfig(SettingsModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if not _TAG_KEY.match(k) or k.lower().startswith("aws:")]
-        if bad:
-            raise ValueError(
-                f"invalid tag keys {', '.join(map(repr, bad))}: 1-128 characters, "
-                "not starting with 'aws:'"
+        problems = []
+        for key, value in v.items():
+            source = COMPANY_TAG_SOURCES.get(key.lower())
+            if source is not None:
+                problems.append(
+                    f"{key!r} is a company tag the platform sets (from {source}); remove it "
+                    "here" + ("" if source.startswith("nothing") else f" and set {source}")
+                )
+                continue
+            reason = naming.name_problem(naming.TAG_KEY, key)
+            if reason:
+                problems.append(f"the key {key!r} {reason}")
+            reason = naming.name_problem(naming.TAG_VALUE, value)
+            if reason:
+                problems.append(f"the value of {key!r} {reason}")
+        if len(v) > MAX_EXTRA_TAGS:
+            problems.append(
+                f"{len(v)} tags; at most {MAX_EXTRA_TAGS} fit beside the platform's own (AWS "
+                "allows 50 per resource)"
             )
+        if problems:
+            raise ValueError("; ".join(problems))
         return v
 
     @model_validator(mode="after")
@@ -357,28 +477,6 @@ class ClusterConfig(SettingsModel):
                 update={"deletion_protection": is_production(self.environment)}
             )
             object.__setattr__(self, "control_plane", cp)
-        zones = self.network.availability_zones
-        if zones is not None:
-            bad = [z for z in zones if not z.startswith(self.region)]
-            if bad:
-                raise field_error(
-                    "network.availabilityZones",
-                    f"{', '.join(map(repr, bad))} are not zones of {self.region}",
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _papertrail_token(self) -> ClusterConfig:
-        if (
-            self.logging.enabled
-            and self.logging.output == "papertrail"
-            and not self.papertrail_token
-        ):
-            raise field_error(
-                "papertrailToken",
-                "logging.output is papertrail: set the token as a secret with "
-                "`pulumi config set --secret platform:papertrailToken <token>`",
-            )
         return self
 
     @property
@@ -389,10 +487,42 @@ class ClusterConfig(SettingsModel):
     def kubernetes_minor(self) -> int:
         return int(self.kubernetes_version.split(".")[1])
 
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """The zones the cluster spans: ``network.availabilityZones``, else the first
+        ``azCount`` available zones of the region (resolved by :func:`load_cluster_config`)."""
+        if self.network.availability_zones:
+            return tuple(self.network.availability_zones)
+        if self._zones is None:
+            raise RuntimeError("zones are resolved by load_cluster_config() (an AWS read)")
+        return self._zones
 
-# --- reading and error rendering ----------------------------------------------------------------
 
-_TOP_LEVEL_AWS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}
+# --- what the program received ------------------------------------------------------------------
+
+AWS_KEYS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}
+"""The AWS provider's keys the cluster config reads, and their field names."""
+_FIELD_KEYS = {v: k for k, v in AWS_KEYS.items()}
+_TEXT_FIELDS = frozenset(
+    {"environment", "clusterName", "kubernetesVersion", "costCentre", "ownerTeam"}
+)
+"""Top-level fields that are text: never JSON-decoded (``"[x]"`` stays text, as in Pulumi)."""
+
+
+def display_key(loc: tuple[int | str, ...]) -> str:
+    """The key as written in the stack file for a location in :class:`ClusterConfig`."""
+    if not loc:
+        return f"{NAMESPACE}:<config>"
+    head, rest = str(loc[0]), loc[1:]
+    key = _FIELD_KEYS.get(head, f"{NAMESPACE}:{head}")
+    for part in rest:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
+
+
+def _top_level_keys(aliases: list[str]) -> list[str]:
+    keys = [f"{NAMESPACE}:{k}" for k in aliases if k not in _FIELD_KEYS]
+    return sorted(keys + list(AWS_KEYS))
 
 
 def _decode(value: Any) -> Any:
@@ -405,146 +535,204 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _display_key(loc: tuple[int | str, ...]) -> str:
-    if not loc:
-        return f"{NAMESPACE}:<config>"
-    head, rest = loc[0], loc[1:]
-    inverse = {v: k for k, v in _TOP_LEVEL_AWS.items()}
-    key = inverse.get(str(head), f"{NAMESPACE}:{head}")
-    for part in rest:
+def _path_key(path: tuple[str | int, ...]) -> str:
+    key = str(path[0])
+    for part in path[1:]:
         key += f"[{part}]" if isinstance(part, int) else f".{part}"
     return key
 
 
-def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class a location points into (to list its allowed keys)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
+def _substitute(data: Any, path: tuple[str | int, ...], expected: Any, text: str) -> bool:
+    """Put ``text`` where ``data`` holds ``expected`` at ``path`` (a leading-zero number read as
+    the text written); False when the value there is not the one the file gave."""
+    try:
+        parent = lookup(data, path[:-1])
+        if lookup(parent, path[-1:]) != expected:
+            return False
+    except (KeyError, IndexError, TypeError):
+        return False
+    parent[path[-1]] = text
+    return True
+
+
+def _received(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    project: str | None,
+    secret_keys: Collection[str],
+    source: ConfigFile | None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The model's input from the program's config, and the problems of the input itself."""
+    problems: list[Problem] = []
+    decoded = {
+        key: value
+        if key.removeprefix(f"{NAMESPACE}:") in _TEXT_FIELDS or key in secret_keys
+        else _decode(value)
+        for key, value in raw.items()
+        if key.startswith(f"{NAMESPACE}:") or key in AWS_KEYS
+    }
+    for scalar in source.ambiguous() if source else ():
+        key = str(scalar.path[0])
+        if key in decoded and key not in secret_keys:
+            holder = {key: decoded[key]}
+            if _substitute(holder, scalar.path, scalar.value, scalar.text):
+                decoded[key] = holder[key]
+                problems.append(
+                    Problem(
+                        _path_key(scalar.path), shown_as_written(scalar.text), scalar.note() or ""
+                    )
+                )
+    data: dict[str, Any] = {}
+    for key, value in decoded.items():
+        if key == "aws:allowedAccountIds":
+            if not isinstance(value, list):
+                problems.append(
+                    Problem(
+                        key,
+                        value,
+                        'write it as a list of one account id, like ["111111111111"]',
+                    )
+                )
+            elif len(value) != 1:
+                problems.append(
+                    Problem(
+                        key,
+                        value,
+                        "list exactly one account id: the program derives every ARN and "
+                        "policy of the stack from it (use one stack per account)",
+                    )
+                )
+            else:
+                data["accountId"] = value[0]
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = next(
-            (
-                f
-                for name, f in current.model_fields.items()
-                if (f.alias or name) == part or name == part
-            ),
-            None,
-        )
-        if field is None:
-            return None
-        current = field.annotation
-        # unwrap Optional[...] / tuple[...]
-        for arg in getattr(current, "__args__", ()) or ():
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                current = arg
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        data[AWS_KEYS.get(key) or key[len(NAMESPACE) + 1 :]] = value
+    if project:
+        for key in sorted(raw):
+            if key.startswith(f"{project}:"):
+                name = key[len(project) + 1 :]
+                problems.append(
+                    Problem(
+                        key,
+                        "[secret]" if key in secret_keys else _decode(raw[key]),
+                        f"a key without a namespace belongs to the project ({project}); the "
+                        f"cluster program reads the {NAMESPACE} namespace: write "
+                        f"{NAMESPACE}:{name}",
+                    )
+                )
+    data.setdefault("environment", stack)
+    return data, problems
 
 
-def _allowed_keys(model: type[BaseModel]) -> list[str]:
-    return sorted((f.alias or name) for name, f in model.model_fields.items())
+# --- parsing ------------------------------------------------------------------------------------
 
 
-def _problem(err: Any) -> Problem:
-    loc: tuple[int | str, ...] = tuple(err["loc"])
-    kind = err["type"]
-    value = err.get("input", MISSING)
-    if kind == "extra_forbidden":
-        parent = _model_at(ClusterConfig, loc[:-1])
-        allowed = _allowed_keys(parent) if parent else []
-        if not loc[:-1]:
-            allowed = [f"{NAMESPACE}:{k}" for k in allowed if k not in ("region", "accountId")]
-            allowed += list(_TOP_LEVEL_AWS)
-        message = f"unknown key; allowed keys here: {', '.join(sorted(allowed))}"
-        typed = _display_key(loc) if not loc[:-1] else str(loc[-1])
-        close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.8)
-        if close:
-            message += f"; did you mean {close[0]}?"
-        return Problem(_display_key(loc), value, message)
-    if kind == "missing":
-        return Problem(_display_key(loc), MISSING, "required; add it to the stack file")
-    message = str(err["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    elif message.startswith("Assertion failed, "):
-        message = message[len("Assertion failed, ") :]
-    if message.startswith(FIELD_MARK):
-        # A model-level check that names its field: point at that field and quote its value.
-        _, path, message = message.split(FIELD_MARK, 2)
-        for part in path.split("."):
-            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
-            loc = (*loc, part)
-    return Problem(_display_key(loc), value, message)
+def _sections(located: Iterable[tuple[tuple[int | str, ...], Problem]]) -> set[str]:
+    return {str(loc[0]) for loc, _ in located if loc}
 
 
-def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> ClusterConfig:
+_PLACEHOLDERS = {"region": "us-east-1", "environment": "placeholder"}
+"""Stand-ins for a required field that failed, so the other sections can still be checked
+(every rule reading a failed field is skipped)."""
+
+
+def _partial(data: dict[str, Any], failed: set[str]) -> ClusterConfig | None:
+    """The config with every failed section left at its default (None if even that fails)."""
+    kept = {k: v for k, v in data.items() if k not in failed}
+    for key, placeholder in _PLACEHOLDERS.items():
+        if key in failed:
+            kept[key] = placeholder
+    try:
+        return ClusterConfig.model_validate(kept)
+    except pydantic.ValidationError:
+        return None
+
+
+def parse_cluster_config(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    source: str,
+    project: str | None = None,
+    secret_keys: Collection[str] = (),
+    stack_file: ConfigFile | None = None,
+    available_zones: Callable[[str], Iterable[str]] | None = None,
+) -> ClusterConfig:
     """Parse raw Pulumi config (``{"platform:network": ..., "aws:region": ...}``) into a
     :class:`ClusterConfig`, or raise one :class:`ValidationError` listing every problem.
 
-    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``).
-    """
-    data: dict[str, Any] = {}
-    prefix = NAMESPACE + ":"
-    for key, value in raw.items():
-        if key.startswith(prefix):
-            data[key[len(prefix) :]] = _decode(value)
-        elif key in _TOP_LEVEL_AWS:
-            decoded = _decode(value)
-            if key == "aws:allowedAccountIds":
-                if isinstance(decoded, list) and decoded:
-                    decoded = decoded[0]
-                elif isinstance(decoded, list):
-                    continue
-            data[_TOP_LEVEL_AWS[key]] = decoded
-    data.setdefault("environment", stack)
+    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``); ``project`` is the
+    Pulumi project (keys written without a namespace land in it); ``secret_keys`` are never
+    quoted; ``stack_file`` is the stack file as read (values are then shown as written);
+    ``available_zones(region)`` lists the region's zones (an AWS read; without it the zones are
+    not checked against the region's and stay unresolved)."""
+    from .plan import PlanContext, plan_problems
+
+    data, problems = _received(
+        raw, stack=stack, project=project, secret_keys=secret_keys, source=stack_file
+    )
+    failed: set[str] = set()
+    cfg: ClusterConfig | None
     try:
         cfg = ClusterConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems = [_problem(e) for e in exc.errors(include_url=False)]
-        raise ValidationError(f"{source}: invalid stack configuration", problems) from None
-    problems = release_problems(cfg)
+        located = pydantic_problems(exc, ClusterConfig, display_key, top_level_keys=_top_level_keys)
+        problems += [p for _, p in located]
+        failed = _sections(located)
+        cfg = _partial(data, failed)
+    if "accountId" not in data:
+        failed.add("accountId")  # not given: nothing to compare ARNs with
+    if cfg is not None:
+        context = PlanContext.build(
+            cfg,
+            failed=frozenset(failed),
+            given=frozenset(data),
+            secret_keys=frozenset(secret_keys),
+            available_zones=available_zones,
+        )
+        problems += plan_problems(cfg, context)
+        if context.zones_resolved:
+            cfg._zones = context.zones
+    problems = _as_written(problems, stack_file, secret_keys)
     if problems:
         raise ValidationError(f"{source}: invalid stack configuration", problems)
+    assert cfg is not None
     return cfg
 
 
-def release_problems(cfg: ClusterConfig) -> list[Problem]:
-    """Checks across sections that pin a release to the Kubernetes minor version (kube-proxy,
-    Cluster Autoscaler and descheduler images): all reported together, once every section is
-    valid on its own, and before the program registers anything."""
-    from .autoscaler import autoscaler_image_tag
-    from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
-    from .eks_addons import kube_proxy_problem
+def _as_written(
+    problems: list[Problem], stack_file: ConfigFile | None, secret_keys: Collection[str]
+) -> list[Problem]:
+    """Problems with secrets hidden and each value shown as the stack file wrote it, with how
+    YAML read it when that is likely not what was meant."""
+    scalars: dict[str, Scalar] = {}
+    if stack_file is not None:
+        scalars = {_path_key(s.path): s for s in stack_file.scalars.values()}
+    out = []
+    for p in problems:
+        key = p.field.split(".", 1)[0].split("[", 1)[0]
+        if key in secret_keys:
+            out.append(Problem(p.field, shown_as_written("[secret]"), p.message))
+            continue
+        scalar = scalars.get(p.field)
+        note = scalar.note() if scalar and not scalar.leading_zero else None
+        if scalar is None or note is None or note in p.message:
+            out.append(p)
+            continue
+        message = p.message.removesuffix("; quote it in the stack file")
+        out.append(Problem(p.field, shown_as_written(scalar.text), f"{message}; {note}"))
+    return out
 
-    problems: list[Problem] = []
-    version = cfg.kubernetes_version
-    kube_proxy = kube_proxy_problem(version, cfg.eks_addons.kube_proxy)
-    if kube_proxy:
-        problems.append(
-            Problem("platform:eksAddons.kubeProxy", cfg.eks_addons.kube_proxy, kube_proxy)
-        )
-    try:
-        autoscaler_image_tag(version, cfg.autoscaler.image_tag)
-    except ValueError as exc:
-        tag = cfg.autoscaler.image_tag
-        key, value = (
-            ("platform:autoscaler.imageTag", tag)
-            if tag is not None
-            else ("platform:kubernetesVersion", version)
-        )
-        problems.append(Problem(key, value, str(exc)))
-    if cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
-        known = ", ".join(f"1.{m}" for m in sorted(DESCHEDULER_TAGS))
-        problems.append(
-            Problem(
-                "platform:kubernetesVersion",
-                version,
-                f"no descheduler release is pinned for it (known: {known}); add its tag to "
-                "eksplatform.cluster.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
-            )
-        )
-    return problems
+
+def release_problems(cfg: ClusterConfig) -> list[Problem]:
+    """Checks that pin a release to the Kubernetes minor version (kube-proxy, Cluster
+    Autoscaler and descheduler images); see :func:`eksplatform.cluster.plan.release_problems`."""
+    from .plan import release_problems as plan_release_problems
+
+    return plan_release_problems(cfg)
+
+
+# --- the running program ------------------------------------------------------------------------
 
 
 def read_program_config() -> dict[str, Any]:
@@ -558,9 +746,45 @@ def read_program_config() -> dict[str, Any]:
     return merged
 
 
+def _secret_keys(keys: Iterable[str]) -> set[str]:
+    from pulumi.runtime import config as runtime_config
+
+    env = set(runtime_config.get_config_secret_keys_env())
+    return {k for k in keys if k in env or runtime_config.is_config_secret(k)}
+
+
+def _stack_file(stack: str, project: str) -> ConfigFile | None:
+    """The running stack's file as read (Pulumi runs a program from its project directory, or
+    below it), or None when it is not there (config from elsewhere, e.g. an ESC environment)."""
+    path = find_stack_file(stack, Path.cwd())
+    if path is None:
+        return None
+    try:
+        return read_stack_config(path, project)[1]
+    except YamlFileError:
+        return None  # the CLI reports a broken stack file itself
+
+
+def _available_zones(region: str) -> list[str]:
+    import pulumi_aws as aws
+
+    return list(aws.get_availability_zones(state="available").names)
+
+
 def load_cluster_config() -> ClusterConfig:
-    """Read and validate the running cluster program's stack configuration."""
+    """Read and validate the running cluster program's stack configuration, and resolve its
+    zones (an AWS read, not a registration): the program's first step, before it registers
+    anything."""
     import pulumi
 
-    stack = pulumi.get_stack()
-    return parse_cluster_config(read_program_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
+    stack, project = pulumi.get_stack(), pulumi.get_project()
+    raw = read_program_config()
+    return parse_cluster_config(
+        raw,
+        stack=stack,
+        source=f"Pulumi.{stack}.yaml",
+        project=project,
+        secret_keys=_secret_keys(raw),
+        stack_file=_stack_file(stack, project),
+        available_zones=_available_zones,
+    )

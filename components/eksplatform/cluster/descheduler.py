@@ -380,7 +380,7 @@ class DeschedulerArgs:
 
 def validate_descheduler_args(args: DeschedulerArgs) -> None:
     problems = Problems()
-    m = re.match(r"^1\.(\d+)$", args.kubernetes_version)
+    m = re.match(r"^1\.(\d+)\Z", args.kubernetes_version)
     if not m:
         problems.add("kubernetes_version", args.kubernetes_version, 'write it as "1.MINOR"')
     elif int(m.group(1)) not in IMAGE_TAGS:

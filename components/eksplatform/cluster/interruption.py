@@ -91,8 +91,8 @@ TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 INSTANCE_STATES_TO_DRAIN = ("stopping", "stopped", "shutting-down", "terminated")
 """The only EC2 states NTH acts on; the rule filters the rest out at the source."""
 
-_VERSION_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_VERSION_TAG = re.compile(r"^v\d+\.\d+\.\d+\Z")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}\Z")
 
 
 class InterruptionHandlerConfig(SettingsModel):
@@ -200,7 +200,7 @@ class InterruptionHandlerArgs:
 def validate_interruption_handler_args(args: InterruptionHandlerArgs) -> None:
     """Every problem with the args at once, before anything is registered."""
     problems = Problems()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", args.cluster_name):
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}\Z", args.cluster_name):
         problems.add(
             "cluster_name",
             args.cluster_name,
@@ -208,7 +208,7 @@ def validate_interruption_handler_args(args: InterruptionHandlerArgs) -> None:
         )
     if not is_region(args.region):
         problems.add("region", args.region, "not an AWS region name; write it like eu-west-1")
-    if not re.match(r"^\d{12}$", args.account_id):
+    if not re.match(r"^\d{12}\Z", args.account_id):
         problems.add("account_id", args.account_id, "an AWS account id is 12 digits")
     if not args.asg_names:
         problems.add(

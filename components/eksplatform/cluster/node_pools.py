@@ -152,12 +152,12 @@ node-template resources."""
 
 # --- config -------------------------------------------------------------------------------------
 
-_POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
+_POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?\Z")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)\Z")
 _LABEL_PREFIX = re.compile(
-    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\Z"
 )
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?\Z")
 _RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
 _KUBELET_LABEL_DOMAINS = ("node.kubernetes.io", "kubelet.kubernetes.io")
 _PLATFORM_LABELS = (CAPACITY_TYPE_LABEL, NODE_POOL_LABEL)
@@ -407,6 +407,29 @@ class NodePoolConfig(SettingsModel):
             raise ValueError("must be 0 to 1000")
         return v
 
+    @field_validator("max_size")
+    @classmethod
+    def _max_size(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be 1 or more: a pool of at most 0 nodes never runs anything")
+        return v
+
+    @field_validator("taints")
+    @classmethod
+    def _taints(cls, v: tuple[TaintConfig, ...]) -> tuple[TaintConfig, ...]:
+        seen: set[tuple[str, str]] = set()
+        repeated = []
+        for taint in v:
+            if (taint.key, taint.effect) in seen:
+                repeated.append(f"{taint.key}:{taint.effect}")
+            seen.add((taint.key, taint.effect))
+        if repeated:
+            raise ValueError(
+                f"repeats {', '.join(repeated)}: Kubernetes keeps one taint per key and effect; "
+                "remove the duplicate"
+            )
+        return v
+
     @field_validator("on_demand_percentage_above_base")
     @classmethod
     def _percentage(cls, v: int) -> int:
@@ -491,6 +514,11 @@ class NodePoolConfig(SettingsModel):
     @property
     def uses_spot(self) -> bool:
         return self.on_demand_percentage_above_base < 100
+
+    @property
+    def blocking_taints(self) -> tuple[TaintConfig, ...]:
+        """Taints that keep pods without a matching toleration off the pool's nodes."""
+        return tuple(t for t in self.taints if t.effect in ("NoSchedule", "NoExecute"))
 
     def node_labels(self) -> dict[str, str]:
         """Labels every node of the pool gets from its user data (the capacity type is added at
@@ -663,6 +691,62 @@ def autoscaler_tags(cluster_name: str, pool: NodePoolConfig) -> dict[str, str]:
     return tags
 
 
+def launch_template_prefix(cluster_name: str, pool: str) -> str:
+    """``name_prefix`` of a pool's launch template (the provider appends a unique suffix)."""
+    return f"{cluster_name}-{pool}-"
+
+
+def group_name_prefix(cluster_name: str, pool: str, zone: str) -> str:
+    """``name_prefix`` of a pool's group in ``zone`` (the priority expander matches it)."""
+    return f"{cluster_name}-{pool}-{zone}-"
+
+
+def group_tags(cluster_name: str, pool: NodePoolConfig, tags: Tags) -> dict[str, str]:
+    """Tags every group of ``pool`` propagates to its instances."""
+    return tags.with_name(
+        f"{cluster_name}-{pool.name}",
+        **{NODE_POOL_LABEL: pool.name},
+        **{f"kubernetes.io/cluster/{cluster_name}": "owned"},
+    )
+
+
+MAX_GROUP_TAGS = 50
+"""Tags an Auto Scaling group may carry (propagated and node-template tags together)."""
+
+
+# --- how much of a node pods get ----------------------------------------------------------------
+
+EVICTION_RESERVE = 100 * 2**20
+"""The kubelet's hard eviction threshold for memory on the EKS AMIs (``memory.available<100Mi``)."""
+KUBE_RESERVED_MEMORY_BASE = 255 * 2**20
+"""The EKS AMIs reserve 255Mi plus 11Mi per possible pod for the kubelet and the runtime; only
+the fixed part is counted here, so the estimate is an upper bound on what pods get."""
+SYSTEM_DAEMONSET_CPU_MILLIS = 125
+"""CPU requested on every node by the EKS add-on DaemonSets: aws-node (vpc-cni) 25m and
+kube-proxy 100m."""
+
+
+def kube_reserved_cpu_millis(vcpu: int) -> float:
+    """CPU the EKS AMIs reserve for the kubelet: 6% of the first core, 1% of the second, 0.5% of
+    the next two and 0.25% of every further core."""
+    rates = [60.0, 10.0, 5.0, 5.0]
+    return sum(rates[:vcpu]) + 2.5 * max(0, vcpu - 4)
+
+
+def allocatable(
+    instance_type: str, *, daemonset_cpu_millis: float = 0, daemonset_memory: int = 0
+) -> tuple[float, int]:
+    """At most how much CPU (millicores) and memory (bytes) pods of a Deployment get on one
+    node of ``instance_type``: capacity less the kubelet's reservation (its fixed part), the
+    eviction reserve, the EKS add-on DaemonSets and the given platform DaemonSet requests.
+
+    An upper bound: a pod larger than this never schedules on that node type."""
+    vcpu, gib = INSTANCE_SHAPES[instance_type]
+    cpu = vcpu * 1000 - kube_reserved_cpu_millis(vcpu) - SYSTEM_DAEMONSET_CPU_MILLIS
+    memory = gib * 2**30 - KUBE_RESERVED_MEMORY_BASE - EVICTION_RESERVE
+    return cpu - daemonset_cpu_millis, memory - daemonset_memory
+
+
 def ami_parameter(kubernetes_version: str) -> str:
     """Public SSM parameter holding the recommended EKS-optimized AL2023 x86_64 AMI id."""
     return (
@@ -745,7 +829,7 @@ def validate_node_pools_args(args: NodePoolsArgs) -> None:
             f"{len(args.private_subnet_ids)} subnets",
             f"give one private subnet per zone ({len(args.availability_zones)})",
         )
-    if not re.match(r"^1\.\d{2}$", args.kubernetes_version):
+    if not re.match(r"^1\.\d{2}\Z", args.kubernetes_version):
         problems.add("kubernetes_version", args.kubernetes_version, 'write it like "1.31"')
     try:
         ipaddress.IPv4Network(args.service_cidr)
@@ -856,7 +940,7 @@ class NodePools(pulumi.ComponentResource):
             pool_tags = {"eksplatform.io/node-pool": pool.name}
             lt = aws.ec2.LaunchTemplate(
                 f"{name}-{pool.name}",
-                name_prefix=f"{args.cluster_name}-{pool.name}-",
+                name_prefix=launch_template_prefix(args.cluster_name, pool.name),
                 description=f"{args.cluster_name} node pool {pool.name}",
                 image_id=ami,
                 iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
@@ -895,17 +979,13 @@ class NodePools(pulumi.ComponentResource):
             )
             self.launch_templates[pool.name] = lt
             # Instances inherit these (AWS's node group template tags nodes with the cluster).
-            group_tags = tags.with_name(
-                f"{args.cluster_name}-{pool.name}",
-                **pool_tags,
-                **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"},
-            )
+            propagated = group_tags(args.cluster_name, pool, tags)
             ca_tags = autoscaler_tags(args.cluster_name, pool)
             self.asgs_by_pool[pool.name] = []
             for zone, subnet in zip(args.availability_zones, args.private_subnet_ids, strict=True):
                 group = aws.autoscaling.Group(
                     f"{name}-{pool.name}-{zone}",
-                    name_prefix=f"{args.cluster_name}-{pool.name}-{zone}-",
+                    name_prefix=group_name_prefix(args.cluster_name, pool.name, zone),
                     vpc_zone_identifiers=[subnet],
                     min_size=pool.min_size,
                     max_size=pool.max_size,
@@ -947,7 +1027,7 @@ class NodePools(pulumi.ComponentResource):
                     ),
                     tags=[
                         aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
-                        for k, v in group_tags.items()
+                        for k, v in propagated.items()
                     ]
                     + [
                         aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False)

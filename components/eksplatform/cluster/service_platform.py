@@ -111,6 +111,27 @@ class ServicePlatformArgs:
     config: ServicePlatformConfig = field(default_factory=ServicePlatformConfig)
 
 
+def boundary_policy_name(cluster_name: str) -> str:
+    """Physical name of the permissions boundary policy."""
+    return f"{cluster_name}-service-boundary"
+
+
+def alb_log_bucket_prefix(cluster_name: str) -> str:
+    """``bucket_prefix`` of the ALB access log bucket (the provider appends 26 characters; S3
+    allows 63, so the prefix is cut at 37)."""
+    return f"{cluster_name}-alb-logs-"[:37]
+
+
+def alerts_key_alias(cluster_name: str) -> str:
+    """KMS alias of the key the alert topics are encrypted with."""
+    return f"alias/eksplatform/{cluster_name}-alerts"
+
+
+def alert_topic_name(cluster_name: str, team: str) -> str:
+    """Physical name of a team's SNS alert topic."""
+    return f"{cluster_name}-{team}-alerts"
+
+
 def boundary_policy_document(
     *, environment: str, allowed_services: Sequence[str], partition: str = "aws"
 ) -> dict[str, Any]:
@@ -198,7 +219,7 @@ class ServicePlatform(pulumi.ComponentResource):
 
         boundary = aws.iam.Policy(
             f"{name}-boundary",
-            name=f"{args.cluster_name}-service-boundary",
+            name=boundary_policy_name(args.cluster_name),
             path="/eksplatform/",
             description=f"Ceiling of every service role on {args.cluster_name}",
             policy=json.dumps(
@@ -237,7 +258,7 @@ class ServicePlatform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-alb-logs",
-            bucket_prefix=f"{args.cluster_name}-alb-logs-"[:37],
+            bucket_prefix=alb_log_bucket_prefix(args.cluster_name),
             force_destroy=False,
             tags=tags,
             opts=child,
@@ -314,7 +335,7 @@ class ServicePlatform(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-alerts",
-            name=f"alias/eksplatform/{args.cluster_name}-alerts",
+            name=alerts_key_alias(args.cluster_name),
             target_key_id=key.key_id,
             opts=child,
         )
@@ -323,7 +344,7 @@ class ServicePlatform(pulumi.ComponentResource):
             team_tags = args.tags.for_team(team).merged({"component": "service-alerts"})
             topic = aws.sns.Topic(
                 f"{name}-{team}-alerts",
-                name=f"{args.cluster_name}-{team}-alerts",
+                name=alert_topic_name(args.cluster_name, team),
                 kms_master_key_id=key.arn,
                 tags=team_tags,
                 opts=child,

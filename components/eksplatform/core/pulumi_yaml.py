@@ -463,3 +463,35 @@ def lookup(data: Any, path: tuple[str | int, ...]) -> Any:
                 raise KeyError(part)
             data = data[part]
     return data
+
+
+class _AsWritten(str):
+    """Text whose ``repr`` is itself: a value quoted in a message exactly as the file has it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def shown_as_written(text: str) -> str:
+    """``text`` to put in a :class:`~eksplatform.core.errors.Problem` so the message shows it as
+    written (``012345670123``, not ``'012345670123'`` or ``1402433619``)."""
+    return _AsWritten(text)
+
+
+def find_stack_file(stack: str, start: Path) -> Path | None:
+    """``Pulumi.<stack>.yaml`` of the project ``start`` is in (the nearest ``Pulumi.yaml`` at or
+    above it, honouring ``stackConfigDir``), or None."""
+    for directory in (start, *start.parents):
+        project = directory / "Pulumi.yaml"
+        if not project.is_file():
+            continue
+        try:
+            configured = load_yaml(project).get("stackConfigDir")
+        except YamlFileError:
+            return None
+        base = directory / configured if isinstance(configured, str) and configured else directory
+        candidate = base / f"Pulumi.{stack}.yaml"
+        return candidate if candidate.is_file() else None
+    return None

@@ -599,7 +599,7 @@ def render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
 # --- the recording monitor -----------------------------------------------------------------------
 
 
-class RegistrationRefused(RuntimeError):
+class RegistrationRefusedError(RuntimeError):
     """Raised by a strict :class:`RecordingMonitor` on the first resource registration."""
 
 
@@ -676,7 +676,7 @@ class RecordingMonitor(MockMonitor):
         if self.fail_on_register:
             urn = self.make_urn(request.parent, request.type, request.name)
             self.refused.append(urn)
-            raise RegistrationRefused(f"registration of {urn} refused: the monitor is strict")
+            raise RegistrationRefusedError(f"registration of {urn} refused: the monitor is strict")
         self._local.parent = request.parent
         response, inputs = self._register(request)
         urn = response.urn
