@@ -50,9 +50,8 @@ from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import is_region, partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel, field_error
+from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
 from ..core.tags import Tags
 from .priority import EXPENDABLE_PODS_PRIORITY_CUTOFF, SYSTEM_CLUSTER_CRITICAL
 
@@ -134,9 +133,9 @@ class AutoscalerConfig(SettingsModel):
     skip_nodes_with_system_pods: bool = False
     """Never remove nodes running kube-system pods (other than DaemonSets). Default: false: the
     platform's system pods have PodDisruptionBudgets, so their nodes can be consolidated."""
-    cpu: CpuQuantity = "100m"
+    cpu: CpuRequest = "100m"
     """CPU request. Default: 100m."""
-    memory: MemoryQuantity = "600Mi"
+    memory: MemoryRequest = "600Mi"
     """Memory request and limit (the autoscaler caches every pod and node). Default: 600Mi."""
 
     @field_validator("image_tag")
@@ -171,9 +170,10 @@ class AutoscalerConfig(SettingsModel):
     @field_validator("scale_down_utilization_threshold")
     @classmethod
     def _threshold(cls, v: float) -> float:
-        if not 0 <= v <= 1:
+        if not 0 < v <= 1:
             raise ValueError(
-                "must be between 0 and 1 (a fraction of the node's allocatable; 0.5 is usual)"
+                "must be above 0 and at most 1 (a fraction of the node's allocatable; 0.5 is "
+                "usual; to stop scale-down set scaleDownEnabled: false)"
             )
         return v
 

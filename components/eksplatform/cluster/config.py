@@ -65,7 +65,7 @@ from pydantic import (
 
 from ..core import naming
 from ..core.environments import is_production
-from ..core.errors import Problem, ValidationError
+from ..core.errors import MISSING, Problem, ValidationError
 from ..core.pod_identity import is_region
 from ..core.pulumi_yaml import (
     ConfigFile,
@@ -377,6 +377,16 @@ class ClusterConfig(SettingsModel):
 
     _zones: tuple[str, ...] | None = PrivateAttr(default=None)
 
+    @field_validator("papertrail_token", mode="before")
+    @classmethod
+    def _token(cls, v: Any) -> Any:
+        if v is not None and not isinstance(v, str):
+            raise ValueError(
+                "a secure value is written `secure: <ciphertext>`, as `pulumi config set "
+                "--secret platform:papertrailToken <token>` writes it"
+            )
+        return v
+
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
@@ -499,6 +509,9 @@ class ClusterConfig(SettingsModel):
 
 
 # --- what the program received ------------------------------------------------------------------
+
+SENSITIVE_KEYS = frozenset({"platform:papertrailToken"})
+"""Keys whose value no message ever quotes, even when it was not stored as a secret."""
 
 AWS_KEYS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}
 """The AWS provider's keys the cluster config reads, and their field names."""
@@ -711,7 +724,7 @@ def _as_written(
     out = []
     for p in problems:
         key = p.field.split(".", 1)[0].split("[", 1)[0]
-        if key in secret_keys:
+        if (key in secret_keys or key in SENSITIVE_KEYS) and p.value is not MISSING:
             out.append(Problem(p.field, shown_as_written("[secret]"), p.message))
             continue
         scalar = scalars.get(p.field)

@@ -84,9 +84,15 @@ from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel, check_retention, field_error
+from ..core.settings import (
+    DNS_LABEL,
+    CpuRequest,
+    MemoryRequest,
+    SettingsModel,
+    check_retention,
+    field_error,
+)
 from ..core.tags import Tags
 from .priority import SYSTEM_NODE_CRITICAL
 
@@ -311,12 +317,23 @@ class BufferConfig(SettingsModel):
 class ResourcesConfig(SettingsModel):
     """Requests and limits of each fluentd pod."""
 
-    cpu: CpuQuantity = "100m"
+    cpu: CpuRequest = "100m"
     """CPU request. Default: 100m."""
-    memory: MemoryQuantity = "400Mi"
+    memory: MemoryRequest = "400Mi"
     """Memory request and limit. Default: 400Mi."""
-    cpu_limit: CpuQuantity = "1"
-    """CPU limit (a log burst must not starve the node's workloads). Default: 1."""
+    cpu_limit: CpuRequest = "1"
+    """CPU limit (a log burst must not starve the node's workloads), at least the request.
+    Default: 1."""
+
+    @model_validator(mode="after")
+    def _limit_above_request(self) -> ResourcesConfig:
+        if kube.parse_cpu(self.cpu) > kube.parse_cpu(self.cpu_limit):
+            raise field_error(
+                "cpu",
+                f"is above cpuLimit ({self.cpu_limit}): Kubernetes refuses a request above its "
+                "limit; lower it or raise cpuLimit",
+            )
+        return self
 
 
 class LoggingConfig(SettingsModel):

@@ -60,13 +60,12 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import is_region, partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel
+from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
 from ..core.tags import Tags
 from .priority import SYSTEM_CLUSTER_CRITICAL
 
@@ -118,9 +117,9 @@ class InterruptionHandlerConfig(SettingsModel):
     """Taint the node as well as cordoning it, so nothing schedules there. Default: true."""
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     """Default: info."""
-    cpu: CpuQuantity = "50m"
+    cpu: CpuRequest = "50m"
     """CPU request. Default: 50m."""
-    memory: MemoryQuantity = "64Mi"
+    memory: MemoryRequest = "64Mi"
     """Memory request and limit. Default: 64Mi."""
 
     @field_validator("image_tag")
@@ -164,6 +163,25 @@ class InterruptionHandlerConfig(SettingsModel):
         if v < -1 or v > 7200:
             raise ValueError("must be -1 (each pod's own) or 0 to 7200 seconds")
         return v
+
+    @model_validator(mode="after")
+    def _timings(self) -> InterruptionHandlerConfig:
+        node = self.node_termination_grace_period_seconds
+        if self.lifecycle_heartbeat_timeout_seconds < node:
+            raise field_error(
+                "lifecycleHeartbeatTimeoutSeconds",
+                f"is shorter than nodeTerminationGracePeriodSeconds ({node}): the Auto Scaling "
+                "group would terminate the instance while the handler still drains it; make it "
+                "at least the drain budget",
+            )
+        if self.pod_termination_grace_period_seconds > node:
+            raise field_error(
+                "podTerminationGracePeriodSeconds",
+                f"is longer than nodeTerminationGracePeriodSeconds ({node}): a pod would still "
+                "be stopping when the node's drain budget runs out; lower it or raise the "
+                "node's",
+            )
+        return self
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@ Configured by ``platform:servicePlatform`` (:class:`ServicePlatformConfig`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,8 @@ IAM_WRITE_ACTIONS: tuple[str, ...] = (
 """Every IAM write (by verb prefix) plus PassRole: denied by the boundary."""
 
 _NEVER_ALLOWED = frozenset({"iam", "organizations", "account", "sts", "*"})
+_SERVICE_PREFIX = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+"""An IAM service prefix as AWS writes it (``dynamodb``, ``execute-api``)."""
 
 
 class ServicePlatformConfig(SettingsModel):
@@ -79,7 +82,7 @@ class ServicePlatformConfig(SettingsModel):
     def _services(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
             raise ValueError("list at least one AWS service prefix, like dynamodb")
-        bad = [s for s in v if s in _NEVER_ALLOWED or not s.replace("-", "").isalnum()]
+        bad = [s for s in v if s in _NEVER_ALLOWED or not _SERVICE_PREFIX.fullmatch(s)]
         if bad:
             raise ValueError(
                 f"{', '.join(map(repr, bad))} cannot be allowed: give IAM service prefixes "
