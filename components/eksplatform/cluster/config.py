@@ -235,9 +235,10 @@ def _public_cidr_problem(cidr: str) -> str | None:
         )
     for private in NOT_PUBLIC_SOURCES:
         if net.overlaps(private):
+            verb = "is" if net.subnet_of(private) else "overlaps"
             return (
-                f"{cidr} overlaps {private}, which never reaches the public endpoint (the private "
-                "endpoint serves it); list public CIDRs only"
+                f"{cidr} {verb} a range that never reaches the public endpoint ({private}: the "
+                "private endpoint serves it); list public CIDRs only"
             )
     return None
 
@@ -725,15 +726,18 @@ def _as_written(
     for p in problems:
         key = p.field.split(".", 1)[0].split("[", 1)[0]
         if (key in secret_keys or key in SENSITIVE_KEYS) and p.value is not MISSING:
-            out.append(Problem(p.field, shown_as_written("[secret]"), p.message))
+            hidden = "[secret]" if key in secret_keys else "[not shown]"
+            out.append(Problem(p.field, shown_as_written(hidden), p.message))
             continue
         scalar = scalars.get(p.field)
         note = scalar.note() if scalar and not scalar.leading_zero else None
-        if scalar is None or note is None or note in p.message:
+        if scalar is None or note is None:
             out.append(p)
             continue
-        message = p.message.removesuffix("; quote it in the stack file")
-        out.append(Problem(p.field, shown_as_written(scalar.text), f"{message}; {note}"))
+        message = p.message
+        if note not in message:
+            message = f"{message.removesuffix('; quote it in the stack file')}; {note}"
+        out.append(Problem(p.field, shown_as_written(scalar.text), message))
     return out
 
 

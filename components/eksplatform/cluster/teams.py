@@ -61,7 +61,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from ..core import kube
 from ..core.errors import Problems
 from ..core.kube import CpuQuantity
-from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
+from ..core.settings import (
+    DNS_LABEL,
+    NUMBERS_AS_TEXT,
+    CpuRequest,
+    MemoryRequest,
+    SettingsModel,
+    field_error,
+)
 from ..core.tags import Tags
 from ..envoy import EnvoySettings
 
@@ -98,7 +105,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}\Z")
 class QuotaConfig(SettingsModel):
     """A team namespace's ResourceQuota."""
 
-    requests_cpu: CpuQuantity = "8"
+    requests_cpu: Annotated[CpuQuantity, NUMBERS_AS_TEXT] = "8"
     """Sum of CPU requests. Default: 8."""
     requests_memory: MemoryRequest = "16Gi"
     """Sum of memory requests. Default: 16Gi."""

@@ -72,6 +72,19 @@ _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 
 
+def yaml11_bool_note(text: str) -> str:
+    """What to say about ``yes``/``on``/``off``... given where a boolean is expected."""
+    return (
+        f"YAML 1.2 (what the Pulumi CLI reads) keeps {text} as text; only true and false are "
+        "booleans"
+    )
+
+
+def is_yaml11_bool(text: str) -> bool:
+    """``yes``, ``On``, ``N``...: a boolean to YAML 1.1 tools, text to the Pulumi CLI."""
+    return text in _YAML11_BOOLS
+
+
 class YamlFileError(Exception):
     """A Pulumi YAML file cannot be read (syntax, duplicate keys, values JSON cannot hold)."""
 
@@ -121,10 +134,7 @@ class Scalar:
                 f'{self.value}; quote it ("{text}") to keep the text'
             )
         if text in _YAML11_BOOLS:
-            return (
-                f"YAML 1.2 (what the Pulumi CLI reads) keeps {text} as text; only true and "
-                "false are booleans"
-            )
+            return yaml11_bool_note(text)
         if _SEXAGESIMAL.fullmatch(text):
             return (
                 f"the Pulumi CLI reads {text} as text (YAML 1.1 tools read it as a base-60 number)"

@@ -36,11 +36,19 @@ from collections.abc import Callable
 from typing import Annotated, Any, Union
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from .errors import MISSING, Problem
 from .kube import parse_cpu, parse_memory
+from .pulumi_yaml import is_yaml11_bool, yaml11_bool_note
 
 FIELD_MARK = "\x1f"
 """Separates the field path from the message in :func:`field_error` (never in user text)."""
@@ -61,9 +69,6 @@ MIN_POD_MEMORY = 2**20
 """1Mi: below it no container starts (a smaller value is a unit mistake, like 100m for 100Mi)."""
 
 _BOOL_WORDS = {"true": True, "True": True, "false": False, "False": False}
-_YAML11_BOOLS = frozenset(
-    w for word in ("y", "yes", "n", "no", "on", "off") for w in (word, word.title(), word.upper())
-)
 
 
 def field_error(path: str, message: str) -> ValueError:
@@ -133,9 +138,21 @@ def _memory_request(value: str) -> str:
     return value
 
 
-CpuRequest = Annotated[str, AfterValidator(_cpu_request)]
-"""One pod's CPU (``"250m"``, ``"0.5"``): more than 0, at most 192 cores."""
-MemoryRequest = Annotated[str, AfterValidator(_memory_request)]
+def _quantity_text(value: Any) -> Any:
+    """A quantity written as a bare number (``cpu: 2``, ``cpu: 0.5``) means that many units, as
+    in a Kubernetes manifest: take its text (derive rather than fail)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, "g") if isinstance(value, float) else str(value)
+    return value
+
+
+NUMBERS_AS_TEXT = BeforeValidator(_quantity_text)
+"""Metadata of a text field that takes a bare number as its text (quantities)."""
+
+CpuRequest = Annotated[str, NUMBERS_AS_TEXT, AfterValidator(_cpu_request)]
+"""One pod's CPU (``"250m"``, ``"0.5"``, or a bare number of cores): more than 0, at most 192
+cores."""
+MemoryRequest = Annotated[str, NUMBERS_AS_TEXT, AfterValidator(_memory_request)]
 """One pod's memory (``"256Mi"``, ``"1Gi"``): at least 1Mi, never in milli-bytes."""
 
 
@@ -146,7 +163,10 @@ def _kinds(annotation: Any) -> set[type]:
     """The scalar types a field annotation admits (``bool | None`` -> ``{bool, NoneType}``)."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
-        return _kinds(typing.get_args(annotation)[0])
+        base, *metadata = typing.get_args(annotation)
+        if any(m is NUMBERS_AS_TEXT for m in metadata):
+            return {object}  # the field's own validator takes numbers
+        return _kinds(base)
     if origin in (Union, types.UnionType):
         found: set[type] = set()
         for arg in typing.get_args(annotation):
@@ -160,12 +180,7 @@ def _kinds(annotation: Any) -> set[type]:
 
 
 def _yaml_note(text: str) -> str:
-    if text in _YAML11_BOOLS:
-        return (
-            f" (YAML 1.2, which the Pulumi CLI reads, keeps {text} as text; only true and false "
-            "are booleans)"
-        )
-    return ""
+    return f"; {yaml11_bool_note(text)}" if is_yaml11_bool(text) else ""
 
 
 def read_as_pulumi(value: Any, annotation: Any) -> Any:
@@ -206,7 +221,10 @@ class SettingsModel(BaseModel):
         name = info.field_name
         if name is None or name not in cls.model_fields:
             return value
-        return read_as_pulumi(value, cls.model_fields[name].annotation)
+        field = cls.model_fields[name]
+        if any(m is NUMBERS_AS_TEXT for m in field.metadata):
+            return value  # the field's own validator takes numbers
+        return read_as_pulumi(value, field.annotation)
 
     def derived(self, **changes: Any) -> Any:
         """A copy with defaults filled in (for values derived from other sections)."""
