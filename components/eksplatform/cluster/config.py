@@ -694,8 +694,6 @@ def parse_cluster_config(
         problems += [p for _, p in located]
         failed = _sections(located)
         cfg = _partial(data, failed)
-    if "accountId" not in data:
-        failed.add("accountId")  # not given: nothing to compare ARNs with
     if cfg is not None:
         context = PlanContext.build(
             cfg,
