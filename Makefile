@@ -4,6 +4,7 @@
 #   make preview [PROGRAM=cluster|services/<name>] [STACK=staging|prod]
 #   make test        lint + type check + the whole test suite (what CI runs)
 #   make bench       benchmarks (print figures; never fail on speed)
+#   make mutation    mutation testing of the validation code (kill rates; not part of test)
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck unit bench clean venv
+.PHONY: preview test lint typecheck unit bench mutation clean venv
 
 venv: $(STAMP)
 
@@ -28,11 +29,11 @@ preview: $(STAMP)
 	$(PY) -m eksplatform preview $(if $(PROGRAM),--program $(PROGRAM)) $(if $(STACK),--stack $(STACK))
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check components cluster services tests bench policy
-	$(VENV)/bin/ruff format --check --quiet components cluster services tests bench policy
+	$(VENV)/bin/ruff check components cluster services tests bench policy tools
+	$(VENV)/bin/ruff format --check --quiet components cluster services tests bench policy tools
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy components/eksplatform tests bench
+	$(VENV)/bin/mypy components/eksplatform tests bench tools
 	@# Programs are all __main__.py: check each on its own, against the library and real SDKs.
 	@set -e; for p in $(PROGRAMS); do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
 
@@ -46,9 +47,16 @@ bench: $(STAMP)
 		{ echo "installing wrk and nginx-light (Debian) for the Envoy overhead benchmark"; \
 		  apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null; }
 	$(PY) bench/bench_preview.py
+	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+
+# Mutants of the validation modules against their tests; MUTATION_JOBS=N (default 2),
+# MUTATION_ARGS="--group 'cluster config'" to run one group. Equivalent mutants, with the
+# reason each cannot change behaviour, are listed in tools/mutation-equivalent.txt.
+mutation: $(STAMP)
+	$(PY) tools/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
