@@ -1102,6 +1102,35 @@ CASES: dict[str, Case] = {
         "  aws:region: ''\n",
         ("aws:region: got '': not an AWS region name; write it like eu-west-1",),
     ),
+    "empty-section": Case(
+        EXIT,
+        "  platform:network:\n",
+        (
+            "platform:network: got '': is empty; remove the key to keep its default, or give it "
+            "a value",
+        ),
+    ),
+    "empty-cluster-name": Case(
+        EXIT,
+        "  platform:clusterName: ''\n",
+        (
+            "platform:clusterName: got '': is empty; remove the key to keep its default, or give "
+            "it a value",
+        ),
+    ),
+    "null-nested-value": Case(
+        EXIT,
+        "  platform:network: {cidr: ~}\n",
+        (
+            "platform:network.cidr: got ~: is empty; remove the key to keep its default, or give "
+            "it a value",
+        ),
+    ),
+    "nothing-for-a-required-key": Case(
+        EXIT,
+        "  platform:nodePools: [{name: }]\n",
+        ("platform:nodePools[0].name: got (nothing): is empty; give it a value",),
+    ),
     # --- meaningful ranges at their edges ------------------------------------------------------
     "vpc-a-slash-15": Case(
         RANGES,

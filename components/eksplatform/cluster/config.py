@@ -77,6 +77,7 @@ from ..core.pulumi_yaml import (
     shown_as_written,
 )
 from ..core.settings import (
+    EMPTY,
     SettingsModel,
     check_retention,
     field_error,
@@ -599,6 +600,10 @@ def _received(
                 )
     data: dict[str, Any] = {}
     for key, value in decoded.items():
+        if value == "" and key not in {*secret_keys, *SENSITIVE_KEYS, "aws:region"}:
+            # ``key:`` with nothing after it: the CLI hands over "" (never a default).
+            problems.append(Problem(key, value, EMPTY))
+            continue
         if key == "aws:allowedAccountIds":
             if not isinstance(value, list):
                 problems.append(
@@ -728,6 +733,9 @@ def _as_written(
             out.append(Problem(p.field, shown_as_written(hidden), p.message))
             continue
         scalar = scalars.get(p.field)
+        if scalar is not None and scalar.value is None and p.value is None:
+            out.append(Problem(p.field, shown_as_written(scalar.text or "(nothing)"), p.message))
+            continue
         note = scalar.note() if scalar and not scalar.leading_zero else None
         if scalar is None or note is None:
             out.append(p)

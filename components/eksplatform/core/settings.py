@@ -69,6 +69,9 @@ MIN_POD_MEMORY = 2**20
 """1Mi: below it no container starts (a smaller value is a unit mistake, like 100m for 100Mi)."""
 
 _BOOL_WORDS = {"true": True, "True": True, "false": False, "False": False}
+EMPTY = "is empty; remove the key to keep its default, or give it a value"
+"""The message for a key written with no value (``key:`` or ``key: ~`` in YAML)."""
+EMPTY_REQUIRED = "is empty; give it a value"
 
 
 def field_error(path: str, message: str) -> ValueError:
@@ -183,10 +186,12 @@ def _yaml_note(text: str) -> str:
     return f"; {yaml11_bool_note(text)}" if is_yaml11_bool(text) else ""
 
 
-def read_as_pulumi(value: Any, annotation: Any) -> Any:
+def read_as_pulumi(value: Any, annotation: Any, *, required: bool = False) -> Any:
     """``value`` for a field of type ``annotation`` as ``pulumi up`` would accept it; raises
     ``ValueError`` with the fix when it would not (see the module docstring)."""
     kinds = _kinds(annotation)
+    if value is None and type(None) not in kinds:
+        raise ValueError(EMPTY_REQUIRED if required else EMPTY)
     if value is None or object in kinds:
         return value
     if kinds <= {bool, type(None)}:
@@ -224,7 +229,7 @@ class SettingsModel(BaseModel):
         field = cls.model_fields[name]
         if any(m is NUMBERS_AS_TEXT for m in field.metadata):
             return value  # the field's own validator takes numbers
-        return read_as_pulumi(value, field.annotation)
+        return read_as_pulumi(value, field.annotation, required=field.is_required())
 
     def derived(self, **changes: Any) -> Any:
         """A copy with defaults filled in (for values derived from other sections)."""
