@@ -10,6 +10,7 @@ import pytest
 from eksplatform.core.pulumi_yaml import (
     Scalar,
     YamlFileError,
+    find_stack_file,
     read_stack_config,
     resolve_plain,
 )
@@ -323,3 +324,18 @@ def test_a_missing_file_is_reported_by_name(tmp_path: Path) -> None:
     with pytest.raises(YamlFileError) as info:
         read_stack_config(tmp_path / "Pulumi.x.yaml", "demo")
     assert str(info.value) == f"Pulumi.x.yaml: not found in {tmp_path.name}/"
+
+
+def test_the_running_program_finds_its_stack_file_from_below_the_project(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT + "main: cluster/\n")
+    (tmp_path / "cluster").mkdir()
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert find_stack_file("dev", tmp_path / "cluster") == tmp_path / "Pulumi.dev.yaml"
+    assert find_stack_file("dev", tmp_path) == tmp_path / "Pulumi.dev.yaml"
+    assert find_stack_file("prod", tmp_path / "cluster") is None  # no such stack file
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT + "stackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert find_stack_file("dev", tmp_path) == tmp_path / "stacks" / "Pulumi.dev.yaml"
+    (tmp_path / "Pulumi.yaml").write_text("name: [\n")
+    assert find_stack_file("dev", tmp_path) is None  # the CLI reports a broken project file
