@@ -139,3 +139,43 @@ def test_unresolved_zones_are_not_offered_to_the_program() -> None:
     cfg = _config()
     with pytest.raises(RuntimeError):
         _ = cfg.zones
+
+
+@pytest.mark.parametrize("cluster", ["a", "a" * 93, "eks-prod-2", "e1-x"])
+def test_a_cluster_name_the_config_takes_passes_every_component_check(cluster: str) -> None:
+    from eksplatform.cluster.autoscaler import (
+        ClusterAutoscalerArgs,
+        validate_cluster_autoscaler_args,
+    )
+    from eksplatform.cluster.interruption import (
+        InterruptionHandlerArgs,
+        validate_interruption_handler_args,
+    )
+    from eksplatform.core.tags import Tags
+
+    raw = dict(BASE, **{"platform:clusterName": cluster})
+    cfg = parse_cluster_config(
+        raw, stack="dev", source="x", secret_keys={"platform:papertrailToken"}
+    )
+    tags = Tags(team="platform", environment="dev", cost_centre="platform")
+    validate_cluster_autoscaler_args(
+        ClusterAutoscalerArgs(
+            cluster_name=cfg.cluster_name,
+            kubernetes_version=cfg.kubernetes_version,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            pools=cfg.node_pools,
+            k8s_provider=None,  # type: ignore[arg-type]
+            tags=tags,
+        )
+    )
+    validate_interruption_handler_args(
+        InterruptionHandlerArgs(
+            cluster_name=cfg.cluster_name,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            asg_names={f"general-{z}": "x" for z in ("eu-west-1a", "eu-west-1b")},
+            k8s_provider=None,  # type: ignore[arg-type]
+            tags=tags,
+        )
+    )

@@ -362,7 +362,7 @@ CASES: dict[str, Case] = {
         '  platform:clusterName: "eks-dev\\n"\n',
         (
             "platform:clusterName: got 'eks-dev\\n': EKS cluster names are 1-100 letters, digits, "
-            "'-' and '_', starting with a letter or digit",
+            "'-' and '_', starting with a letter",
         ),
     ),
     "environment-with-a-trailing-newline": Case(
@@ -490,7 +490,7 @@ CASES: dict[str, Case] = {
         f"  platform:clusterName: {'c' * 101}\n",
         (
             f"platform:clusterName: got '{'c' * 101}': EKS cluster names are 1-100 letters, "
-            "digits, '-' and '_', starting with a letter or digit",
+            "digits, '-' and '_', starting with a letter",
         ),
     ),
     "cluster-name-with-a-dot": Case(
@@ -498,7 +498,15 @@ CASES: dict[str, Case] = {
         "  platform:clusterName: eks.dev\n",
         (
             "platform:clusterName: got 'eks.dev': EKS cluster names are 1-100 letters, digits, "
-            "'-' and '_', starting with a letter or digit",
+            "'-' and '_', starting with a letter",
+        ),
+    ),
+    "cluster-name-starting-with-a-digit": Case(
+        NAMES,
+        "  platform:clusterName: 1eks\n",
+        (
+            "platform:clusterName: got '1eks': EKS cluster names are 1-100 letters, digits, '-' "
+            "and '_', starting with a letter",
         ),
     ),
     "environment-33-characters": Case(

@@ -422,10 +422,13 @@ class ClusterConfig(SettingsModel):
     @field_validator("cluster_name")
     @classmethod
     def _cluster_name(cls, v: str) -> str:
-        if v and naming.name_problem(naming.EKS_CLUSTER, v):
+        # EKS also takes a leading digit; the platform's components (autoscaler discovery,
+        # termination handler) start it with a letter, so the config does too.
+        if v and (
+            naming.name_problem(naming.EKS_CLUSTER, v) or not v[0].isascii() or not v[0].isalpha()
+        ):
             raise ValueError(
-                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter "
-                "or digit"
+                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter"
             )
         return v
 
