@@ -88,6 +88,8 @@ class Target:
     """Which functions are mutated."""
     tests: tuple[str, ...]
     """Test files that cover it (fast ones first: a mutant stops at its first failure)."""
+    slow: tuple[str, ...] = ()
+    """Further test files, run only on mutants the first set did not kill."""
 
     @property
     def module(self) -> str:
@@ -96,13 +98,14 @@ class Target:
 
 _CLUSTER_FAST = (
     "tests/validation/test_cluster_cases_parse.py",
+    "tests/unit/test_config_edges.py",
     "tests/unit/test_config.py",
     "tests/unit/test_plan.py",
 )
 
 
 def _cluster(path: str, *tests: str, select: Callable[..., bool] = validation_functions) -> Target:
-    return Target(path, select, (*_CLUSTER_FAST, *tests))
+    return Target(path, select, _CLUSTER_FAST, tests)
 
 
 GROUPS: dict[str, tuple[Target, ...]] = {
@@ -379,6 +382,8 @@ class _Running:
     mutant: Mutant | None
     started: float
     basetemp: str
+    stage: int = 0
+    override: _Override | None = None
 
 
 @dataclass
@@ -390,7 +395,9 @@ class Outcome:
     invalid: list[Mutant] = field(default_factory=list)
 
 
-def _fork(tests: Sequence[str], override: _Override | None, mutant: Mutant | None) -> _Running:
+def _fork(
+    tests: Sequence[str], override: _Override | None, mutant: Mutant | None, stage: int = 0
+) -> _Running:
     basetemp = tempfile.mkdtemp(prefix="mutation-")
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -400,7 +407,7 @@ def _fork(tests: Sequence[str], override: _Override | None, mutant: Mutant | Non
             code = _run_tests(tests, basetemp, override)
         finally:
             os._exit(code)
-    return _Running(pid, mutant, time.monotonic(), basetemp)
+    return _Running(pid, mutant, time.monotonic(), basetemp, stage, override)
 
 
 def _reap(running: list[_Running], timeout: float) -> Iterator[tuple[_Running, int | None]]:
@@ -451,15 +458,16 @@ def run_group(name: str, jobs: int, timeout: float, equivalent: dict[str, str]) 
             else:
                 work.append((target, mutant))
     # The unmutated code must pass the group's tests, or every mutant would look killed.
-    for target in GROUPS[name]:
-        if (REPO / target.path).is_file():
-            base = _fork(target.tests, None, None)
-            for _, code in _reap([base], timeout * 4):
-                if code != 0:
-                    raise SystemExit(f"the tests of {target.path} fail without any mutant")
+    suites = sorted({t.tests + t.slow for t in GROUPS[name] if (REPO / t.path).is_file()}, key=str)
+    baselines = [_fork(tests, None, None) for tests in suites]
+    while baselines:
+        for job, code in _reap(baselines, timeout * 4):
+            if code != 0:
+                raise SystemExit(f"the tests fail without any mutant (exit {code}): {job}")
     running: list[_Running] = []
     pending = list(work)
     total = len(work)
+    by_mutant = {m.key: t for t, m in work}
     while pending or running:
         while pending and len(running) < jobs:
             target, mutant = pending.pop(0)
@@ -472,14 +480,23 @@ def run_group(name: str, jobs: int, timeout: float, equivalent: dict[str, str]) 
             running.append(_fork(target.tests, override, mutant))
         for job, exit_code in _reap(running, timeout):
             assert job.mutant is not None
+            target = by_mutant[job.mutant.key]
+            if exit_code == 0 and job.stage == 0 and target.slow:
+                running.append(_fork(target.slow, job.override, job.mutant, stage=1))
+                continue
             if exit_code is None:
                 outcome.timeouts.append(job.mutant)
             elif exit_code == 0:
                 outcome.survived.append(job.mutant)
+                print(
+                    f"  survived {job.mutant.key} {job.mutant.description}: "
+                    f"{_source_line(job.mutant)}",
+                    flush=True,
+                )
             else:
                 outcome.killed.append(job.mutant)
             done = len(outcome.killed) + len(outcome.survived) + len(outcome.timeouts)
-            if done % 25 == 0:
+            if done % 50 == 0:
                 print(f"  {done}/{total} mutants run", flush=True)
     return outcome
 
@@ -529,8 +546,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{time.monotonic() - started:.0f}s",
             flush=True,
         )
-        for mutant in outcome.survived:
-            print(f"  survived {mutant.key} {mutant.description}: {_source_line(mutant)}")
     print("\n== kill rates")
     for name, killed, counted, rate, equivalents, _ in summary:
         print(f"  {name:16} {killed:4}/{counted:<4} {rate:5.1f}%  ({equivalents} equivalent)")

@@ -557,10 +557,10 @@ CASES: dict[str, Case] = {
     ),
     "too-many-tags": Case(
         NAMES,
-        f"  platform:tags: {{{', '.join(f'k{i}: v' for i in range(41))}}}\n",
+        f"  platform:tags: {{{', '.join(f'k{i}: v' for i in range(38))}}}\n",
         (
             "platform:tags: got {'k0': 'v', 'k1': 'v', 'k10': 'v', 'k11': 'v', 'k12': 'v', 'k13': "
-            "'v', 'k14': 'v', 'k15': 'v', 'k16': 'v', 'k17': 'v'...: 41 tags; at most 40 fit "
+            "'v', 'k14': 'v', 'k15': 'v', 'k16': 'v', 'k17': 'v'...: 38 tags; at most 37 fit "
             "beside the platform's own (AWS allows 50 per resource)",
         ),
     ),

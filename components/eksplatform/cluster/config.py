@@ -129,9 +129,10 @@ _NAME = re.compile(r"[a-z]([a-z0-9-]{0,30}[a-z0-9])?")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 _ACCOUNT = re.compile(r"\d{12}")
 _LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-MAX_EXTRA_TAGS = 40
-"""``platform:tags`` at most: AWS allows 50 tags per resource and the platform sets up to ten
-(company tags, ``Name``, component and discovery tags)."""
+MAX_EXTRA_TAGS = 37
+"""``platform:tags`` at most: AWS allows 50 tags per resource and a node pool's Auto Scaling
+groups carry 13 of the platform's own (company tags, ``Name``, pool and cluster tags, the Cluster
+Autoscaler's discovery and node-template tags); a pool's labels and taints take more of them."""
 COMPANY_TAG_SOURCES = {
     "team": "platform:ownerTeam",
     "environment": "platform:environment",
