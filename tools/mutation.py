@@ -115,7 +115,13 @@ GROUPS: dict[str, tuple[Target, ...]] = {
             "tests/unit/test_config_defaults.py",
             select=every_function,
         ),
+        _cluster(
+            "components/eksplatform/cluster/config_model.py",
+            "tests/unit/test_config_defaults.py",
+            select=every_function,
+        ),
         _cluster("components/eksplatform/cluster/plan.py", select=every_function),
+        _cluster("components/eksplatform/cluster/plan_capacity.py", select=every_function),
         _cluster(
             "components/eksplatform/core/settings.py",
             "tests/addons/test_priority_headroom.py",
@@ -127,7 +133,9 @@ GROUPS: dict[str, tuple[Target, ...]] = {
             select=every_function,
         ),
         _cluster(
-            "components/eksplatform/cluster/node_pools.py", "tests/compute/test_node_pools.py"
+            "components/eksplatform/cluster/node_pool_config.py",
+            "tests/compute/test_node_pools.py",
+            select=every_function,
         ),
         _cluster(
             "components/eksplatform/cluster/autoscaler.py", "tests/compute/test_autoscaler.py"

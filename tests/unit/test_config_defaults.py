@@ -20,7 +20,7 @@ import pydantic
 import pytest
 from eksplatform.cluster import (
     autoscaler,
-    config,
+    config_model,
     descheduler,
     eks_addons,
     fluentd,
@@ -178,7 +178,7 @@ _DEFAULT = re.compile(
 )
 _MODULES = (
     autoscaler,
-    config,
+    config_model,
     descheduler,
     eks_addons,
     fluentd,
