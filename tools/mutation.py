@@ -99,6 +99,7 @@ class Target:
 _CLUSTER_FAST = (
     "tests/validation/test_cluster_cases_parse.py",
     "tests/unit/test_config_edges.py",
+    "tests/unit/test_config_reading.py",
     "tests/unit/test_config.py",
     "tests/unit/test_plan.py",
 )
