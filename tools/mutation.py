@@ -102,6 +102,7 @@ _CLUSTER_FAST = (
     "tests/unit/test_config_reading.py",
     "tests/unit/test_config.py",
     "tests/unit/test_plan.py",
+    "tests/unit/test_plan_capacity.py",
 )
 
 

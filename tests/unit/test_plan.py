@@ -179,3 +179,33 @@ def test_a_cluster_name_the_config_takes_passes_every_component_check(cluster: s
             tags=tags,
         )
     )
+
+
+def test_a_bad_region_or_environment_hides_no_problem_of_another_section() -> None:
+    pools = '[{"name": "general", "minSize": 0, "onDemandBaseCapacity": 0}]'
+    with pytest.raises(ValidationError) as info:
+        parse_cluster_config(
+            {"aws:region": "europe", "platform:nodePools": pools}, stack="dev", source="x"
+        )
+    assert [p.field for p in info.value.problems] == ["aws:region", "platform:nodePools"]
+    with pytest.raises(ValidationError) as info:
+        parse_cluster_config(
+            {"aws:region": "eu-west-1", "platform:nodePools": pools, "platform:tags": '{"x": "y"}'},
+            stack="Dev",
+            source="x",
+        )
+    assert [p.field for p in info.value.problems] == ["platform:environment", "platform:nodePools"]
+
+
+def test_a_valid_environment_is_never_replaced_by_a_stand_in() -> None:
+    cfg = parse_cluster_config(
+        {"aws:region": "eu-west-1", "aws:allowedAccountIds": '["111111111111"]'},
+        stack="dev",
+        source="x",
+    )
+    assert (cfg.environment, cfg.cluster_name) == ("dev", "eks-dev")
+    with pytest.raises(ValidationError) as info:
+        parse_cluster_config(
+            {"aws:region": "eu-west-1", "platform:clusterName": "EKS_x"}, stack="dev", source="x"
+        )
+    assert "'EKS_x-alb-logs-'" in str(info.value)

@@ -38,9 +38,10 @@ def _cores(millis: float) -> str:
     return f"{millis / 1000:.2f}".rstrip("0").rstrip(".") + " CPU"
 
 
-def _fluentd_load(cfg: ClusterConfig, context: PlanContext) -> tuple[float, int]:
-    """CPU (millicores) and memory fluentd requests on every node (0 when it does not run)."""
-    if "logging" in context.failed or not cfg.logging.enabled:
+def _fluentd_load(cfg: ClusterConfig) -> tuple[float, int]:
+    """CPU (millicores) and memory fluentd requests on every node (0 when it does not run);
+    for rules that read ``logging``."""
+    if not cfg.logging.enabled:
         return 0, 0
     return parse_cpu(cfg.logging.resources.cpu), parse_memory(cfg.logging.resources.memory)
 
@@ -72,15 +73,13 @@ class _Pod:
     tolerates_critical: bool = False
 
 
-def _platform_pods(cfg: ClusterConfig, context: PlanContext) -> Iterator[_Pod]:
-    """The platform's Deployment pods whose requests come from the stack config."""
-    if "autoscaler" not in context.failed:
-        a = cfg.autoscaler
-        yield _Pod(
-            "the Cluster Autoscaler pod", "autoscaler", "cpu", a.cpu, "memory", a.memory, True
-        )
+def _platform_pods(cfg: ClusterConfig) -> Iterator[_Pod]:
+    """The platform's Deployment pods whose requests come from the stack config (for a rule
+    that reads every section they come from)."""
+    a = cfg.autoscaler
+    yield _Pod("the Cluster Autoscaler pod", "autoscaler", "cpu", a.cpu, "memory", a.memory, True)
     nth = cfg.interruption_handler
-    if "interruptionHandler" not in context.failed and nth.enabled:
+    if nth.enabled:
         yield _Pod(
             "the termination handler pod",
             "interruptionHandler",
@@ -90,7 +89,7 @@ def _platform_pods(cfg: ClusterConfig, context: PlanContext) -> Iterator[_Pod]:
             nth.memory,
             True,
         )
-    if "vpa" not in context.failed and cfg.vpa.enabled:
+    if cfg.vpa.enabled:
         for key, part in (
             ("recommender", cfg.vpa.recommender),
             ("updater", cfg.vpa.updater),
@@ -106,7 +105,7 @@ def _platform_pods(cfg: ClusterConfig, context: PlanContext) -> Iterator[_Pod]:
                     part.memory,
                 )
     h = cfg.headroom
-    if "headroom" not in context.failed and h.enabled and h.replicas > 0:
+    if h.enabled and h.replicas > 0:
         yield _Pod("a headroom pause pod", "headroom", "cpu", h.cpu, "memory", h.memory)
 
 
@@ -133,8 +132,8 @@ def _system_pods_schedulable(cfg: ClusterConfig, context: PlanContext) -> Iterat
 
 @rule("nodePools", "logging", "autoscaler", "interruptionHandler", "vpa", "headroom")
 def _platform_pods_fit(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem]:
-    load = _fluentd_load(cfg, context)
-    for pod in _platform_pods(cfg, context):
+    load = _fluentd_load(cfg)
+    for pod in _platform_pods(cfg):
         pools = [p for p in cfg.node_pools if _admits(p, pod.tolerates_critical)]
         if not pools:
             continue  # reported by the schedulability rule
@@ -202,19 +201,17 @@ def _fluentd_fits_every_node(cfg: ClusterConfig, context: PlanContext) -> Iterat
 @rule("nodePools", "network", "headroom", "logging")
 def _headroom_capacity(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem]:
     h = cfg.headroom
-    if not h.enabled or h.replicas == 0:
+    if not h.enabled:
         return
-    load = _fluentd_load(cfg, context)
+    load = _fluentd_load(cfg)
     cpu, memory = parse_cpu(h.cpu), parse_memory(h.memory)
     capacity = 0
     for pool in cfg.node_pools:
         if not _admits(pool, False):
             continue
         room_cpu, room_memory = _room(pool, load)
-        if room_cpu < cpu or room_memory < memory:
-            continue
         per_node = min(math.floor(room_cpu / cpu), math.floor(room_memory / memory))
-        capacity += per_node * pool.max_size * cfg.network.az_count
+        capacity += max(per_node, 0) * pool.max_size * cfg.network.az_count
     if 0 < capacity < h.replicas:
         yield Problem(
             "platform:headroom.replicas",
@@ -226,7 +223,7 @@ def _headroom_capacity(cfg: ClusterConfig, context: PlanContext) -> Iterator[Pro
 
 @rule("teams", "nodePools", "logging")
 def _team_defaults_fit(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem]:
-    load = _fluentd_load(cfg, context)
+    load = _fluentd_load(cfg)
     rooms = [_room(p, load) for p in cfg.node_pools]
     most_cpu = max(r[0] for r in rooms)
     most_memory = max(r[1] for r in rooms)
