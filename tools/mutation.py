@@ -103,6 +103,7 @@ _CLUSTER_FAST = (
     "tests/unit/test_config.py",
     "tests/unit/test_plan.py",
     "tests/unit/test_plan_capacity.py",
+    "tests/unit/test_settings.py",
 )
 
 

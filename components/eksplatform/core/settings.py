@@ -103,9 +103,10 @@ def cpu_request_problem(value: str) -> str | None:
     if millis < 1:
         return "is below 1m, the smallest CPU amount Kubernetes schedules; write at least 1m"
     if millis > MAX_POD_CPU_MILLIS:
+        hint = "" if value.endswith("m") else f"; did you mean millicores, like {value}m?"
         return (
             f"is {millis / 1000:g} cores, more than any node offers (at most "
-            f"{MAX_POD_CPU_MILLIS // 1000}); did you mean millicores, like {value}m?"
+            f"{MAX_POD_CPU_MILLIS // 1000}){hint}"
         )
     return None
 
@@ -166,10 +167,7 @@ def _kinds(annotation: Any) -> set[type]:
     """The scalar types a field annotation admits (``bool | None`` -> ``{bool, NoneType}``)."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
-        base, *metadata = typing.get_args(annotation)
-        if any(m is NUMBERS_AS_TEXT for m in metadata):
-            return {object}  # the field's own validator takes numbers
-        return _kinds(base)
+        return _kinds(typing.get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         found: set[type] = set()
         for arg in typing.get_args(annotation):
@@ -199,8 +197,8 @@ def read_as_pulumi(value: Any, annotation: Any, *, required: bool = False) -> An
             return value
         if isinstance(value, str) and value in _BOOL_WORDS:
             return _BOOL_WORDS[value]
-        text = value if isinstance(value, str) else repr(value)
-        raise ValueError(f"not a boolean: write true or false{_yaml_note(text)}")
+        note = _yaml_note(value) if isinstance(value, str) else ""
+        raise ValueError(f"not a boolean: write true or false{note}")
     if isinstance(value, bool) and bool not in kinds:
         if kinds & {int, float}:
             raise ValueError("a number is expected, not a boolean")
@@ -223,10 +221,8 @@ class SettingsModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _as_pulumi_reads(cls, value: Any, info: ValidationInfo) -> Any:
-        name = info.field_name
-        if name is None or name not in cls.model_fields:
-            return value
-        field = cls.model_fields[name]
+        assert info.field_name is not None  # always set for a field validator
+        field = cls.model_fields[info.field_name]
         if any(m is NUMBERS_AS_TEXT for m in field.metadata):
             return value  # the field's own validator takes numbers
         return read_as_pulumi(value, field.annotation, required=field.is_required())
