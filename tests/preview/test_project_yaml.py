@@ -11,6 +11,7 @@ from eksplatform.core.pulumi_yaml import (
     Scalar,
     YamlFileError,
     find_stack_file,
+    lookup,
     read_stack_config,
     resolve_plain,
 )
@@ -339,3 +340,74 @@ def test_the_running_program_finds_its_stack_file_from_below_the_project(tmp_pat
     assert find_stack_file("dev", tmp_path) == tmp_path / "stacks" / "Pulumi.dev.yaml"
     (tmp_path / "Pulumi.yaml").write_text("name: [\n")
     assert find_stack_file("dev", tmp_path) is None  # the CLI reports a broken project file
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("-9223372036854775808", -(2**63)),
+        ("-9223372036854775809", -9.223372036854776e18),
+        ("+9223372036854775808", 9.223372036854776e18),
+        ("18446744073709551615", 2**64 - 1),
+    ],
+)
+def test_the_64_bit_edges_of_go_integers(text: str, value: object) -> None:
+    resolved = resolve_plain(text)
+    assert resolved == value and type(resolved) is type(value)
+
+
+def test_large_floats_keep_go_s_exponent_form(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  demo:x: [1e21, 1e20, 2.5]\n")
+    _, source = read_stack_config(path, "demo")
+    assert source.config["demo:x"] == "[1e+21,100000000000000000000,2.5]"
+    assert source.scalars[("demo:x", 0)].note() == (
+        'written 1e21 without quotes, which YAML reads as the number 1e+21; quote it ("1e21") '
+        "to keep the text"
+    )
+
+
+def test_explicit_tags_on_quoted_scalars_are_honoured(tmp_path: Path) -> None:
+    config = _config(tmp_path, "config:\n  demo:x: [!!int '12', '12', !!str 12, !!float '1']\n")
+    assert json.loads(config["demo:x"]) == [12, "12", "12", 1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"config:\n  demo:x: \xff\n", "Pulumi.dev.yaml: not UTF-8 text (invalid start byte)"),
+        (b"config: x\n", "Pulumi.dev.yaml: 'config' must be a mapping of keys to values"),
+    ],
+)
+def test_unreadable_stack_files(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT)
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.dev.yaml").write_bytes(content)
+    with pytest.raises(ProjectError) as info:
+        load_stack(tmp_path, "dev")
+    assert str(info.value) == message
+
+
+def test_a_control_character_is_not_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError) as info:
+        _config(tmp_path, "config:\n  demo:x: a\x07b\n")
+    assert str(info.value).startswith("Pulumi.dev.yaml: not valid YAML")
+
+
+def test_an_empty_config_section_is_no_config(tmp_path: Path) -> None:
+    assert _config(tmp_path, "config:\n") == {}
+    assert _config(tmp_path, "") == {}
+
+
+def test_lookup_refuses_a_path_the_value_does_not_have() -> None:
+    data = {"a": [{"b": 1}]}
+    assert lookup(data, ("a", 0, "b")) == 1
+    for path in (("a", "b"), ("a", 0, 0), ("a", 0, "c"), ("a", 1)):
+        with pytest.raises((KeyError, IndexError)):
+            lookup(data, path)
+
+
+def test_a_stack_config_dir_that_is_not_text_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(PROJECT + "stackConfigDir: 5\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert find_stack_file("dev", tmp_path) == tmp_path / "Pulumi.dev.yaml"

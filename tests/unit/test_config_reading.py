@@ -112,3 +112,101 @@ def test_keys_in_the_project_namespace_are_refused_with_the_platform_key() -> No
         "project (eks-platform); the cluster program reads the platform namespace: write "
         "platform:headroom"
     ]
+
+
+def test_secret_keys_come_from_the_runtime_and_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eksplatform.cluster.config import _secret_keys
+    from pulumi.runtime import config as runtime_config
+
+    runtime_config.set_all_config({"platform:a": "1", "platform:b": "2"}, ["platform:a"])
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", '["platform:c"]')
+    try:
+        assert _secret_keys(["platform:a", "platform:b", "platform:c"]) == {
+            "platform:a",
+            "platform:c",
+        }
+    finally:
+        runtime_config.set_all_config({}, [])
+
+
+def test_the_stack_file_is_read_only_when_the_project_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eksplatform.cluster.config import _stack_file
+
+    monkeypatch.chdir(tmp_path)
+    assert _stack_file("dev", "eks-platform") is None
+    (tmp_path / "Pulumi.yaml").write_text("name: eks-platform\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  platform:network: {azCount: 02}\n")
+    source = _stack_file("dev", "eks-platform")
+    assert source is not None and [s.text for s in source.ambiguous()] == ["02"]
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: [\n")
+    assert _stack_file("dev", "eks-platform") is None  # the CLI reports a broken file itself
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"aws:allowedAccountIds": "[111111111111]"}, "111111111111"),
+        ({"aws:allowedAccountIds": '["011111111111"]'}, "011111111111"),
+    ],
+)
+def test_an_account_id_written_as_a_number_is_its_digits(
+    raw: dict[str, str], expected: str
+) -> None:
+    cfg = parse_cluster_config(dict(BASE, **raw), stack="dev", source="x")
+    assert cfg.account_id == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (
+            {"aws:allowedAccountIds": "[true]"},
+            "aws:allowedAccountIds: got True: text is expected, not a boolean; quote it if you "
+            "mean the word",
+        ),
+        (
+            {"platform:network": '{"cidr": "10.0.0.1/16"}'},
+            "platform:network.cidr: got '10.0.0.1/16': not a valid IPv4 CIDR block (10.0.0.1/16 "
+            "has host bits set); write it like 10.20.0.0/16",
+        ),
+        (
+            {
+                "platform:network": '{"azCount": 2, "availabilityZones": ["eu-west-1a", "eu-west-1a"]}'
+            },
+            "platform:network.availabilityZones: got ['eu-west-1a', 'eu-west-1a']: repeats a zone",
+        ),
+        (
+            {"platform:kubernetesVersion": "1.3"},
+            "platform:kubernetesVersion: got '1.3': write it as \"1.MINOR\" in quotes, like "
+            '"1.30": unquoted, YAML reads 1.30 as the number 1.3',
+        ),
+        (
+            {"platform:network": '{"azCount": 7}'},
+            "platform:network.azCount: got 7: must be 1 to 6 (3 is the production norm)",
+        ),
+    ],
+)
+def test_section_limits_say_what_is_wrong(raw: dict[str, str], problem: str) -> None:
+    assert _problems(raw) == [problem]
+
+
+def test_six_zones_and_the_oldest_supported_minor_are_accepted() -> None:
+    zones = [f"eu-west-1{c}" for c in "abcdef"]
+    cfg = parse_cluster_config(
+        dict(
+            BASE,
+            **{
+                "platform:network": '{"azCount": 6}',
+                "platform:kubernetesVersion": "1.29",
+                "platform:eksAddons": '{"kubeProxy": "v1.29.10-eksbuild.3"}',
+            },
+        ),
+        stack="dev",
+        source="x",
+        available_zones=lambda region: zones,
+    )
+    assert cfg.zones == tuple(zones) and cfg.kubernetes_minor == 29

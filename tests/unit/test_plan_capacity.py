@@ -152,3 +152,17 @@ def test_the_buffer_message_never_shows_negative_room() -> None:
         parse({"nodePools": [{"name": "general", "rootVolumeSizeGib": 20}]})
     (problem,) = info.value.problems
     assert "of which at most 0.0Gi are free" in problem.message
+
+
+def test_the_room_of_a_large_node_in_the_message() -> None:
+    big = {"name": "big", "instanceTypes": ["m6i.8xlarge"]}
+    with pytest.raises(ValidationError) as info:
+        parse({"nodePools": [big], "headroom": {"cpu": "40", "memory": "200Gi"}})
+    assert [p.message for p in info.value.problems] == [
+        "a headroom pause pod would never schedule: a node of a pool that admits it offers at "
+        "most 31.62 CPU (m6i.8xlarge of pool 'big', after the kubelet's reservation and the "
+        "DaemonSets); lower it or add a pool of larger nodes",
+        "a headroom pause pod would never schedule: a node of a pool that admits it offers at "
+        "most 127.3Gi (m6i.8xlarge of pool 'big', after the kubelet's reservation and the "
+        "DaemonSets); lower it or add a pool of larger nodes",
+    ]

@@ -375,20 +375,16 @@ class ClusterConfig(SettingsModel):
             )
         return v
 
-    @field_validator("kubernetes_version", mode="before")
-    @classmethod
-    def _version_type(cls, v: Any) -> Any:
-        if isinstance(v, float):
-            raise ValueError(
-                'write the version as a quoted string like "1.31" (YAML reads '
-                "1.30 as the number 1.3)"
-            )
-        return v
-
     @field_validator("kubernetes_version")
     @classmethod
     def _version(cls, v: str) -> str:
         m = _K8S_VERSION.fullmatch(v)
+        if re.fullmatch(r"1\.[1-9]", v):
+            # What a number became: Pulumi.yaml's `value: 1.30` reaches the program as "1.3".
+            raise ValueError(
+                f'write it as "1.MINOR" in quotes, like "{v}0": unquoted, YAML reads 1.{v[2]}0 '
+                f"as the number {v}"
+            )
         if not m:
             raise ValueError('write it as "1.MINOR", like "1.31"')
         if int(m.group(1)) < MIN_KUBERNETES_MINOR:

@@ -501,7 +501,7 @@ def find_stack_file(stack: str, start: Path) -> Path | None:
             configured = load_yaml(project).get("stackConfigDir")
         except YamlFileError:
             return None
-        base = directory / configured if isinstance(configured, str) and configured else directory
+        base = directory / configured if isinstance(configured, str) else directory
         candidate = base / f"Pulumi.{stack}.yaml"
         return candidate if candidate.is_file() else None
     return None
