@@ -411,3 +411,36 @@ def test_a_stack_config_dir_that_is_not_text_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text(PROJECT + "stackConfigDir: 5\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
     assert find_stack_file("dev", tmp_path) == tmp_path / "Pulumi.dev.yaml"
+
+
+def test_explicit_tags_of_every_kind(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        "config:\n"
+        "  demo:x: [!!int 0x10, !!float 2, !!bool true, !!null ~, !!timestamp 2026-01-01]\n",
+    )
+    assert json.loads(config["demo:x"]) == [16, 2, True, None, "2026-01-01"]
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    ["!!int 1.5", "!!int true", "!!float x", "!!float false", "!!bool 1", "!!null 0", "!custom x"],
+)
+def test_a_tag_the_text_does_not_fit_is_refused(tmp_path: Path, scalar: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        _config(tmp_path, f"config:\n  demo:x: [{scalar}]\n")
+    assert str(info.value).startswith("Pulumi.dev.yaml: line 2: cannot read ")
+
+
+def test_mapping_keys_read_as_go_prints_them(tmp_path: Path) -> None:
+    config = _config(tmp_path, "config:\n  demo:x: {true: a, no: b, 1.50: c, 7: d, ~: e}\n")
+    assert json.loads(config["demo:x"]) == {
+        "true": "a",
+        "no": "b",
+        "1.5": "c",
+        "7": "d",
+        "<nil>": "e",
+    }
+    with pytest.raises(ProjectError) as info:
+        _config(tmp_path, "config:\n  demo:x:\n    ? [a]\n    : 1\n")
+    assert str(info.value) == "Pulumi.dev.yaml: line 3: a mapping key must be a scalar"

@@ -91,9 +91,9 @@ _PLATFORM_LABELS = (CAPACITY_TYPE_LABEL, NODE_POOL_LABEL)
 
 
 def _key_syntax_problem(key: str) -> str | None:
-    prefix, _, name = key.rpartition("/")
+    prefix, slash, name = key.rpartition("/")
     if not _LABEL_NAME.match(name) or (
-        prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))
+        slash and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))
     ):
         return "not a Kubernetes label key (optional DNS prefix, '/', then 1-63 of [A-Za-z0-9-_.])"
     return None

@@ -301,22 +301,25 @@ class _Reader:
         return value
 
     def _tagged(self, tag: str, text: str, node: ScalarNode) -> Any:
+        """A scalar with an explicit tag (``!!int 12``): the value, or an error when the text
+        is not of that type (yaml.v3 refuses it). A timestamp stays text, as yaml.v3 gives it
+        to ``interface{}``; a float that is a whole number prints as one in JSON either way."""
         kind = tag.removeprefix(_TAG)
+        if kind == "timestamp":
+            return text
         resolved = resolve_plain(text)
-        ok = {
-            "int": isinstance(resolved, int) and not isinstance(resolved, bool),
-            "float": isinstance(resolved, (int, float)) and not isinstance(resolved, bool),
+        number = not isinstance(resolved, bool) and isinstance(resolved, (int, float))
+        matches = {
+            "int": number and isinstance(resolved, int),
+            "float": number,
             "bool": isinstance(resolved, bool),
             "null": resolved is None,
-            "timestamp": True,
         }
-        if kind not in ok or not ok[kind]:
+        if not matches.get(kind, False):
             raise YamlFileError(
                 f"{self.file}: line {node.start_mark.line + 1}: cannot read {text!r} as {tag}"
             )
-        if kind == "float" and isinstance(resolved, int):
-            return float(resolved)
-        return text if kind == "timestamp" else resolved
+        return resolved
 
     def top_level_text(self, node: Node) -> str | None:
         """yaml.v3 decoding a scalar into a Go string: its text (``""`` for a null); None for a
