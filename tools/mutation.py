@@ -105,6 +105,7 @@ _CLUSTER_FAST = (
     "tests/unit/test_plan_capacity.py",
     "tests/unit/test_settings.py",
     "tests/unit/test_node_pool_config.py",
+    "tests/unit/test_section_edges.py",
 )
 
 

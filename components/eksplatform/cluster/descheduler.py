@@ -124,7 +124,9 @@ def _check_cron_part(part: str, spec: _CronField) -> set[int]:
         return set(range(spec.low, spec.high + 1, stride))
     low_text, dash, high_text = body.partition("-")
     if not low_text:
-        raise ValueError(f"{spec.name} {part!r} is empty")
+        raise ValueError(
+            f"{spec.name} entry {part!r} has no value; write a number, a range like 1-5, or *"
+        )
     low = spec.value(low_text)
     high = spec.high if step and not dash else low
     if dash:
