@@ -234,12 +234,11 @@ def test_the_autoscaler_release_needs_a_version_it_can_read() -> None:
 
 
 def test_a_large_event_pattern_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi
     from eksplatform.cluster import interruption
 
     warned: list[str] = []
-    monkeypatch.setattr(
-        interruption.pulumi.log, "warn", lambda message, owner: warned.append(message)
-    )
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, owner: warned.append(message))
     limit = interruption.EVENT_PATTERN_LIMIT
     assert interruption._checked_pattern(None, "k", "x" * limit) == "x" * limit  # type: ignore[arg-type]
     assert warned == []
