@@ -20,10 +20,10 @@ The commands also write ``promoting``, ``previousImage`` and ``trafficStoppedAt`
 ``canary`` (their state between two runs; see :mod:`eksplatform.canary.cli`).
 
 A program passes ``canary=canary_config()`` to its ServiceStack. :func:`canary_config` checks the
-shape (unknown keys with the closest known one, types) and every value that needs nothing but the
-canary, and raises one error naming the keys as the stack file spells them
-(``news-feed:canary.weight``); ServiceStack then checks the rest (an ALB, an image other than
-the stable one) under the same names. ``load_config`` knows both keys, and ServiceStack refuses
+shape (unknown keys with the closest known one, types, required keys) and raises one error
+naming the keys as the stack file spells them (``news-feed:canary.header.value``); ServiceStack
+checks the values (weight, header, schedule, thresholds, an ALB, an image other than the stable
+one) with all its other arguments, under the same names. ``load_config`` knows both keys, and ServiceStack refuses
 a stack whose config holds a canary that the program never read (a canary the commands move
 would otherwise change nothing).
 
@@ -105,7 +105,15 @@ class ParsedCanary:
     policy: Canary
     """The policy fields (schedule, analysis, ramp) on a canary with a placeholder image."""
     state: CanaryState
-    problems: tuple[Problem, ...]
+    shape_problems: tuple[Problem, ...]
+    """Unknown keys, missing ones, values of the wrong type (the canary is then unusable)."""
+    value_problems: tuple[Problem, ...]
+    """What :func:`standalone_problems` (or, without a canary, :func:`policy_problems`) finds,
+    named as the stack file spells the keys."""
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (*self.shape_problems, *self.value_problems)
 
 
 # --- field names as the stack file spells them --------------------------------------------------
@@ -314,11 +322,18 @@ def parse_canary(raw_canary: Any, raw_policy: Any, *, project: str) -> ParsedCan
     else:
         policy_problems(checks, policy)
     seen = {p.field for p in problems}
+    values = Problems()
     for p in checks:
         field = config_field(p.field, project)
         if field not in seen and not any(field.startswith(f"{s}[") for s in seen):
-            problems.add(field, p.value, p.message)
-    return ParsedCanary(canary=canary, policy=policy, state=state, problems=tuple(problems))
+            values.add(field, p.value, p.message)
+    return ParsedCanary(
+        canary=canary,
+        policy=policy,
+        state=state,
+        shape_problems=tuple(problems),
+        value_problems=tuple(values),
+    )
 
 
 def canary_config() -> Canary | None:
@@ -346,7 +361,12 @@ def canary_config() -> Canary | None:
             continue
         raws[key] = decode(_raw(full))
     parsed = parse_canary(raws.get(CANARY_KEY), raws.get(POLICY_KEY), project=project)
-    problems += parsed.problems
+    problems += parsed.shape_problems
+    # The values of a usable canary are checked by the ServiceStack, with all its other
+    # problems at once (an image equal to the stable one needs its arguments); a policy without
+    # a canary only here.
+    if problems or parsed.canary is None:
+        problems += parsed.value_problems
     if problems:
         raise ValidationError(f"{_stack_file()}: invalid canary configuration", problems)
     return parsed.canary
