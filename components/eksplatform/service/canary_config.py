@@ -16,7 +16,7 @@ Two keys in the service's namespace of ``Pulumi.<stack>.yaml``::
                    minHealthyHosts: 1}
         rampDownWaitSeconds: 60
 
-The commands also write ``promoting``, ``previousImage`` and ``trafficStoppedAt`` under
+The commands also write ``promoting``, ``draining``, ``previousImage`` and ``changedAt`` under
 ``canary`` (their state between two runs; see :mod:`eksplatform.canary.cli`).
 
 A program passes ``canary=canary_config()`` to its ServiceStack. :func:`canary_config` checks the
@@ -51,7 +51,7 @@ from .registry import RunRegistry, current_run
 CANARY_KEY, POLICY_KEY = CANARY_KEYS
 """Stack config keys (in the project's namespace) of the running canary and of the schedule
 and analysis thresholds."""
-STATE_KEYS = ("promoting", "previousImage", "trafficStoppedAt")
+STATE_KEYS = ("promoting", "draining", "previousImage", "changedAt")
 """Keys under ``canary`` the commands write (``promoting`` is also the argument)."""
 
 _SOURCE_ATTR = "_eksplatform_config_project"
@@ -65,8 +65,9 @@ _CANARY_FIELDS: dict[str, tuple[str, str]] = {
     "env": ("env", "strmap"),
     "configFiles": ("config_files", "strmap"),
     "promoting": ("promoting", "bool"),
+    "draining": ("", "bool"),
     "previousImage": ("", "str"),
-    "trafficStoppedAt": ("", "timestamp"),
+    "changedAt": ("", "timestamp"),
 }
 _POLICY_FIELDS: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "intlist"),
@@ -87,13 +88,15 @@ _ANALYSIS_FIELDS: dict[str, tuple[str, str]] = {
 
 @dataclasses.dataclass(frozen=True)
 class CanaryState:
-    """What the commands recorded between two runs (None: not recorded)."""
+    """What the commands recorded between two runs."""
 
+    draining: bool = False
+    """The canary gets no traffic any more (weight 0, no header): it is removed once the target
+    group's deregistration delay has passed since :attr:`changed_at`."""
     previous_image: str | None = None
     """The stable image before ``promote`` made it the canary's (``rollback`` restores it)."""
-    traffic_stopped_at: datetime | None = None
-    """When the canary's traffic was stopped (weight 0, no header): it is removed once the
-    target group's deregistration delay has passed since."""
+    changed_at: datetime | None = None
+    """When a command last changed the traffic (weight, header, image)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,8 +312,9 @@ def parse_canary(raw_canary: Any, raw_policy: Any, *, project: str) -> ParsedCan
         got = _fields(raw_canary, where, _CANARY_FIELDS, problems, nested, required=("image",))
         if got is not None:
             state = CanaryState(
+                draining=bool(got.get("draining", False)),
                 previous_image=got.get("previousImage"),
-                traffic_stopped_at=got.get("trafficStoppedAt"),
+                changed_at=got.get("changedAt"),
             )
             kwargs = {_CANARY_FIELDS[k][0]: v for k, v in got.items() if _CANARY_FIELDS[k][0]}
             if "image" in kwargs:
