@@ -206,3 +206,35 @@ def test_canary_hpa_follows_the_weight_in_the_manifest(
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 2)
     assert hpa["spec"]["scaleTargetRef"]["name"] == "user-profiles-canary"
     assert hpa["spec"]["metrics"] == stable["spec"]["metrics"]
+
+
+def test_the_pulumi_up_path_renders_the_canary_exactly_as_the_known_contract_path(
+    tmp_path: Path,
+) -> None:
+    """Under ``pulumi up`` the contract resolves while the program runs (labels, tags and
+    namespace are Outputs of the gate): the canary's resources come out the same."""
+    from tests.service.programs import CERT, ECR_IMAGE, preview_service
+    from tests.service.test_service_gate import _outputs_only
+
+    canary = ECR_IMAGE.replace(":1.4.2", ":1.5.0")
+    body = (
+        f'svc = ServiceStack("feed", ServiceStackArgs(team="news", image={ECR_IMAGE!r}, '
+        f"port=8080, cluster=cluster, ingress=Ingress(certificate_arn={CERT!r}), "
+        'env={"A": "1"}, secrets={"B": "2"}, config_files={"c.yaml": "x"}, '
+        f"canary=Canary(image={canary!r}, weight=10, env={{'A': '2'}}, "
+        "config_files={'d.yaml': 'y'}, header=CanaryHeader(name='x-canary', value='1'))))\n"
+    )
+    _, gated = preview_service(tmp_path / "gated", body, contract=_outputs_only())
+    _, known = preview_service(tmp_path / "known", body)
+    assert gated.ok and known.ok, errors(gated) + errors(known)
+    assert [(r.urn, r.inputs) for r in gated.resources] == [
+        (r.urn, r.inputs) for r in known.resources
+    ]
+    config = next(m for m in known.manifests if m.name == "feed-canary-config")
+    assert config.body["data"] == {"c.yaml": "x", "d.yaml": "y"}
+    deployment = next(
+        m for m in known.manifests if m.name == "feed-canary" and m.kind == "Deployment"
+    )
+    env = deployment.body["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "A", "value": "2"} in env
+    assert any(e["name"] == "B" and "valueFrom" in e for e in env)  # the service's Secret
