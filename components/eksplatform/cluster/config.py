@@ -33,6 +33,9 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
+``platform:datadog``                       :class:`~eksplatform.cluster.datadog_config.DatadogConfig`
+``platform:datadogApiKey``                 secure; turns the Datadog agents on
+``platform:datadogAppKey``                 secure; turns the external metrics provider on
 ========================================  =====================================================
 
 Each section's model lives beside the component that consumes it; this module composes them.
@@ -61,6 +64,7 @@ from ..core.errors import MISSING, Problem, ValidationError
 from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
 from ..guardrails.inputs import cluster_findings
 from .autoscaler import AutoscalerConfig
+from .datadog_config import API_KEY, APP_KEY, DatadogConfig, datadog_problems
 from .descheduler import DeschedulerConfig
 from .eks_addons import EksAddonsConfig
 from .fluentd import LoggingConfig
@@ -290,6 +294,14 @@ class ClusterConfig(SettingsModel):
     papertrail_token: SecretStr | None = None
     """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
     ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
+    datadog: DatadogConfig = DatadogConfig()
+    """``platform:datadog``: the Datadog agents (:mod:`.datadog`). Default: on when
+    ``platform:datadogApiKey`` is set."""
+    datadog_api_key: SecretStr | None = None
+    """``platform:datadogApiKey``, a secure value: the agents' API key. Default: none (no agents)."""
+    datadog_app_key: SecretStr | None = None
+    """``platform:datadogAppKey``, a secure value: the Cluster Agent reads metrics for HPAs with
+    it. Default: none (no external metrics)."""
 
     @field_validator("region")
     @classmethod
@@ -393,6 +405,24 @@ class ClusterConfig(SettingsModel):
         return self
 
     @property
+    def datadog_enabled(self) -> bool:
+        """The Datadog agents run (:func:`~.datadog_config.is_enabled`)."""
+        from .datadog_config import is_enabled
+
+        return is_enabled(self.datadog, api_key_set=self.datadog_api_key is not None)
+
+    @property
+    def datadog_external_metrics(self) -> bool:
+        """The Cluster Agent serves ``external.metrics.k8s.io``."""
+        from .datadog_config import serves_external_metrics
+
+        return serves_external_metrics(
+            self.datadog,
+            api_key_set=self.datadog_api_key is not None,
+            app_key_set=self.datadog_app_key is not None,
+        )
+
+    @property
     def is_production(self) -> bool:
         return is_production(self.environment)
 
@@ -489,11 +519,19 @@ def _problem(err: Any) -> Problem:
     return Problem(_display_key(loc), value, message)
 
 
-def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> ClusterConfig:
+def parse_cluster_config(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    source: str,
+    secret_keys: frozenset[str] | None = None,
+) -> ClusterConfig:
     """Parse raw Pulumi config (``{"platform:network": ..., "aws:region": ...}``) into a
     :class:`ClusterConfig`, or raise one :class:`ValidationError` listing every problem.
 
-    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``).
+    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``); ``secret_keys``, the
+    keys the stack file holds encrypted, when known (a key that must be secret but is in clear
+    text is refused).
     """
     data: dict[str, Any] = {}
     prefix = NAMESPACE + ":"
@@ -515,6 +553,16 @@ def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> 
         problems = [_problem(e) for e in exc.errors(include_url=False)]
         raise ValidationError(f"{source}: invalid stack configuration", problems) from None
     problems = release_problems(cfg)
+    problems += datadog_problems(
+        cfg.datadog,
+        teams=cfg.teams,
+        api_key_set=cfg.datadog_api_key is not None,
+        app_key_set=cfg.datadog_app_key is not None,
+        secret_keys=None
+        if secret_keys is None
+        else {k: k in secret_keys for k in (API_KEY, APP_KEY) if k in raw},
+        stack_file=source,
+    )
     # The guardrail rules on this config (eksplatform.guardrails): errors and advisories.
     found = cluster_findings(cfg)
     problems += found.problems
@@ -577,6 +625,13 @@ def read_program_config() -> dict[str, Any]:
 def load_cluster_config() -> ClusterConfig:
     """Read and validate the running cluster program's stack configuration."""
     import pulumi
+    from pulumi.runtime import config as runtime_config
 
     stack = pulumi.get_stack()
-    return parse_cluster_config(read_program_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
+    raw = read_program_config()
+    secret = frozenset(
+        k
+        for k in raw
+        if runtime_config.is_config_secret(k) or k in runtime_config.get_config_secret_keys_env()
+    )
+    return parse_cluster_config(raw, stack=stack, source=f"Pulumi.{stack}.yaml", secret_keys=secret)

@@ -158,6 +158,16 @@ class ClusterOutputs:
     ``external.metrics.k8s.io`` (``External`` metrics) once an adapter that serves them is
     installed. ServiceStack refuses HPA metrics of an API not listed; a cluster stack older
     than this field served ``metrics.k8s.io`` only."""
+    # --- Datadog -----------------------------------------------------------------------------
+    datadog_site: pulumi.Output[str]
+    """The Datadog site the cluster's agents send to (``datadoghq.com``, ``datadoghq.eu``...):
+    service monitors live in that site's organisation (the service program's Datadog provider
+    must point at ``https://api.<site>/``); ``""`` when the cluster runs no Datadog agent, and
+    for a cluster stack older than this field."""
+    team_monitor_channels: pulumi.Output[dict[str, str]]
+    """Team name -> the Datadog notification handles its services' monitors notify,
+    space-separated as a monitor message takes them (``"@slack-news-alerts @pagerduty-news"``;
+    default: the team's alert e-mails as ``@<email>``)."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack
