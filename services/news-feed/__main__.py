@@ -12,6 +12,7 @@ from eksplatform.service import (
     Autoscaling,
     Dependency,
     Ingress,
+    Monitors,
     PreScaling,
     Resources,
     ServiceStack,
@@ -47,6 +48,7 @@ feed = ServiceStack(
         prescaling=PreScaling(factor=20),
         dependencies=[Dependency(name="user-profiles", timeout_s=2.0)],
         ingress=Ingress(public=True, certificate_arn=config.certificate_arn),
+        monitors=Monitors(runbook_url="https://runbooks.example.com/news/news-feed"),
     ),
 )
 

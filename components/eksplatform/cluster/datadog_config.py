@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from ..core.datadog import HANDLE
 from ..core.errors import Problem
 from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.settings import SettingsModel
@@ -32,16 +33,6 @@ from ..core.settings import SettingsModel
 API_KEY = "platform:datadogApiKey"
 APP_KEY = "platform:datadogAppKey"
 
-SITES = (
-    "datadoghq.com",
-    "us3.datadoghq.com",
-    "us5.datadoghq.com",
-    "datadoghq.eu",
-    "ap1.datadoghq.com",
-    "ap2.datadoghq.com",
-    "ddog-gov.com",
-)
-"""Datadog sites (each is its own organisation and API endpoint: ``https://api.<site>/``)."""
 Site = Literal[
     "datadoghq.com",
     "us3.datadoghq.com",
@@ -51,6 +42,7 @@ Site = Literal[
     "ap2.datadoghq.com",
     "ddog-gov.com",
 ]
+"""One of :data:`eksplatform.core.datadog.SITES`."""
 
 AGENT_VERSION = "7.81.1"
 """Agent and Cluster Agent release (Datadog publishes both at the same version; their own Helm
@@ -58,9 +50,6 @@ chart pairs them the same way)."""
 
 _TAG = re.compile(r"7\.[0-9]{1,3}\.[0-9]{1,3}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-HANDLE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?")
-"""One Datadog notification handle: ``@slack-<channel>``, ``@pagerduty-<service>``,
-``@opsgenie-<team>``, ``@webhook-<name>``, ``@teams-<channel>`` or ``@<email address>``."""
 
 
 def _image_tag(v: str) -> str:

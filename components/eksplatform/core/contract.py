@@ -270,7 +270,10 @@ class ClusterOutputs:
         """The contract from plain values (camelCase output names, the shape of
         ``pulumi stack output --json`` or a contract file), known before registration.
 
-        Every field must be present; ``kubeconfig`` is marked secret."""
+        Every field must be present but those added after contract version 1, which a
+        contract file from an older cluster stack lacks (:data:`ADDED_OUTPUTS`: absent reads
+        as their "not provided" value); ``kubeconfig`` is marked secret."""
+        values = {**ADDED_OUTPUTS, **values}
         missing = [n for n in cls.output_names() if n != "contractVersion" and n not in values]
         if missing:
             raise ValueError(f"contract values lack {', '.join(missing)}")
@@ -279,6 +282,11 @@ class ClusterOutputs:
         }
         fields_["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
         return cls(**fields_, known=dict(values), stack_reference=stack_reference)
+
+
+ADDED_OUTPUTS: Mapping[str, Any] = {"datadogSite": "", "teamMonitorChannels": {}}
+"""Outputs added after contract version 1 and what their absence means (no Datadog agent, no
+monitor channels): readers treat a missing one like this value."""
 
 
 # --- contracts known before the program runs -------------------------------------------------
