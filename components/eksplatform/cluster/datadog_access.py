@@ -82,8 +82,8 @@ HOST_ACCESS: tuple[HostAccess, ...] = (
         read_only=True,
         reason="the container runtime socket (containerd.sock): container names, images and "
         "lifecycle for the container metrics and their tags. A read-only mount does not make "
-        "the API read-only: whoever holds the socket can start containers on the node, so the "
-        "datadog namespace admits this DaemonSet only and only platform admins may change it",
+        "the API read-only: whoever holds the socket can start containers on the node, so only "
+        "the two agents run in the datadog namespace and only cluster admins may change it",
     ),
     HostAccess(
         kind="hostPort",

@@ -47,7 +47,7 @@ Design decisions and their costs:
   Pulumi ESC environment that sets them, and ``datadog:apiUrl`` for a site other than
   datadoghq.com (the contract's ``datadogSite``). :func:`provider_config_problems` checks them
   before anything is registered: a key in clear text or an ``apiUrl`` of another site is an
-  error; missing keys are a warning (the offline preview needs none; ``pulumi up`` does).
+  error (a missing key is the provider's to refuse: the offline preview needs none).
 """
 
 from __future__ import annotations
@@ -373,22 +373,15 @@ def queue_name_problem(name: str) -> Problem | None:
     return naming.explicit_name_problem("monitors.queue.name", name, naming.SQS_QUEUE)
 
 
-def provider_config_problems(site: str | None) -> tuple[list[Problem], list[str]]:
-    """The program's Datadog provider configuration against the cluster's site: problems
-    (a key in clear text, an ``apiUrl`` of another site) and warnings (a key not set)."""
+def provider_config_problems(site: str | None) -> list[Problem]:
+    """The program's Datadog provider configuration against the cluster's site: a key stored
+    in clear text, or an ``apiUrl`` of another site. A key that is not set is left to the
+    provider, which refuses to start without it (the offline preview needs none)."""
     problems: list[Problem] = []
-    warnings: list[str] = []
     secret = set(runtime_config.get_config_secret_keys_env())
-    for key, envs in ((API_KEY, ("DD_API_KEY", "DATADOG_API_KEY")), (APP_KEY, ("DD_APP_KEY",))):
+    for key in (API_KEY, APP_KEY):
         raw = runtime_config.get_config(key)
-        if raw is None:
-            if not any(os.environ.get(e) for e in envs):
-                warnings.append(
-                    f"{key} is not set: the monitors need the Datadog provider's keys under "
-                    f"`pulumi up`; `pulumi config set --secret {key} <key>` or a Pulumi ESC "
-                    "environment that sets it"
-                )
-        elif not (runtime_config.is_config_secret(key) or key in secret):
+        if raw is not None and not (runtime_config.is_config_secret(key) or key in secret):
             problems.append(
                 Problem(
                     key,
@@ -418,7 +411,7 @@ def provider_config_problems(site: str | None) -> tuple[list[Problem], list[str]
                     f"watch another organisation): set it to {expected}",
                 )
             )
-    return problems, warnings
+    return problems
 
 
 # --- resources -------------------------------------------------------------------------------

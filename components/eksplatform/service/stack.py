@@ -155,10 +155,8 @@ class ServiceStack(pulumi.ComponentResource):
             view, target = _view_of_stack(target, run)
         if isinstance(args.monitors, Monitors):
             # the program's Datadog provider, checked with the rest (see .monitors)
-            dd_problems, dd_warnings = provider_config_problems(view.datadog_site)
+            dd_problems = provider_config_problems(view.datadog_site)
             target = dataclasses.replace(target, problems=(*target.problems, *dd_problems))
-            for warning in dd_warnings:
-                pulumi.log.warn(f"ServiceStack {name!r}: {warning}")
         plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
@@ -368,7 +366,7 @@ def _gate(
             # the site was not known before registration: the provider's apiUrl is checked now
             problems += [
                 p
-                for p in provider_config_problems(view.datadog_site)[0]
+                for p in provider_config_problems(view.datadog_site)
                 if p.field == "datadog:apiUrl"
             ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
