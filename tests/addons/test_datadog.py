@@ -182,9 +182,7 @@ def test_dogstatsd_is_where_envoy_and_the_team_policies_expect_it(
     assert DogStatsd().port == DOGSTATSD_PORT == 8125
     assert ("UDP", DOGSTATSD_PORT) in DATADOG_PORTS
     result = cluster_preview("prod")
-    agent = next(
-        c for c in _pod(_manifest(result, "DaemonSet", "datadog-agent"))["containers"]
-    )
+    agent = next(c for c in _pod(_manifest(result, "DaemonSet", "datadog-agent"))["containers"])
     env = _env(agent)
     assert env["DD_DOGSTATSD_PORT"] == "8125"
     assert env["DD_DOGSTATSD_NON_LOCAL_TRAFFIC"] == "true"
@@ -192,7 +190,10 @@ def test_dogstatsd_is_where_envoy_and_the_team_policies_expect_it(
     assert env["DD_HISTOGRAM_PERCENTILES"] == "0.95 0.99"  # the latency monitors read .99
     policy = _manifest(result, "NetworkPolicy", "node-agent", "datadog")["spec"]
     assert policy["ingress"] == [
-        {"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"port": 8125, "protocol": "UDP"}]}
+        {
+            "from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}],
+            "ports": [{"port": 8125, "protocol": "UDP"}],
+        }
     ]
     deny = _manifest(result, "NetworkPolicy", "default-deny", "datadog")["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -217,7 +218,13 @@ def test_the_node_agent_reads_only_its_kubelet(cluster_preview: Preview) -> None
     ]
     # fine-grained kubelet authorisation (1.33+): no nodes/proxy
     modern = node_agent_rules(33)[0]
-    assert modern.resources == ["nodes/healthz", "nodes/metrics", "nodes/pods", "nodes/spec", "nodes/stats"]
+    assert modern.resources == [
+        "nodes/healthz",
+        "nodes/metrics",
+        "nodes/pods",
+        "nodes/spec",
+        "nodes/stats",
+    ]
 
 
 def test_the_cluster_agent_reads_and_writes_only_what_it_needs(cluster_preview: Preview) -> None:
@@ -271,7 +278,9 @@ def test_the_external_metrics_api_is_registered_for_the_hpa_controller_only(
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "horizontal-pod-autoscaler", "namespace": "kube-system"}
     ]
-    dca = next(c for c in _pod(_manifest(result, "Deployment", "datadog-cluster-agent"))["containers"])
+    dca = next(
+        c for c in _pod(_manifest(result, "Deployment", "datadog-cluster-agent"))["containers"]
+    )
     env = _env(dca)
     assert env["DD_EXTERNAL_METRICS_PROVIDER_ENABLED"] == "true"
     assert env["DD_EXTERNAL_METRICS_PROVIDER_PORT"] == "8443"
@@ -499,7 +508,11 @@ def test_enabled_without_a_key_exits_2_with_nothing_registered(tmp_path: Path) -
     ws = make_workspace(tmp_path / "ws")
     stack = tmp_path / "ws" / "Pulumi.prod.yaml"
     _stack_without(stack, "platform:datadogApiKey")
-    stack.write_text(stack.read_text().replace("    site: datadoghq.eu\n", "    site: datadoghq.eu\n    enabled: true\n"))
+    stack.write_text(
+        stack.read_text().replace(
+            "    site: datadoghq.eu\n", "    site: datadoghq.eu\n    enabled: true\n"
+        )
+    )
     result = run_preview(ws, "cluster", "prod")
     assert result.exit_code == EXIT_INVALID_CONFIG
     assert result.registered_before_error == []
