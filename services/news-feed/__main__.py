@@ -12,6 +12,7 @@ from eksplatform.service import (
     Autoscaling,
     Dependency,
     Ingress,
+    Monitors,
     PreScaling,
     Resources,
     ServiceStack,
@@ -49,6 +50,7 @@ feed = ServiceStack(
         dependencies=[Dependency(name="user-profiles", timeout_s=2.0)],
         ingress=Ingress(public=True, certificate_arn=config.certificate_arn),
         canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
+        monitors=Monitors(runbook_url="https://runbooks.example.com/news/news-feed"),
     ),
 )
 

@@ -13,6 +13,7 @@ from eksplatform.service import (
     Autoscaling,
     IamStatement,
     Ingress,
+    Monitors,
     Probes,
     ServiceStack,
     ServiceStackArgs,
@@ -84,6 +85,10 @@ profiles = ServiceStack(
         ],
         ingress=Ingress(certificate_arn=config.certificate_arn),
         canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
+        # a tighter latency budget than the default: news-feed calls it with a 2 s timeout
+        monitors=Monitors(
+            p99_latency_ms=300, runbook_url="https://runbooks.example.com/news/user-profiles"
+        ),
     ),
 )
 

@@ -343,11 +343,20 @@ def test_no_teams_means_no_team_objects(tmp_path: Path) -> None:
         (i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")),
         len(lines),
     )
-    stack.write_text("".join(lines[:start] + lines[end:]))
+    lines = lines[:start] + lines[end:]
+    # the Datadog section's channels name a team too
+    channels = lines.index("    teamChannels:\n")
+    lines = lines[:channels] + lines[channels + 2 :]
+    stack.write_text("".join(lines))
     result = run_preview(ws, "cluster", "staging")
     assert result.ok, [d.message for d in result.diagnostics]
     assert result.plain_outputs()["teamNamespaces"] == {}
-    assert not [m for m in result.manifests if m.kind in ("ResourceQuota", "NetworkPolicy")]
+    assert result.plain_outputs()["teamMonitorChannels"] == {}
+    assert not [
+        m
+        for m in result.manifests
+        if m.kind in ("ResourceQuota", "NetworkPolicy") and m.namespace != "datadog"
+    ]
     assert not [
         r
         for r in result.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

@@ -562,7 +562,7 @@ CASES: dict[str, Case] = {
             "config_files, config_mount_path, resources, probes, replicas, autoscaling, vpa, "
             "prescaling, prestop_sleep_s, shutdown_timeout_s, run_as_user, "
             "read_only_root_filesystem, automount_service_account_token, namespace, "
-            "service_port, node_port, dependencies, envoy, iam_statements, ingress, alarms, canary, ecr, "
+            "service_port, node_port, dependencies, envoy, iam_statements, ingress, alarms, canary, monitors, ecr, "
             "ecr_keep_images, datadog_tags, tags, kubernetes_provider)",
         ],
         {"min_replica": 3},
@@ -596,7 +596,7 @@ CASES: dict[str, Case] = {
             "resources, probes, replicas, autoscaling, vpa, prescaling, prestop_sleep_s, "
             "shutdown_timeout_s, run_as_user, read_only_root_filesystem, "
             "automount_service_account_token, namespace, service_port, node_port, dependencies, "
-            "envoy, iam_statements, ingress, alarms, canary, ecr, ecr_keep_images, datadog_tags, tags, "
+            "envoy, iam_statements, ingress, alarms, canary, monitors, ecr, ecr_keep_images, datadog_tags, tags, "
             "kubernetes_provider)",
         ],
         {"dependancies": "users"},

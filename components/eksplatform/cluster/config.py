@@ -36,6 +36,9 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
+``platform:datadog``                       :class:`~eksplatform.cluster.datadog_config.DatadogConfig`
+``platform:datadogApiKey``                 secure; turns the Datadog agents on
+``platform:datadogAppKey``                 secure; turns the external metrics provider on
 ========================================  =====================================================
 
 Order of work (:func:`parse_cluster_config`): decode what the program received (as ``pulumi up``
@@ -107,7 +110,9 @@ __all__ = [
 
 # --- what the program received ------------------------------------------------------------------
 
-SENSITIVE_KEYS = frozenset({"platform:papertrailToken"})
+SENSITIVE_KEYS = frozenset(
+    {"platform:papertrailToken", "platform:datadogApiKey", "platform:datadogAppKey"}
+)
 """Keys whose value no message ever quotes, even when it was not stored as a secret."""
 
 AWS_KEYS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}

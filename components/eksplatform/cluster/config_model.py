@@ -27,6 +27,7 @@ from ..core.pod_identity import is_region
 from ..core.settings import SettingsModel, check_retention, field_error
 from ..guardrails.network import WORLD_PREFIX_V4
 from .autoscaler import AutoscalerConfig
+from .datadog_config import DatadogConfig, is_enabled, serves_external_metrics
 from .descheduler import DeschedulerConfig
 from .eks_addons import EksAddonsConfig
 from .fluentd import LoggingConfig
@@ -334,6 +335,14 @@ class ClusterConfig(SettingsModel):
     papertrail_token: SecretStr | None = None
     """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
     ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
+    datadog: DatadogConfig = DatadogConfig()
+    """``platform:datadog``: the Datadog agents (:mod:`.datadog`). Default: on when
+    ``platform:datadogApiKey`` is set."""
+    datadog_api_key: SecretStr | None = None
+    """``platform:datadogApiKey``, a secure value: the agents' API key. Default: none (no agents)."""
+    datadog_app_key: SecretStr | None = None
+    """``platform:datadogAppKey``, a secure value: the Cluster Agent reads metrics for HPAs with
+    it. Default: none (no external metrics)."""
 
     _zones: tuple[str, ...] | None = PrivateAttr(default=None)
 
@@ -447,6 +456,20 @@ class ClusterConfig(SettingsModel):
             )
             object.__setattr__(self, "control_plane", cp)
         return self
+
+    @property
+    def datadog_enabled(self) -> bool:
+        """The Datadog agents run (:func:`~.datadog_config.is_enabled`)."""
+        return is_enabled(self.datadog, api_key_set=self.datadog_api_key is not None)
+
+    @property
+    def datadog_external_metrics(self) -> bool:
+        """The Cluster Agent serves ``external.metrics.k8s.io``."""
+        return serves_external_metrics(
+            self.datadog,
+            api_key_set=self.datadog_api_key is not None,
+            app_key_set=self.datadog_app_key is not None,
+        )
 
     @property
     def is_production(self) -> bool:

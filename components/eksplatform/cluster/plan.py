@@ -37,6 +37,7 @@ from ..core.pod_identity import partition_of
 from ..core.pulumi_yaml import shown_as_written
 from ..core.tags import Tags
 from . import control_plane, fluentd, service_platform
+from .datadog_config import datadog_problems
 from .node_pools import (
     MAX_GROUP_TAGS,
     autoscaler_tags,
@@ -250,6 +251,24 @@ def _papertrail_token(cfg: ClusterConfig, context: PlanContext) -> Iterator[Prob
             MISSING,
             f"logging.output is papertrail: set the token as a secret with `{_SECRET_FIX}`",
         )
+
+
+@rule("datadog", "datadogApiKey", "datadogAppKey", "teams")
+def _datadog(cfg: ClusterConfig, context: PlanContext) -> Iterable[Problem]:
+    """The agents' switches and keys (:func:`.datadog_config.datadog_problems`): keys that are
+    set must be encrypted in the stack file."""
+    return datadog_problems(
+        cfg.datadog,
+        teams=cfg.teams,
+        api_key_set=cfg.datadog_api_key is not None,
+        app_key_set=cfg.datadog_app_key is not None,
+        secret_keys={
+            f"platform:{k}": f"platform:{k}" in context.secret_keys
+            for k in ("datadogApiKey", "datadogAppKey")
+            if k in context.given
+        },
+        stack_file="the stack file",
+    )
 
 
 # --- names AWS derives from ours ----------------------------------------------------------------

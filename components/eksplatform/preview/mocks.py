@@ -25,6 +25,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 from ..core.kinds import CLUSTER_SCOPED_KINDS
+from .datadog_mocks import datadog_resource
 from .runtime import needs_own_loop, on_inline_thread, serialize_now
 
 SECRET_SIG = rpc._special_secret_sig
@@ -187,6 +188,8 @@ class PreviewMocks(Mocks):
             return f"{args.name}-provider-id", dict(args.inputs)
         if pkg == "aws":
             return self._aws(args, module, kind)
+        if pkg == "datadog":
+            return datadog_resource(typ, args.name, dict(args.inputs))
         return f"{args.name}-{digest(typ, args.name, length=8)}", dict(args.inputs)
 
     def _aws(self, args: MockResourceArgs, module: str, kind: str) -> tuple[str, dict[str, Any]]:

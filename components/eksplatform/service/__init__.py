@@ -2,9 +2,9 @@
 
 Files by concern: ``args`` (typed arguments and their defaults), ``validate`` (every check, the
 derived plan), ``workload`` (Kubernetes objects), ``iam`` (role), ``ingress`` (ALB, target group,
-security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository), ``canary``
-(a canary release on the ALB; ``canary_checks``, ``canary_config``), ``stack`` (the
-ComponentResource wiring them).
+security groups, ASG attachments), ``alarms`` (CloudWatch), ``monitors`` (Datadog), ``ecr``
+(repository), ``canary`` (a canary release on the ALB; ``canary_checks``, ``canary_config``),
+``stack`` (the ComponentResource wiring them).
 
 The public API of the library: service repos import from here only. Shortest real use (a service
 repo's ``__main__.py``; its ``Pulumi.<stack>.yaml`` sets ``clusterStack``, ``aws:region``,
@@ -50,8 +50,10 @@ from .args import (
     IamStatement,
     Ingress,
     MetricTarget,
+    Monitors,
     PreScaling,
     Probes,
+    QueueMonitor,
     Resources,
     ServiceStackArgs,
     Vpa,
@@ -76,9 +78,11 @@ __all__ = [
     "IamStatement",
     "Ingress",
     "MetricTarget",
+    "Monitors",
     "PreScaling",
     "Probes",
     "Problem",
+    "QueueMonitor",
     "Resources",
     "RetryPolicy",
     "ServicePlan",

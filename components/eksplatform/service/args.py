@@ -270,6 +270,67 @@ class Alarms:
     """Breaching periods (of ``evaluation_periods``) that fire the alarm. Default: 3."""
 
 
+MonitorWindow = Literal[5, 10, 15, 30, 60, 120, 240, 1440]
+"""Evaluation windows of the monitors, minutes (Datadog's ``last_5m`` ... ``last_1d``)."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class QueueMonitor:
+    """The SQS queue a worker drains: monitors on its oldest message's age and/or its depth,
+    read from Datadog's AWS integration (``aws.sqs.*``, about 10 minutes behind)."""
+
+    name: pulumi.Input[str]
+    """The queue's name (an Output of the program's ``aws.sqs.Queue`` is fine). Required."""
+    max_age_s: int | None = 1800
+    """Alert when the oldest message has waited longer, seconds (60-1209600). None: no age
+    monitor. Default: 1800 (30 minutes)."""
+    max_depth: int | None = None
+    """Alert when more messages than this are waiting (visible), 1-100000000. None: no depth
+    monitor. Default: None."""
+    window_min: MonitorWindow = 15
+    """Evaluation window, minutes. Default: 15."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class Monitors:
+    """Datadog monitors of the service (pulumi-datadog), notifying the team's channels from the
+    cluster contract (``teamMonitorChannels``). See :mod:`eksplatform.service.monitors` for the
+    queries."""
+
+    http: bool = True
+    """Error rate and p99 latency of the Envoy ingress listener (every request the service
+    serves, ALB or in-cluster). False for a service nothing calls (a queue worker).
+    Default: True."""
+    error_rate_percent: float = 5.0
+    """Alert when 5xx responses exceed this share of the requests, % (0-100, above 0).
+    Default: 5."""
+    p99_latency_ms: int = 1000
+    """Alert when the slowest pod's p99 request time exceeds this, ms (1-600000).
+    Default: 1000."""
+    http_window_min: MonitorWindow = 5
+    """Evaluation window of the error rate and latency, minutes. Default: 5."""
+    restarts: int = 3
+    """Alert when a pod's containers restart this many times within ``restarts_window_min``
+    (1-100). Default: 3."""
+    restarts_window_min: MonitorWindow = 15
+    """Window of the restart and OOM kill monitors, minutes. Default: 15."""
+    oom_kills: bool = True
+    """Alert when a container's last exit was an OOM kill. Default: True."""
+    replicas_window_min: MonitorWindow = 10
+    """Alert when fewer pods are available than the floor (the HPA's current ``minReplicas``,
+    which follows the pre-scaler, or ``replicas``) for this long, minutes. Default: 10."""
+    queue: QueueMonitor | None = None
+    """The queue the service drains (workers). Default: None."""
+    runbook_url: str | None = None
+    """An https URL every monitor's message links to. Default: None."""
+    priority: int | None = None
+    """Datadog priority of every monitor, 1 (P1, highest) to 5. Default: None (unset)."""
+    notify: Sequence[str] = ()
+    """Handles notified besides the team's channels (``@slack-feed-dev``). Default: none."""
+
+
 @keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class PreScaling:
@@ -463,6 +524,11 @@ class ServiceStackArgs:
     """A canary release on the ALB (needs ``ingress``). Default: None (no canary; a canary
     removed here is deleted cleanly, the stable resources untouched). Programs pass
     ``canary_config()``, what the stack config's ``canary`` key says."""
+    monitors: Monitors | None = field(default_factory=Monitors)
+    """Datadog monitors: error rate and p99 latency (Envoy ingress), restarts, OOM kills,
+    replicas below the floor, and the queue when given. The cluster must run the Datadog agent
+    (contract ``datadogSite``). None: no monitors (the ``svc-alarms`` guardrail then wants an
+    alarm of the program's own). Default: ``Monitors()``."""
     ecr: bool | None = None
     """Create the ECR repository of ``image``. Default: True when the image is in an ECR
     registry (``<account>.dkr.ecr.<region>.amazonaws.com``), False otherwise."""

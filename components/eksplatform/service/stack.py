@@ -34,7 +34,7 @@ from .. import envoy
 from ..core.contract import ClusterOutputs, check_contract_version, known_contract
 from ..core.errors import Problem, ValidationError
 from .alarms import build_alarms
-from .args import ServiceStackArgs
+from .args import Monitors, ServiceStackArgs
 from .canary import CanaryRelease
 from .canary_config import unread_canary_problem
 from .checks import env_output_values
@@ -51,6 +51,7 @@ from .contract_checks import (
 from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
+from .monitors import MonitorContext, build_monitors, provider_config_problems
 from .registry import RunRegistry, current_run
 from .validate import (
     ServicePlan,
@@ -73,6 +74,8 @@ _GATE_FIELDS = (
     "cost_centre",
     "metrics_apis",
     "prescale_topic_arn",
+    "datadog_site",
+    "team_monitor_channels",
 )
 _CAMEL = {
     "environment": "environment",
@@ -83,6 +86,8 @@ _CAMEL = {
     "cost_centre": "costCentre",
     "metrics_apis": "metricsApis",
     "prescale_topic_arn": "prescaleTopicArn",
+    "datadog_site": "datadogSite",
+    "team_monitor_channels": "teamMonitorChannels",
 }
 
 
@@ -155,6 +160,10 @@ class ServiceStack(pulumi.ComponentResource):
             view = contract_view(explicit)
         else:
             view, target = _view_of_stack(target, run)
+        if isinstance(args.monitors, Monitors):
+            # the program's Datadog provider, checked with the rest (see .monitors)
+            dd_problems = provider_config_problems(view.datadog_site)
+            target = dataclasses.replace(target, problems=(*target.problems, *dd_problems))
         plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
@@ -262,6 +271,14 @@ class ServiceStack(pulumi.ComponentResource):
                 )
                 self.canary_target_group_arn = release.target_group_arn
 
+        if checked.monitors is not None:
+            monitor_ctx: pulumi.Input[MonitorContext] = (
+                gate.apply(lambda c: _monitor_context(plan, c))
+                if gate is not None
+                else _monitor_context(plan, plan.context)
+            )
+            build_monitors(name, checked.monitors, monitor_ctx, opts=child)
+
         self.namespace = namespace
         self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
         self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
@@ -321,6 +338,21 @@ def _child_inputs(
     )
 
 
+def _monitor_context(plan: ServicePlan, ctx: ServiceContext | None) -> MonitorContext:
+    """The monitors' plain values from the children's context."""
+    assert ctx is not None
+    return MonitorContext(
+        service=plan.name,
+        team=plan.team,
+        environment=ctx.environment,
+        namespace=ctx.namespace,
+        channels=ctx.monitor_channels,
+        account_id=ctx.account_id,
+        region=ctx.region,
+        autoscaled=plan.args.autoscaling is not None,
+    )
+
+
 def _record(run: RunRegistry, plan: ServicePlan, cluster: ClusterOutputs) -> None:
     """Remember this ServiceStack for the duplicate checks of the ones declared after it."""
     key = cluster_key(cluster, plan.target)
@@ -360,6 +392,13 @@ def _gate(
             envoy=plan.envoy,
         )
         problems = contract_problems(args, subject, view, plan.target, facts=cluster.facts)
+        if args.monitors is not None and plan.view.datadog_site is None:
+            # the site was not known before registration: the provider's apiUrl is checked now
+            problems += [
+                p
+                for p in provider_config_problems(view.datadog_site)
+                if p.field == "datadog:apiUrl"
+            ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
         problems += secret_env_problems(secret_keys)
         if problems:

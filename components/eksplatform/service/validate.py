@@ -63,6 +63,7 @@ from .contract_checks import (
     service_context,
 )
 from .iam_checks import Owner, check_statement
+from .monitors import check_monitors
 from .registry import RunRegistry
 from .shapes import sanitized, shape_problems
 
@@ -397,6 +398,7 @@ def plan_service(
     node_port = check_ports(found, a)
     check_ingress(found, a)
     check_alarms(found, a)
+    check_monitors(found, a.monitors)
     owner = _owner(a.team, view)
     for i, st in enumerate(a.iam_statements):
         check_statement(found, f"iam_statements[{i}]", st, owner)
