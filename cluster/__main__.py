@@ -15,6 +15,7 @@ from eksplatform.cluster import vpa as vpa_mod
 from eksplatform.cluster.admission import AdmissionPolicies, AdmissionPoliciesArgs
 from eksplatform.cluster.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from eksplatform.cluster.descheduler import Descheduler, DeschedulerArgs
+from eksplatform.cluster.dev_environments import DevEnvironments, DevEnvironmentsArgs
 from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
 from eksplatform.cluster.headroom import Headroom, HeadroomArgs
@@ -28,6 +29,7 @@ from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.cluster.vpa import Vpa, VpaArgs
 from eksplatform.core.contract import RESOURCE_METRICS_API
 from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
+from eksplatform.guardrails.admission import team_group
 
 cfg = load_cluster_config()
 # Every resource of this stack is the platform's: the service roles' boundary denies them all.
@@ -189,8 +191,10 @@ team_namespaces = TeamNamespaces(
         vpc_cidr=cfg.network.cidr,
         tags=tags,
         admin_role_arns=cfg.control_plane.admin_role_arns,
+        developer_namespaces=bool(cfg.dev_environments.enabled),
     ),
 )
+team_groups = {t.name: team_group(t.namespace) for t in cfg.teams}
 
 # --- guardrails at admission: rule policies and the team namespace boundary (issues 11, 12) ----
 AdmissionPolicies(
@@ -199,8 +203,22 @@ AdmissionPolicies(
         provider=control_plane.provider,
         environment=cfg.environment,
         kubernetes_version=cfg.kubernetes_version,
+        developer_teams=team_groups if cfg.dev_environments.enabled else None,
     ),
 )
+
+# --- developer environments on staging: RBAC, admission, janitor, image template (issue 15) ---
+dev_offer = cfg.dev_environments.offer(bool(cfg.dev_environments.enabled))
+if cfg.dev_environments.enabled:
+    DevEnvironments(
+        "devenv",
+        DevEnvironmentsArgs(
+            provider=control_plane.provider,
+            config=cfg.dev_environments,
+            team_groups=team_groups,
+            kubernetes_version=cfg.kubernetes_version,
+        ),
+    )
 
 # --- push pre-scaler (issue 14) ----------------------------------------------------------------
 pre_scaler = (
@@ -301,4 +319,5 @@ ClusterOutputs(
     prescale_topic_arn=pre_scaler.topic_arn if pre_scaler else pulumi.Output.from_input(""),
     # metrics-server, an EKS managed add-on (EksAddons), serves the resource metrics API only
     metrics_apis=pulumi.Output.from_input([RESOURCE_METRICS_API]),
+    dev_environments=pulumi.Output.from_input(dev_offer.to_contract()),
 ).export()

@@ -32,6 +32,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:teams``                         :class:`~eksplatform.cluster.teams.TeamConfig` list
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
+``platform:devEnvironments``               :class:`~eksplatform.cluster.dev_environments.DevEnvironmentsConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
 ========================================  =====================================================
 
@@ -62,6 +63,7 @@ from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_er
 from ..guardrails.inputs import cluster_findings
 from .autoscaler import AutoscalerConfig
 from .descheduler import DeschedulerConfig
+from .dev_environments import DevEnvironmentsConfig
 from .eks_addons import EksAddonsConfig
 from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
@@ -287,6 +289,9 @@ class ClusterConfig(SettingsModel):
     ``15 3,15 * * *`` Etc/UTC."""
     logging: LoggingConfig = LoggingConfig()
     """``platform:logging``: fluentd log shipping (:mod:`.fluentd`). Default: CloudWatch Logs."""
+    dev_environments: DevEnvironmentsConfig = DevEnvironmentsConfig()
+    """``platform:devEnvironments``: developer namespaces (:mod:`.dev_environments`). Default:
+    on outside production (Kubernetes 1.30+), off in production."""
     papertrail_token: SecretStr | None = None
     """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
     ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
@@ -390,6 +395,35 @@ class ClusterConfig(SettingsModel):
                 "logging.output is papertrail: set the token as a secret with "
                 "`pulumi config set --secret platform:papertrailToken <token>`",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _dev_environments(self) -> ClusterConfig:
+        # Derive rather than fail: on outside production when the cluster can enforce them.
+        dev = self.dev_environments
+        if dev.enabled is None:
+            on = not is_production(self.environment) and self.kubernetes_minor >= 30
+            object.__setattr__(self, "dev_environments", dev.derived(enabled=on))
+        elif dev.enabled and is_production(self.environment):
+            raise field_error(
+                "devEnvironments.enabled",
+                f"developer environments run on a staging cluster only, and {self.environment!r} "
+                "is production: remove it (they are off in production)",
+            )
+        elif dev.enabled and self.kubernetes_minor < 30:
+            raise field_error(
+                "devEnvironments.enabled",
+                f"developer environments need Kubernetes 1.30 or newer (their boundary is "
+                f"ValidatingAdmissionPolicies), and this cluster runs {self.kubernetes_version}",
+            )
+        if self.dev_environments.enabled:
+            for i, team in enumerate(self.teams):
+                if team.namespace.startswith("dev-"):
+                    raise field_error(
+                        f"teams[{i}].namespace",
+                        f"{team.namespace!r} starts with 'dev-', the prefix of developer "
+                        "namespaces: pick another namespace",
+                    )
         return self
 
     @property

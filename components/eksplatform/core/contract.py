@@ -158,6 +158,13 @@ class ClusterOutputs:
     ``external.metrics.k8s.io`` (``External`` metrics) once an adapter that serves them is
     installed. ServiceStack refuses HPA metrics of an API not listed; a cluster stack older
     than this field served ``metrics.k8s.io`` only."""
+    # --- developer environments ------------------------------------------------------------------
+    dev_environments: pulumi.Output[dict[str, Any]]
+    """What the cluster offers developer stacks (``dev-<developer>`` namespaces):
+    ``enabled``, ``namespacePrefix``, ``maxTtlHours``, ``defaultTtlHours``, ``quota``
+    (ResourceQuota of each developer namespace), ``limitRange``, ``admission`` (see
+    :class:`eksplatform.core.devenv.DevOffer`). A cluster stack older than this field offers
+    none."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack

@@ -24,6 +24,7 @@ PLATFORM_NAMESPACES = (
     "logging",
     "vpa-system",
     "overprovisioning",
+    "devenv-system",
 )
 """Namespaces of the platform's own workloads (not application pods)."""
 

@@ -25,7 +25,9 @@ Pulumi's own text.
 
 With ``platform=True`` (the default) the keys every service stack needs are checked too:
 ``clusterStack`` (the cluster stack's ``org/project/stack``), ``aws:region`` and
-``aws:allowedAccountIds`` (compared with the cluster's by ServiceStack).
+``aws:allowedAccountIds`` (compared with the cluster's by ServiceStack), and in a developer
+stack (``dev-<developer>``) the developer keys ``devExpires`` and ``devRun`` (see
+:mod:`.developer`; set in any other stack, they are refused).
 
 Design decision: ``ServiceStack`` reads ``clusterStack``, ``aws:region`` and
 ``aws:allowedAccountIds`` itself (through :func:`platform_settings`), against the house rule that
@@ -455,7 +457,10 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
 
     known = set(declared) | {f"{project}:{k}" for k in extra_keys}
     if platform:
+        from .developer import DEV_KEYS
+
         known.add(f"{project}:{CLUSTER_STACK_KEY}")
+        known |= {f"{project}:{k}" for k in DEV_KEYS}
     short_names = sorted(k.split(":", 1)[1] for k in known if k.startswith(f"{project}:"))
     for key in sorted(_all_keys()):
         if key.startswith(f"{project}:") and key not in known:
@@ -470,7 +475,12 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
                 f"{', '.join(short_names) or 'none'}); remove it from {stack_file} or fix its name",
             )
     if platform:
+        from .developer import developer_settings, stray_key_problems
+
         for p in platform_settings().problems:
+            problems.add(p.field, p.value, p.message)
+        developer = developer_settings()
+        for p in [*(developer.problems if developer else ()), *stray_key_problems()]:
             problems.add(p.field, p.value, p.message)
     problems.raise_if_any(f"{stack_file}: invalid service configuration")
     return spec(**values)

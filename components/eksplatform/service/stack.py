@@ -16,7 +16,9 @@ Order of work:
    children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
    the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
 4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms, all children of
-   this component.
+   this component. In a developer stack (``dev-<developer>``, :mod:`.developer`): the
+   developer namespace with its quota and limits -> the Kubernetes objects of the developer's
+   copy, and nothing in AWS.
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
 for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
@@ -46,6 +48,8 @@ from .contract_checks import (
     secret_env_problems,
     service_context,
 )
+from .dev_namespace import build_developer_namespace
+from .developer import developer_args, developer_problems, developer_settings
 from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
@@ -71,6 +75,7 @@ _GATE_FIELDS = (
     "cost_centre",
     "metrics_apis",
     "prescale_topic_arn",
+    "dev_environments",
 )
 _CAMEL = {
     "environment": "environment",
@@ -81,6 +86,7 @@ _CAMEL = {
     "cost_centre": "costCentre",
     "metrics_apis": "metricsApis",
     "prescale_topic_arn": "prescaleTopicArn",
+    "dev_environments": "devEnvironments",
 }
 
 
@@ -148,7 +154,10 @@ class ServiceStack(pulumi.ComponentResource):
             view = contract_view(explicit)
         else:
             view, target = _view_of_stack(target, run)
-        plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
+        developer = developer_settings()
+        plan = plan_service(
+            args, resource_name=name, view=view, target=target, registry=run, developer=developer
+        )
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
                 f"ServiceStack {name!r}: cluster.facts (ClusterFacts) is deprecated and no "
@@ -180,6 +189,10 @@ class ServiceStack(pulumi.ComponentResource):
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
+        if plan.developer is not None:
+            self._developer_copy(name, plan, checked, ctx, k8s_opts)
+            return
+
         identity = build_role(
             name,
             service=plan.name,
@@ -190,6 +203,9 @@ class ServiceStack(pulumi.ComponentResource):
             tags=tags,
             opts=child,
             owner=statement_owner(plan),
+            team=plan.team,
+            dev_trust=ctx.dev_trust,
+            environment=pulumi.Output.from_input(cluster.environment),
         )
         workload = build_workload(
             checked,
@@ -258,6 +274,51 @@ class ServiceStack(pulumi.ComponentResource):
             }
         )
 
+    def _developer_copy(
+        self,
+        name: str,
+        plan: ServicePlan,
+        args: ServiceStackArgs,
+        ctx: ChildInputs,
+        k8s_opts: pulumi.ResourceOptions,
+    ) -> None:
+        """A developer stack: the developer namespace and the copy's Kubernetes objects, no
+        AWS resource (see :mod:`.developer`)."""
+        assert plan.developer is not None and ctx.developer is not None
+        space = build_developer_namespace(
+            name, name=plan.developer.namespace, dev=ctx.developer, opts=k8s_opts
+        )
+        workload = build_workload(
+            developer_args(args),
+            plan,
+            ctx,
+            start_after=[space.namespace, space.quota, space.limits],
+            prefix=name,
+            opts=k8s_opts,
+        )
+        self.ecr_repository_url = None
+        self.alb_dns_name = None
+        self.target_group_arn = None
+        self.namespace = pulumi.Output.from_input(ctx.namespace)
+        self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
+        self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
+        self.service_name = workload.service.metadata.apply(lambda m: str(m.name))
+        self.node_port = workload.node_port
+        self.role_arn = pulumi.Output.from_input(ctx.developer).apply(lambda d: d.role_arn)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "serviceAccountName": self.service_account_name,
+                "deploymentName": self.deployment_name,
+                "serviceName": self.service_name,
+                "nodePort": self.node_port,
+                "roleArn": self.role_arn,
+                "albDnsName": None,
+                "targetGroupArn": None,
+                "ecrRepositoryUrl": None,
+            }
+        )
+
 
 def _child_inputs(
     plan: ServicePlan, cluster: ClusterOutputs, gate: pulumi.Output[ServiceContext] | None
@@ -277,6 +338,8 @@ def _child_inputs(
             pod_annotations=known.pod_annotations,
             deletion_protection=known.deletion_protection,
             alert_topic_arn=str(known.alert_topic_arn),
+            developer=known.developer,
+            dev_trust=known.dev_trust,
         )
     # Carries the contract's Outputs (dependencies) and the gate's values.
     ctx = pulumi.Output.all(gate, contract).apply(lambda v: v[0])
@@ -288,6 +351,8 @@ def _child_inputs(
         pod_annotations=ctx.apply(lambda c: c.pod_annotations),
         deletion_protection=ctx.apply(lambda c: c.deletion_protection),
         alert_topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+        developer=ctx.apply(lambda c: c.developer) if plan.developer is not None else None,
+        dev_trust=ctx.apply(lambda c: c.dev_trust),
     )
 
 
@@ -330,12 +395,32 @@ def _gate(
             envoy=plan.envoy,
         )
         problems = contract_problems(args, subject, view, plan.target, facts=cluster.facts)
+        if plan.developer is not None:
+            reported = {p.field for p in problems}
+            problems += [
+                p
+                for p in developer_problems(
+                    plan.developer,
+                    args,
+                    environment=view.environment,
+                    offer=view.dev_offer,
+                    offer_known=view.complete,
+                    source=view.source,
+                    reference=view.reference,
+                )
+                if p.field not in reported
+            ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
         problems += secret_env_problems(secret_keys)
         if problems:
             raise ValidationError(f"ServiceStack {name!r}", problems)
         return service_context(
-            args, name=plan.name, version=plan.version, settings=plan.envoy, view=view
+            args,
+            name=plan.name,
+            version=plan.version,
+            settings=plan.envoy,
+            view=view,
+            developer=plan.developer,
         )
 
     return pulumi.Output.from_input(check())

@@ -60,6 +60,7 @@ from .contract_checks import (
     duplicate_problems,
     service_context,
 )
+from .developer import DeveloperSettings, developer_problems
 from .iam_checks import Owner, check_statement
 from .registry import RunRegistry
 from .shapes import sanitized, shape_problems
@@ -110,6 +111,8 @@ class ServicePlan:
     """What the children use, when the whole contract was known before registration (the
     offline preview); None under ``pulumi up``, where the component derives it once the
     contract resolves."""
+    developer: DeveloperSettings | None = None
+    """A developer stack's settings (None: a normal stack)."""
 
     @property
     def namespace(self) -> str | None:
@@ -344,6 +347,7 @@ def plan_service(
     view: ContractView | None = None,
     target: PlatformSettings | None = None,
     registry: RunRegistry | None = None,
+    developer: DeveloperSettings | None = None,
 ) -> ServicePlan:
     """Check every field of ``args``; raise one ValidationError listing every problem, or
     return the derived plan.
@@ -351,7 +355,8 @@ def plan_service(
     ``resource_name`` is the ServiceStack's (default: the service name); ``view`` the contract
     values known now (default: from ``args.cluster``); ``target`` the stack's platform keys
     (default: not checked); ``registry`` the ServiceStacks declared before in this program
-    (default: none)."""
+    (default: none); ``developer`` a developer stack's settings (default: None, not a developer
+    stack; see :mod:`.developer`)."""
     shape = shape_problems(args)
     bad = {p.field for p in shape}
     a = sanitized(args, bad)
@@ -402,6 +407,18 @@ def plan_service(
     if target is not None:
         for problem in target.problems:
             found.add(problem.field, problem.value, problem.message)
+    if developer is not None:
+        for problem in developer_problems(
+            developer,
+            a,
+            environment=view.environment,
+            offer=view.dev_offer,
+            offer_known=view.complete,
+            source=view.source,
+            reference=view.reference,
+        ):
+            if problem.field not in {p.field for p in found}:
+                found.add(problem.field, problem.value, problem.message)
     if registry is not None:
         key = cluster_key(a.cluster, target)
         for problem in duplicate_problems(
@@ -435,7 +452,9 @@ def plan_service(
     assert image is not None
     context = None
     if view.complete:
-        context = service_context(a, name=name, version=version, settings=settings, view=view)
+        context = service_context(
+            a, name=name, version=version, settings=settings, view=view, developer=developer
+        )
     return ServicePlan(
         args=a,
         name=name,
@@ -449,6 +468,7 @@ def plan_service(
         view=view,
         target=target,
         context=context,
+        developer=developer,
     )
 
 
