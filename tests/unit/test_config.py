@@ -73,7 +73,8 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "boolean, unable to interpret input",
         "platform:nodePool: got 'big': unknown key; allowed keys here: aws:allowedAccountIds, "
         "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
-        "platform:costCentre, platform:descheduler, platform:eksAddons, "
+        "platform:costCentre, platform:descheduler, platform:devEnvironments, "
+        "platform:eksAddons, "
         "platform:environment, platform:headroom, platform:interruptionHandler, "
         "platform:kubernetesVersion, platform:logging, platform:network, "
         "platform:nodeAccess, platform:nodePools, platform:ownerTeam, platform:papertrailToken, "

@@ -456,14 +456,20 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
         values[f.name] = value
 
     known = set(declared) | {f"{project}:{k}" for k in extra_keys}
+    stray: set[str] = set()
     if platform:
+        from ..core.devenv import developer_of_stack
         from .developer import DEV_KEYS
 
         known.add(f"{project}:{CLUSTER_STACK_KEY}")
-        known |= {f"{project}:{k}" for k in DEV_KEYS}
+        dev_keys = {f"{project}:{k}" for k in DEV_KEYS}
+        if developer_of_stack(pulumi.get_stack()) is not None:
+            known |= dev_keys
+        else:
+            stray = dev_keys  # reported below, as keys only a developer stack reads
     short_names = sorted(k.split(":", 1)[1] for k in known if k.startswith(f"{project}:"))
     for key in sorted(_all_keys()):
-        if key.startswith(f"{project}:") and key not in known:
+        if key.startswith(f"{project}:") and key not in known and key not in stray:
             short = key.split(":", 1)[1]
             close = _closest(short, short_names)
             hint = f"did you mean {close!r}? " if close else ""
