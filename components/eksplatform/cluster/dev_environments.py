@@ -361,8 +361,15 @@ def namespaces_policy() -> PolicyManifests:
                 _cel(f"a developer namespace enforces Pod Security 'restricted': label it {pss}"),
             ),
             (
-                f"request.operation != 'UPDATE' || ({old}[?'{dev}'] == variables.labels[?'{dev}']"
-                f" && {old}[?'{team}'] == variables.labels[?'{team}'])",
+                # An absent label reads as '<absent>', which no label value can be (so adding
+                # or removing a label is a change, even an empty one).
+                "request.operation != 'UPDATE' || ("
+                + " && ".join(
+                    f"(('{k}' in {old}) ? {old}['{k}'] : '<absent>') == "
+                    f"(('{k}' in variables.labels) ? variables.labels['{k}'] : '<absent>')"
+                    for k in (dev, team)
+                )
+                + ")",
                 _cel(f"the {dev} and {team} labels of a developer namespace never change"),
             ),
         ],
@@ -382,8 +389,9 @@ def service_accounts_policy() -> PolicyManifests:
                 f"'{team}' in {_labels_of('namespaceObject')} && object.metadata.name.startsWith("
                 f"namespaceObject.metadata.labels['{team}'] + '.')",
                 "'in a developer namespace, service accounts are named <team>.<service> for the "
-                f"namespace\\'s team (' + ({_labels_of('namespaceObject')}[?'{team}']"
-                ".orValue('none')) + '): the staging roles trust exactly that name'",
+                f"namespace\\'s team (' + (('{team}' in {_labels_of('namespaceObject')}) ? "
+                f"namespaceObject.metadata.labels['{team}'] : 'none') + '): the staging roles "
+                "trust exactly that name'",
             )
         ],
     )
@@ -436,7 +444,7 @@ def quota_policy(offer: devenv.DevOffer) -> PolicyManifests:
                 f"LimitRange {devenv.LIMITS_NAME}'",
             ),
             (
-                f"request.operation == 'DELETE' || !{is_quota} || (!has(object.spec.scopes) && "
+                f"request.operation == 'DELETE' || !({is_quota}) || (!has(object.spec.scopes) && "
                 f"!has(object.spec.scopeSelector) && size(object.spec.hard) == {len(hard)} && "
                 f"{quota_checks})",
                 _cel(
