@@ -30,7 +30,7 @@ OFFER = devenv.DevOffer(
         "maxMemory": "4Gi",
     },
 )
-PROGRAM = f"""
+PROGRAM = """
 from dataclasses import dataclass
 from eksplatform.service import *
 

@@ -7,7 +7,7 @@ files have Skaffold's structure and read the rendered manifests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ Preview = Callable[[str, str], PreviewResult]
 @pytest.fixture(scope="module")
 def developer_preview(
     repo_workspace: Workspace, cluster_preview: Callable[[str], PreviewResult]
-) -> Preview:
+) -> Iterator[Preview]:
     cache: dict[tuple[str, str], PreviewResult] = {}
     patch = pytest.MonkeyPatch()
     patch.setattr(devenv, "utc_now", lambda: NOW)
