@@ -18,6 +18,7 @@ from eksplatform.cluster.datadog import Datadog, DatadogArgs
 from eksplatform.cluster.datadog_config import team_channels
 from eksplatform.cluster.datadog_names import NAMESPACE as DATADOG_NAMESPACE
 from eksplatform.cluster.descheduler import Descheduler, DeschedulerArgs
+from eksplatform.cluster.dev_environments import DevEnvironments, DevEnvironmentsArgs
 from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
 from eksplatform.cluster.headroom import Headroom, HeadroomArgs
@@ -30,6 +31,7 @@ from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.cluster.vpa import Vpa, VpaArgs
 from eksplatform.core.contract import EXTERNAL_METRICS_API, RESOURCE_METRICS_API
 from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
+from eksplatform.guardrails.admission import team_group
 
 cfg = load_cluster_config()
 # Every resource of this stack is the platform's: the service roles' boundary denies them all.
@@ -191,8 +193,10 @@ team_namespaces = TeamNamespaces(
         vpc_cidr=cfg.network.cidr,
         tags=tags,
         admin_role_arns=cfg.control_plane.admin_role_arns,
+        developer_namespaces=bool(cfg.dev_environments.enabled),
     ),
 )
+team_groups = {t.name: team_group(t.namespace) for t in cfg.teams}
 
 # --- guardrails at admission: rule policies and the team namespace boundary (issues 11, 12) ----
 AdmissionPolicies(
@@ -201,8 +205,22 @@ AdmissionPolicies(
         provider=control_plane.provider,
         environment=cfg.environment,
         kubernetes_version=cfg.kubernetes_version,
+        developer_teams=team_groups if cfg.dev_environments.enabled else None,
     ),
 )
+
+# --- developer environments on staging: RBAC, admission, janitor, image template (issue 15) ---
+dev_offer = cfg.dev_environments.offer(bool(cfg.dev_environments.enabled))
+if cfg.dev_environments.enabled:
+    DevEnvironments(
+        "devenv",
+        DevEnvironmentsArgs(
+            provider=control_plane.provider,
+            config=cfg.dev_environments,
+            team_groups=team_groups,
+            kubernetes_version=cfg.kubernetes_version,
+        ),
+    )
 
 # --- push pre-scaler (issue 14) ----------------------------------------------------------------
 pre_scaler = (
@@ -339,4 +357,5 @@ ClusterOutputs(
     ),
     datadog_site=pulumi.Output.from_input(cfg.datadog.site if datadog is not None else ""),
     team_monitor_channels=pulumi.Output.from_input(team_channels(cfg.datadog, cfg.teams)),
+    dev_environments=pulumi.Output.from_input(dev_offer.to_contract()),
 ).export()

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.cluster.prescale_cli",
         "push pre-scaler: send a pre-scale event (or print its plan with --dry-run)",
     ),
+    "dev": (
+        "eksplatform.preview.dev",
+        "developer environments on staging: render manifests for Skaffold, extend, down",
+    ),
     "capacity-model": (
         "eksplatform.cluster.capacity_cli",
         "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",

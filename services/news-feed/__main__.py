@@ -3,6 +3,11 @@
 An internet-facing ALB in front of it, calls user-profiles through its Envoy sidecar, and opts
 in to push pre-scaling: a push notification brings 10-30x the normal request rate, so the
 pre-scaler may raise the HPA floor to 20x before the push goes out.
+
+Developer stacks (``Pulumi.dev-<developer>.yaml``, see the README's "Developer environments")
+run the same program: ServiceStack makes the developer's copy (one pod in ``dev-<developer>``,
+calling the shared staging user-profiles unless ``devRun`` lists it), and this program creates
+nothing else.
 """
 
 from dataclasses import dataclass
@@ -25,10 +30,10 @@ from eksplatform.service import (
 @dataclass(frozen=True)
 class Config:
     image: str  # CI sets the tag it built: `pulumi config set image ...`
-    min_replicas: int
-    max_replicas: int
-    certificate_arn: str
     signing_key: pulumi.Output[str]
+    min_replicas: int = 2
+    max_replicas: int = 10
+    certificate_arn: str | None = None  # required in prod (ServiceStack refuses HTTP there)
 
 
 config = load_config(Config)

@@ -3,6 +3,10 @@
 Reached in-cluster through its Service (news-feed calls it via Envoy) and by other VPC clients
 through an internal ALB. The table belongs to this stack; the service role may read and write
 exactly this table and its indexes (and the cluster's permissions boundary caps it anyway).
+
+A developer stack (``Pulumi.dev-<developer>.yaml``) creates no AWS resource: the developer's copy
+uses staging's table, through the staging role that already trusts it (see the README's
+"Developer environments").
 """
 
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from eksplatform.service import (
     ServiceStackArgs,
     canary_config,
     cluster_contract,
+    developer_environment,
     is_production,
     load_config,
 )
@@ -27,39 +32,55 @@ from eksplatform.service import (
 @dataclass(frozen=True)
 class Config:
     image: str
-    max_replicas: int
+    max_replicas: int = 4
     certificate_arn: str | None = None  # internal callers use TLS in production
 
 
 config = load_config(Config)
 cluster = cluster_contract()
-# The table carries the company tags too (environment and cost centre from the cluster): the
-# boundary denies access to resources tagged for another environment, and policy checks them.
-table = aws.dynamodb.Table(
-    "profiles",
-    name=pulumi.Output.concat("user-profiles-", cluster.environment),
-    billing_mode="PAY_PER_REQUEST",
-    hash_key="userId",
-    attributes=[
-        aws.dynamodb.TableAttributeArgs(name="userId", type="S"),
-        aws.dynamodb.TableAttributeArgs(name="email", type="S"),
-    ],
-    global_secondary_indexes=[
-        aws.dynamodb.TableGlobalSecondaryIndexArgs(
-            name="by-email",
-            key_schemas=[
-                aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
-                    attribute_name="email", key_type="HASH"
-                )
-            ],
-            projection_type="KEYS_ONLY",
-        )
-    ],
-    server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-    point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-    deletion_protection_enabled=cluster.environment.apply(is_production),
-    tags=cluster.company_tags("news", service="user-profiles"),
-)
+table_name = pulumi.Output.concat("user-profiles-", cluster.environment)
+
+
+def profiles_table() -> aws.dynamodb.Table:
+    """The table carries the company tags too (environment and cost centre from the cluster):
+    the boundary denies access to resources tagged for another environment, and policy checks
+    them."""
+    return aws.dynamodb.Table(
+        "profiles",
+        name=table_name,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key="userId",
+        attributes=[
+            aws.dynamodb.TableAttributeArgs(name="userId", type="S"),
+            aws.dynamodb.TableAttributeArgs(name="email", type="S"),
+        ],
+        global_secondary_indexes=[
+            aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name="by-email",
+                key_schemas=[
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name="email", key_type="HASH"
+                    )
+                ],
+                projection_type="KEYS_ONLY",
+            )
+        ],
+        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+        deletion_protection_enabled=cluster.environment.apply(is_production),
+        tags=cluster.company_tags("news", service="user-profiles"),
+    )
+
+
+if developer_environment() is None:
+    table = profiles_table()
+    table_name, table_arn = table.name, table.arn
+else:
+    # A developer stack (dev-<developer>) shares staging's table: its environment is staging's,
+    # so the name is the same, and it creates no AWS resource of its own.
+    table_arn = pulumi.Output.concat(
+        "arn:aws:dynamodb:", cluster.region, ":", cluster.account_id, ":table/", table_name
+    )
 
 profiles = ServiceStack(
     "user-profiles",
@@ -67,7 +88,7 @@ profiles = ServiceStack(
         team="news",
         image=config.image,
         port=8080,
-        env={"PROFILES_TABLE": table.name},
+        env={"PROFILES_TABLE": table_name},
         probes=Probes(liveness_path="/live"),
         autoscaling=Autoscaling(max_replicas=config.max_replicas),
         iam_statements=[
@@ -80,7 +101,7 @@ profiles = ServiceStack(
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                 ],
-                resources=[table.arn, table.arn.apply(lambda arn: f"{arn}/index/*")],
+                resources=[table_arn, table_arn.apply(lambda arn: f"{arn}/index/*")],
             )
         ],
         ingress=Ingress(certificate_arn=config.certificate_arn),
@@ -92,7 +113,7 @@ profiles = ServiceStack(
     ),
 )
 
-pulumi.export("tableName", table.name)
+pulumi.export("tableName", table_name)
 pulumi.export("internalUrl", profiles.alb_dns_name)
 pulumi.export(
     "serviceDns",

@@ -129,7 +129,7 @@ def test_bad_stack_file_exits_2_and_registers_nothing(tmp_path: Path) -> None:
         "  - platform:colour: got 'blue': unknown key; allowed keys here: aws:allowedAccountIds, "
         "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
         "platform:costCentre, platform:datadog, platform:datadogApiKey, platform:datadogAppKey, "
-        "platform:descheduler, platform:eksAddons, platform:environment, "
+        "platform:descheduler, platform:devEnvironments, platform:eksAddons, platform:environment, "
         "platform:headroom, platform:interruptionHandler, platform:kubernetesVersion, "
         "platform:logging, platform:network, platform:nodeAccess, platform:nodePools, "
         "platform:ownerTeam, platform:papertrailToken, platform:preScaler, "

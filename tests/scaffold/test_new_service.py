@@ -69,8 +69,11 @@ def test_the_repo_has_every_file(repo: Path) -> None:
         "contracts/contract-prod.json",
         "contracts/contract-staging.json",
         "requirements.txt",
+        "skaffold.yaml",
     ]
-    assert {"build/", "contracts/", ".venv/"} <= set((repo / ".gitignore").read_text().split())
+    assert {"build/", "contracts/", ".venv/", ".dev/"} <= set(
+        (repo / ".gitignore").read_text().split()
+    )
 
 
 def test_project_and_stack_files_have_every_required_key(

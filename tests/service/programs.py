@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from eksplatform.core.contract import CONTRACT_VERSION, ClusterFacts, ClusterOutputs
+from eksplatform.core.devenv import DevOffer
 from eksplatform.preview.engine import PreviewResult, Workspace, run_preview
 
 from tests.conftest import make_workspace, write_program
@@ -79,6 +80,8 @@ def contract_values(
         "metricsApis": list(ALL_METRICS_APIS),
         "datadogSite": "datadoghq.com",
         "teamMonitorChannels": {t: f"@{t}-oncall@example.com" for t in teams},
+        # Developer environments off: tests/devenv turns them on where it tests them.
+        "devEnvironments": DevOffer(enabled=False).to_contract(),
     }
     values.update(changes)
     return values

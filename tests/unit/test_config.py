@@ -74,7 +74,7 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "platform:nodePool: got 'big': unknown key; allowed keys here: aws:allowedAccountIds, "
         "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
         "platform:costCentre, platform:datadog, platform:datadogApiKey, "
-        "platform:datadogAppKey, platform:descheduler, platform:eksAddons, "
+        "platform:datadogAppKey, platform:descheduler, platform:devEnvironments, platform:eksAddons, "
         "platform:environment, platform:headroom, platform:interruptionHandler, "
         "platform:kubernetesVersion, platform:logging, platform:network, "
         "platform:nodeAccess, platform:nodePools, platform:ownerTeam, platform:papertrailToken, "

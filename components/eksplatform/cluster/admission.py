@@ -64,6 +64,10 @@ class AdmissionPoliciesArgs:
     """Enforcement level per rule id, over the rules' defaults. Default: none."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist first. Default: nothing."""
+    developer_teams: Mapping[str, str] | None = None
+    """Team name -> its group when the cluster offers developer namespaces (the boundary then
+    admits each team's own: :func:`eksplatform.guardrails.admission.namespace_boundary`).
+    Default: None (no developer namespaces)."""
 
 
 def validate_admission_args(args: AdmissionPoliciesArgs) -> int:
@@ -109,7 +113,13 @@ class AdmissionPolicies(pulumi.ComponentResource):
             child = pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=list(args.depends_on)
             )
-            for policy in gadm.policies(RULES, args.settings, args.environment, dict(args.levels)):
+            for policy in gadm.policies(
+                RULES,
+                args.settings,
+                args.environment,
+                dict(args.levels),
+                developer_teams=args.developer_teams,
+            ):
                 self._deploy(name, policy, child)
                 self.policy_names.append(policy.name)
         self.register_outputs({"policyNames": self.policy_names})

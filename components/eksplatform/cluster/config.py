@@ -35,6 +35,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:teams``                         :class:`~eksplatform.cluster.teams.TeamConfig` list
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
+``platform:devEnvironments``               :class:`~eksplatform.cluster.dev_environments.DevEnvironmentsConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
 ``platform:datadog``                       :class:`~eksplatform.cluster.datadog_config.DatadogConfig`
 ``platform:datadogApiKey``                 secure; turns the Datadog agents on

@@ -29,6 +29,7 @@ from ..guardrails.network import WORLD_PREFIX_V4
 from .autoscaler import AutoscalerConfig
 from .datadog_config import DatadogConfig, is_enabled, serves_external_metrics
 from .descheduler import DeschedulerConfig
+from .dev_environments import DevEnvironmentsConfig
 from .eks_addons import EksAddonsConfig
 from .fluentd import LoggingConfig
 from .headroom import HeadroomConfig
@@ -332,6 +333,9 @@ class ClusterConfig(SettingsModel):
     ``15 3,15 * * *`` Etc/UTC."""
     logging: LoggingConfig = LoggingConfig()
     """``platform:logging``: fluentd log shipping (:mod:`.fluentd`). Default: CloudWatch Logs."""
+    dev_environments: DevEnvironmentsConfig = DevEnvironmentsConfig()
+    """``platform:devEnvironments``: developer namespaces (:mod:`.dev_environments`). Default:
+    on outside production (Kubernetes 1.30+), off in production."""
     papertrail_token: SecretStr | None = None
     """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
     ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
@@ -455,6 +459,11 @@ class ClusterConfig(SettingsModel):
                 update={"deletion_protection": is_production(self.environment)}
             )
             object.__setattr__(self, "control_plane", cp)
+        dev = self.dev_environments
+        if dev.enabled is None:
+            # On outside production when the cluster can enforce them (checked in .plan).
+            on = not is_production(self.environment) and self.kubernetes_minor >= 30
+            object.__setattr__(self, "dev_environments", dev.derived(enabled=on))
         return self
 
     @property

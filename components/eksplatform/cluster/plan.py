@@ -271,6 +271,40 @@ def _datadog(cfg: ClusterConfig, context: PlanContext) -> Iterable[Problem]:
     )
 
 
+DEV_MIN_MINOR = 30
+"""Developer environments' boundary is ValidatingAdmissionPolicies, v1 from Kubernetes 1.30."""
+
+
+@rule("devEnvironments", "environment", "kubernetesVersion", "teams")
+def _dev_environments(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem]:
+    dev = cfg.dev_environments
+    if not dev.enabled:
+        return
+    if cfg.is_production:
+        yield Problem(
+            "platform:devEnvironments.enabled",
+            True,
+            f"developer environments run on a staging cluster only, and {cfg.environment!r} "
+            "is production: remove it (they are off in production)",
+        )
+        return
+    if cfg.kubernetes_minor < DEV_MIN_MINOR:
+        yield Problem(
+            "platform:devEnvironments.enabled",
+            True,
+            f"developer environments need Kubernetes 1.{DEV_MIN_MINOR} or newer (their boundary "
+            f"is ValidatingAdmissionPolicies), and this cluster runs {cfg.kubernetes_version}",
+        )
+    for i, team in enumerate(cfg.teams):
+        if team.namespace.startswith("dev-"):
+            yield Problem(
+                f"platform:teams[{i}].namespace",
+                team.namespace,
+                f"{team.namespace!r} starts with 'dev-', the prefix of developer namespaces: "
+                "pick another namespace",
+            )
+
+
 # --- names AWS derives from ours ----------------------------------------------------------------
 
 

@@ -21,6 +21,11 @@ Per team (``platform:teams``):
   - egress to the node's Datadog agent (VPC CIDR, UDP 8125 DogStatsD, TCP 8126 traces);
   - ingress from the namespaces the team lists in ``allowIngressFrom``, and the matching egress
     from those namespaces' own policies (a team that is allowed in can also get out to it);
+* with developer environments on (:mod:`.dev_environments`): ingress on the Envoy port from the
+  team's own developer namespaces (``eksplatform.io/developer`` set, ``eksplatform.io/team`` =
+  the team: the admission policies keep that label honest), and the edit association's scope
+  also covers ``dev-*`` (EKS matches the wildcard; the namespace boundary narrows writes to the
+  team's own developer namespaces);
 * EKS access: per IAM role an access entry (type STANDARD, Kubernetes group
   ``eksplatform:team:<namespace>`` per namespace it serves, which the admission boundary of
   :mod:`.admission` keys on) and an ``AmazonEKSEditPolicy`` association scoped to the team's
@@ -47,7 +52,11 @@ from pulumi_kubernetes.core.v1 import (
     LimitRangeSpecArgs,
     ResourceQuotaSpecArgs,
 )
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.meta.v1 import (
+    LabelSelectorArgs,
+    LabelSelectorRequirementArgs,
+    ObjectMetaArgs,
+)
 from pulumi_kubernetes.meta.v1.outputs import ObjectMeta
 from pulumi_kubernetes.networking.v1 import (
     IPBlockArgs,
@@ -61,6 +70,7 @@ from pydantic import ValidatorFunctionWrapHandler, WrapValidator, field_validato
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from ..core import kube
+from ..core.devenv import DEV_PREFIX, DEVELOPER_LABEL
 from ..core.errors import Problems
 from ..core.kube import CpuQuantity
 from ..core.settings import (
@@ -365,6 +375,9 @@ class TeamNamespacesArgs:
     (derived, and logged). Default: none."""
     envoy_ingress_port: int = ENVOY_INGRESS_PORT
     """Default: 15001 (the Envoy sidecar's ingress port)."""
+    developer_namespaces: bool = False
+    """The cluster offers developer namespaces (``dev-*``): team roles may edit there, and the
+    team's developer namespaces reach its services. Default: False."""
 
 
 def validate_team_namespaces_args(args: TeamNamespacesArgs) -> None:
@@ -472,7 +485,9 @@ class TeamNamespaces(pulumi.ComponentResource):
                 principal_arn=arn,
                 policy_arn=EDIT_POLICY_ARN,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
-                    type="namespace", namespaces=sorted({t.namespace for t in owners})
+                    type="namespace",
+                    namespaces=sorted({t.namespace for t in owners})
+                    + ([f"{DEV_PREFIX}*"] if args.developer_namespaces else []),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
@@ -616,6 +631,28 @@ class TeamNamespaces(pulumi.ComponentResource):
                 ],
             ),
         }
+        if args.developer_namespaces:
+            policies["allow-from-developer-namespaces"] = NetworkPolicySpecArgs(
+                pod_selector=every_pod,
+                policy_types=["Ingress"],
+                ingress=[
+                    NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            NetworkPolicyPeerArgs(
+                                namespace_selector=LabelSelectorArgs(
+                                    match_labels={TEAM_LABEL: team.name},
+                                    match_expressions=[
+                                        LabelSelectorRequirementArgs(
+                                            key=DEVELOPER_LABEL, operator="Exists"
+                                        )
+                                    ],
+                                )
+                            )
+                        ],
+                        ports=[_tcp(args.envoy_ingress_port)],
+                    )
+                ],
+            )
         if team.allow_ingress_from:
             policies["allow-from-namespaces"] = NetworkPolicySpecArgs(
                 pod_selector=every_pod,

@@ -168,6 +168,13 @@ class ClusterOutputs:
     """Team name -> the Datadog notification handles its services' monitors notify,
     space-separated as a monitor message takes them (``"@slack-news-alerts @pagerduty-news"``;
     default: the team's alert e-mails as ``@<email>``)."""
+    # --- developer environments ------------------------------------------------------------------
+    dev_environments: pulumi.Output[dict[str, Any]]
+    """What the cluster offers developer stacks (``dev-<developer>`` namespaces):
+    ``enabled``, ``namespacePrefix``, ``maxTtlHours``, ``defaultTtlHours``, ``quota``
+    (ResourceQuota of each developer namespace), ``limitRange``, ``admission`` (see
+    :class:`eksplatform.core.devenv.DevOffer`). A cluster stack older than this field offers
+    none."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack

@@ -23,7 +23,7 @@ server has it), so they cannot drift apart unseen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,12 +149,61 @@ def rule_policy(
     )
 
 
-def namespace_boundary() -> AdmissionPolicy:
-    """The team namespace boundary (issue 11): see the module docstring."""
+def namespace_boundary(developer_teams: Mapping[str, str] | None = None) -> AdmissionPolicy:
+    """The team namespace boundary (issue 11): see the module docstring.
+
+    ``developer_teams`` (team name -> its group; None when the cluster offers no developer
+    environments, issue 15) also admits a team's own developer namespaces: a namespace named
+    ``dev-*`` whose ``eksplatform.io/developer`` label is set and whose ``eksplatform.io/team``
+    label is a team the identity belongs to may be created, changed and deleted by it, and
+    everything inside it written, quota and limits included (their values are checked by the
+    developer environment policies, :mod:`eksplatform.cluster.dev_environments`)."""
     owned = " || ".join(
         f"(request.resource.group == '{g}' && request.resource.resource == '{r}')"
         for g, r in PLATFORM_OWNED
     )
+    is_namespace = "request.resource.group == '' && request.resource.resource == 'namespaces'"
+    own_namespace = (
+        f"request.namespace != '' && ('{TEAM_GROUP_PREFIX}' + request.namespace) in "
+        "request.userInfo.groups"
+    )
+    variables: tuple[tuple[str, str], ...] = ()
+    namespaces_ok = f"!({is_namespace})"
+    inside_ok = own_namespace
+    owned_ok = f"!({owned})"
+    namespaces_message = (
+        "'namespaces and their labels belong to the platform: ask the platform team'"
+    )
+    if developer_teams is not None:
+        groups = ", ".join(f"'{t}': '{g}'" for t, g in sorted(developer_teams.items()))
+        target = (
+            f"({is_namespace}) ? (request.operation == 'DELETE' ? oldObject : object) : "
+            "namespaceObject"
+        )
+        labels = "variables.target.metadata.labels"
+        variables = (
+            ("target", target),
+            (
+                "devTeam",
+                "variables.target != null && variables.target.metadata.name.startsWith('dev-') "
+                f"&& has(variables.target.metadata.labels) && "
+                f"'eksplatform.io/developer' in {labels} && 'eksplatform.io/team' in {labels} "
+                f"? {labels}['eksplatform.io/team'] : ''",
+            ),
+            (
+                "ownDeveloperNamespace",
+                f"variables.devTeam in {{{groups}}} && "
+                f"{{{groups}}}[variables.devTeam] in request.userInfo.groups",
+            ),
+        )
+        namespaces_ok = f"!({is_namespace}) || variables.ownDeveloperNamespace"
+        inside_ok = f"({is_namespace}) || {own_namespace} || variables.ownDeveloperNamespace"
+        owned_ok = f"!({owned}) || variables.ownDeveloperNamespace"
+        namespaces_message = (
+            "'namespaces and their labels belong to the platform; a team creates, changes and "
+            "deletes only its own developer namespaces (dev-<developer>, labelled "
+            "eksplatform.io/developer and eksplatform.io/team with its team)'"
+        )
     return AdmissionPolicy(
         name=BOUNDARY_NAME,
         rule="namespace-boundary",
@@ -166,19 +215,16 @@ def namespace_boundary() -> AdmissionPolicy:
                 f"request.userInfo.groups.exists(g, g.startsWith('{TEAM_GROUP_PREFIX}'))",
             ),
         ),
+        variables=variables,
         validations=(
+            (namespaces_ok, namespaces_message),
             (
-                "!(request.resource.group == '' && request.resource.resource == 'namespaces')",
-                "'namespaces and their labels belong to the platform: ask the platform team'",
-            ),
-            (
-                f"request.namespace != '' && ('{TEAM_GROUP_PREFIX}' + request.namespace) in "
-                "request.userInfo.groups",
+                inside_ok,
                 "'a team identity changes objects in its own namespace only, not in ' + "
                 "(request.namespace == '' ? 'cluster scope' : request.namespace)",
             ),
             (
-                f"!({owned})",
+                owned_ok,
                 "'the ' + request.resource.resource + ' of a team namespace belong to the "
                 "platform (platform:teams in the cluster stack)'",
             ),
@@ -191,6 +237,7 @@ def policies(
     settings: GuardrailSettings,
     environment: str,
     levels: dict[str, Enforcement] | None = None,
+    developer_teams: Mapping[str, str] | None = None,
 ) -> list[AdmissionPolicy]:
     """Every admission policy of a cluster: the rules' and the namespace boundary."""
     out: list[AdmissionPolicy] = []
@@ -198,7 +245,7 @@ def policies(
         policy = rule_policy(rule, settings, environment, (levels or {}).get(rule.id))
         if policy is not None:
             out.append(policy)
-    out.append(namespace_boundary())
+    out.append(namespace_boundary(developer_teams))
     return out
 
 

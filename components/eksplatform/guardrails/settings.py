@@ -25,6 +25,7 @@ PLATFORM_NAMESPACES = (
     "vpa-system",
     "overprovisioning",
     "datadog",
+    "devenv-system",
 )
 """Namespaces of the platform's own workloads (not application pods)."""
 

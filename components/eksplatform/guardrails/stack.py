@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ..core.devenv import DEV_PREFIX
 from ._props import as_list, as_map, dig, number, tags_of
 from .kubernetes import NAME_LABEL, namespace_of, pod_template
 from .model import Enforcement, Resource, Rule, Severity
@@ -123,6 +124,10 @@ def _check_alarms(
     for w in resources:
         if w.type not in SCALABLE or namespace_of(w) in s.platform_namespaces:
             continue
+        # A developer's copy (dev-<developer>, issue 15) lives for days and must not page the
+        # team: it has no alarms by design.
+        if str(namespace_of(w) or "").startswith(DEV_PREFIX):
+            continue
         service = _service_name(w)
         if service not in alarmed:
             yield (
@@ -134,7 +139,8 @@ def _check_alarms(
 
 SERVICE_ALARMS = Rule(
     id="svc-alarms",
-    title="Every service has alarms or monitors that notify someone, with an ALB or without",
+    title="Every service has alarms or monitors that notify someone, with an ALB or without "
+    "(developer copies in dev-* namespaces excepted)",
     severity=Severity.HIGH,
     enforcement=Enforcement.MANDATORY,
     fix="ServiceStack alarms cover ALB services; add an alarm tagged service=<name> with "

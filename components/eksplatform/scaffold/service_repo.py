@@ -27,6 +27,7 @@ from .. import __version__
 from ..core.datadog import SITES, api_url
 from ..core.errors import MISSING, Problems
 from ..service.validate import NAME_MAX, parse_image
+from .skaffold import skaffold_yaml
 
 STACKS = ("staging", "prod")
 """The stacks every service repo starts with, named after the cluster's environments."""
@@ -396,6 +397,13 @@ def render(repo: ServiceRepo) -> dict[str, str]:
         ".gitignore": template("gitignore.tmpl"),
         "README.md": fill(template("README.md.tmpl"), values),
         ".github/workflows/preview.yml": fill(template("preview.yml.tmpl"), values),
+        # A developer's own copy on staging (eksplatform dev render + Skaffold).
+        "skaffold.yaml": skaffold_yaml(
+            service=repo.name,
+            team=repo.team,
+            registry=f"{by_stack['staging'].account}.dkr.ecr.{by_stack['staging'].region}"
+            ".amazonaws.com",
+        ),
     }
     for s in repo.stacks:
         stack_values = values | {

@@ -31,7 +31,10 @@ Design choices a newcomer asks about:
   field path and the closest valid name, all at once (see :mod:`.shapes`).
 * **ASG attachments** are created inside an ``apply`` over the contract's ASG list, whose
   length is unknown until it resolves (see :func:`.ingress.attach_to_node_pools`).
-* **EKS Pod Identity** rather than IRSA, like the platform's add-ons (see :mod:`.iam`).
+* **EKS Pod Identity** rather than IRSA, like the platform's add-ons (see :mod:`.iam`); a
+  developer's copy is the exception (IRSA trust for ``dev-*`` namespaces, see :mod:`.developer`).
+* **Developer stacks** (``dev-<developer>``) run the same program as a developer's own copy on
+  the staging cluster, Kubernetes objects only (see :mod:`.developer`).
 """
 
 from ..core.contract import CONTRACT_VERSION, ClusterFacts, ClusterOutputs
@@ -60,6 +63,7 @@ from .args import (
 )
 from .canary_config import canary_config
 from .config import cluster_contract, load_config, setting
+from .developer import DeveloperEnvironment, developer_environment
 from .stack import TOKEN, ServiceStack
 from .validate import ServicePlan, plan_service
 
@@ -74,6 +78,7 @@ __all__ = [
     "ClusterFacts",
     "ClusterOutputs",
     "Dependency",
+    "DeveloperEnvironment",
     "EnvoyOptions",
     "IamStatement",
     "Ingress",
@@ -93,6 +98,7 @@ __all__ = [
     "Vpa",
     "canary_config",
     "cluster_contract",
+    "developer_environment",
     "is_production",
     "load_config",
     "plan_service",

@@ -25,7 +25,9 @@ Pulumi's own text.
 
 With ``platform=True`` (the default) the keys every service stack needs are checked too:
 ``clusterStack`` (the cluster stack's ``org/project/stack``), ``aws:region`` and
-``aws:allowedAccountIds`` (compared with the cluster's by ServiceStack).
+``aws:allowedAccountIds`` (compared with the cluster's by ServiceStack), and in a developer
+stack (``dev-<developer>``) the developer keys ``devExpires`` and ``devRun`` (see
+:mod:`.developer`; set in any other stack, they are refused).
 
 Design decision: ``ServiceStack`` reads ``clusterStack``, ``aws:region`` and
 ``aws:allowedAccountIds`` itself (through :func:`platform_settings`), against the house rule that
@@ -456,13 +458,22 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
         values[f.name] = value
 
     known = set(declared) | {f"{project}:{k}" for k in extra_keys}
+    stray: set[str] = set()
     if platform:
+        from ..core.devenv import developer_of_stack
+        from .developer import DEV_KEYS
+
         known.add(f"{project}:{CLUSTER_STACK_KEY}")
         # The canary's keys are read by canary_config() (eksplatform.service.canary_config).
         known |= {f"{project}:{k}" for k in CANARY_KEYS}
+        dev_keys = {f"{project}:{k}" for k in DEV_KEYS}
+        if developer_of_stack(pulumi.get_stack()) is not None:
+            known |= dev_keys
+        else:
+            stray = dev_keys  # reported below, as keys only a developer stack reads
     short_names = sorted(k.split(":", 1)[1] for k in known if k.startswith(f"{project}:"))
     for key in sorted(_all_keys()):
-        if key.startswith(f"{project}:") and key not in known:
+        if key.startswith(f"{project}:") and key not in known and key not in stray:
             short = key.split(":", 1)[1]
             close = _closest(short, short_names)
             hint = f"did you mean {close!r}? " if close else ""
@@ -474,7 +485,12 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
                 f"{', '.join(short_names) or 'none'}); remove it from {stack_file} or fix its name",
             )
     if platform:
+        from .developer import developer_settings, stray_key_problems
+
         for p in platform_settings().problems:
+            problems.add(p.field, p.value, p.message)
+        developer = developer_settings()
+        for p in [*(developer.problems if developer else ()), *stray_key_problems()]:
             problems.add(p.field, p.value, p.message)
     problems.raise_if_any(f"{stack_file}: invalid service configuration")
     return spec(**values)

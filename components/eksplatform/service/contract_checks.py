@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 
 from .. import envoy
-from ..core import kube
+from ..core import devenv, kube
 from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API, ClusterFacts
 from ..core.datadog import HANDLE, SITES
 from ..core.environments import is_production
@@ -34,6 +34,7 @@ from .args import Dependency, ServiceStackArgs
 from .aws_checks import ACM_ARN, datadog_annotation
 from .checks import DNS_LABEL, ImageRef
 from .config import ACCOUNTS_KEY, REGION_KEY, PlatformSettings
+from .developer import DeveloperSettings, DevPlan, dev_envoy, dev_labels, dev_plan
 
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
@@ -65,6 +66,8 @@ class ContractView:
     """The Datadog site of the cluster's agents; ``""`` when it runs none."""
     team_monitor_channels: Mapping[str, str] | None = None
     """Team -> the handles its monitors notify."""
+    dev_offer: devenv.DevOffer | None = None
+    """The developer environments the cluster offers (None: none, or not known)."""
     complete: bool = False
     """Every value the checks need is known (the real contract, not facts)."""
     malformed: tuple[str, ...] = ()
@@ -164,9 +167,20 @@ class ContractView:
             malformed.append("prescaleTopicArn")
             return ""
 
+        def offer() -> devenv.DevOffer | None:
+            # A cluster stack without the output predates developer environments: none.
+            v = values.get("devEnvironments")
+            if v is None:
+                return None
+            found = devenv.DevOffer.from_contract(v)
+            if found is None:
+                malformed.append("devEnvironments")
+            return found
+
         return cls(
             source=source,
             metrics_apis=apis(),
+            dev_offer=offer(),
             prescale_topic_arn=topic(),
             datadog_site=site(),
             team_monitor_channels=channels(),
@@ -481,6 +495,11 @@ class ServiceContext:
     region: str = ""
     datadog_site: str = ""
     """The Datadog site of the cluster's agents (``""``: none)."""
+    developer: DevPlan | None = None
+    """A developer stack's copy (see :mod:`.developer`); None otherwise."""
+    dev_trust: bool = False
+    """The role also trusts the service's account in developer namespaces (IRSA): the cluster
+    offers developer environments and is not production (see :mod:`.iam`)."""
 
 
 @dataclass(frozen=True)
@@ -498,6 +517,10 @@ class ChildInputs:
     """Pod annotations other than the config checksum."""
     deletion_protection: pulumi.Input[bool]
     alert_topic_arn: pulumi.Input[str]
+    developer: pulumi.Input[DevPlan] | None = None
+    """A developer stack's copy (plain or from the gate); None otherwise."""
+    dev_trust: pulumi.Input[bool] = False
+    """See :attr:`ServiceContext.dev_trust`."""
 
 
 def service_labels(name: str, team: str, environment: str, version: str) -> dict[str, str]:
@@ -541,10 +564,14 @@ def service_context(
     version: str,
     settings: envoy.EnvoySettings,
     view: ContractView,
+    developer: DeveloperSettings | None = None,
 ) -> ServiceContext:
-    """The children's plain values, from arguments that passed every check."""
+    """The children's plain values, from arguments that passed every check (in a developer
+    stack: those of the developer's copy, see :mod:`.developer`)."""
     teams = view.team_namespaces or {}
     namespace = args.namespace or teams.get(args.team) or args.team
+    if developer is not None:
+        return _developer_context(args, name, version, settings, view, namespace, developer)
     environment = view.environment or ""
     prod = is_production(environment)
     ing = args.ingress
@@ -567,7 +594,9 @@ def service_context(
         # The agent cannot tell which pod a UDP packet came from: Envoy names the service.
         stat_tags = {**resolved.dogstatsd.tags, "service": name, "kube_namespace": namespace}
         resolved = replace(resolved, dogstatsd=replace(resolved.dogstatsd, tags=stat_tags))
+    offer = view.dev_offer
     return ServiceContext(
+        dev_trust=offer is not None and offer.enabled and not prod,
         namespace=namespace,
         environment=environment,
         prod=prod,
@@ -640,3 +669,40 @@ def secret_env_problems(secret_keys: Sequence[str]) -> list[Problem]:
 class _Secret:
     def __repr__(self) -> str:
         return "[secret]"
+
+
+def _developer_context(
+    args: ServiceStackArgs,
+    name: str,
+    version: str,
+    settings: envoy.EnvoySettings,
+    view: ContractView,
+    team_namespace: str,
+    developer: DeveloperSettings,
+) -> ServiceContext:
+    """A developer's copy: its namespace, dependencies shared unless run by the developer,
+    Datadog ``env`` = the namespace, no alert topic, no deletion protection."""
+    environment = view.environment or ""
+    ns = developer.namespace
+    resolved = resolve_envoy(settings, args, team_namespace, view.team_namespaces)
+    tags = Tags(team=args.team, environment=environment, cost_centre=view.cost_centre or "")
+    return ServiceContext(
+        namespace=ns,
+        environment=environment,
+        prod=False,
+        deletion_protection=False,
+        alert_topic_arn=None,
+        envoy=dev_envoy(resolved, developer, [d.name for d in args.dependencies]),
+        tags=tags.merged({"service": name, "kubernetes-namespace": ns}),
+        labels=dev_labels(service_labels(name, args.team, environment, version), ns),
+        pod_annotations={},
+        developer=dev_plan(
+            developer,
+            team=args.team,
+            service=name,
+            environment=environment,
+            account_id=view.account_id or "",
+            region=view.region or "",
+            offer=view.dev_offer,
+        ),
+    )

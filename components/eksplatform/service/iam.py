@@ -8,6 +8,19 @@ annotation that anyone with edit rights in the team namespace could point at ano
 the trust does not name the cluster's OIDC provider, so it survives a cluster rebuild. The trust
 requires the session tags EKS stamps (cluster, namespace, service account) and the account.
 
+**Developer environments** (:mod:`eksplatform.core.devenv`): in an environment that offers them
+(not production), the role also trusts the service's ServiceAccount ``<team>.<service>`` in any
+``dev-*`` namespace of this cluster through the cluster's OIDC provider (IRSA,
+``sts:AssumeRoleWithWebIdentity``, audience ``sts.amazonaws.com``), and gets the fixed name
+:func:`~eksplatform.core.devenv.staging_role_name` so a developer stack can name it. Why IRSA
+here and not Pod Identity: an association is per namespace, an AWS resource per developer;
+IRSA trust takes a namespace pattern, so a developer namespace needs nothing outside
+Kubernetes. The cost: that binding is a ServiceAccount annotation, so the cluster's admission
+policy lets a team create service accounts in developer namespaces only under its own team
+prefix (``news.`` for team news: :mod:`eksplatform.cluster.dev_environments`), and the trust
+names the team in the account name; another team cannot borrow the role. Switching an existing
+role to the fixed name replaces it (create before delete; the association follows).
+
 The role carries the company ``team`` tag (from the ServiceStack's tags): the permissions
 boundary reads it as ``${aws:PrincipalTag/team}`` to confine the role to its team's resources.
 The inline policy's document waits on the resolved-statement checks, so a resource given as an
@@ -24,6 +37,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core import devenv
 from ..core.contract import ClusterOutputs
 from ..core.errors import Problems, ValidationError
 from ..core.pod_identity import trust_policy
@@ -105,26 +119,46 @@ def build_role(
     tags: pulumi.Input[dict[str, str]],
     opts: pulumi.ResourceOptions,
     owner: Owner | None = None,
+    team: str = "",
+    dev_trust: pulumi.Input[bool] = False,
+    environment: pulumi.Input[str] = "",
 ) -> ServiceRole:
-    """Create the role, its inline policy (when there are statements) and the association."""
+    """Create the role, its inline policy (when there are statements) and the association.
+
+    ``dev_trust`` (with ``team`` and ``environment``): also trust the service's account in
+    developer namespaces, under the fixed name (see the module docstring)."""
 
     def trust(values: list[Any]) -> str:
-        account_id, cluster_name, ns = (str(v) for v in values)
-        return json.dumps(
-            trust_policy(
-                account_id=account_id,
-                cluster_name=cluster_name,
-                namespace=ns,
-                service_account=service_account,
-            ),
-            sort_keys=True,
+        account_id, cluster_name, ns, oidc_arn, oidc_url, developers = values
+        policy = trust_policy(
+            account_id=str(account_id),
+            cluster_name=str(cluster_name),
+            namespace=str(ns),
+            service_account=service_account,
         )
+        if developers:
+            policy["Statement"].append(
+                developer_trust_statement(
+                    str(oidc_arn), str(oidc_url), devenv.developer_service_account(team, service)
+                )
+            )
+        return json.dumps(policy, sort_keys=True)
+
+    def role_name(values: list[Any]) -> str | None:
+        developers, env = values
+        return devenv.staging_role_name(team, service, str(env)) if developers else None
 
     role = aws.iam.Role(
         f"{name}-role",
+        name=pulumi.Output.all(dev_trust, environment).apply(role_name),
         description=f"Service {service}: its pods' AWS identity (EKS Pod Identity)",
         assume_role_policy=pulumi.Output.all(
-            cluster.account_id, cluster.cluster_name, namespace
+            cluster.account_id,
+            cluster.cluster_name,
+            namespace,
+            cluster.oidc_provider_arn,
+            cluster.oidc_provider_url,
+            dev_trust,
         ).apply(trust),
         permissions_boundary=cluster.permissions_boundary_arn,
         max_session_duration=3600,
@@ -158,3 +192,23 @@ def build_role(
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after)),
     )
     return ServiceRole(role=role, association=association)
+
+
+def developer_trust_statement(
+    oidc_provider_arn: str, oidc_provider_url: str, service_account: str
+) -> dict[str, Any]:
+    """IRSA trust for ``service_account`` in any developer namespace (``dev-*``) of the cluster
+    whose OIDC issuer is ``oidc_provider_url`` (without ``https://``)."""
+    issuer = oidc_provider_url.removeprefix("https://")
+    return {
+        "Sid": "DeveloperNamespaces",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
+            "StringLike": {
+                f"{issuer}:sub": f"system:serviceaccount:{devenv.DEV_PREFIX}*:{service_account}"
+            },
+        },
+    }

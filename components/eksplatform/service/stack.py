@@ -15,8 +15,11 @@ Order of work:
    component's URN (its parent), so a mismatch fails the run before any of them is sent. The
    children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
    the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
-4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms -> the canary
-   release (:mod:`.canary`), all children of this component.
+4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms -> monitors ->
+   the canary release (:mod:`.canary`), all children of this component. In a developer
+   stack (``dev-<developer>``, :mod:`.developer`): the developer namespace with its quota
+   and limits -> the Kubernetes objects of the developer's copy, and nothing in AWS or
+   Datadog.
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
 for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
@@ -48,6 +51,8 @@ from .contract_checks import (
     secret_env_problems,
     service_context,
 )
+from .dev_namespace import build_developer_namespace
+from .developer import developer_args, developer_problems, developer_settings
 from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
@@ -76,6 +81,7 @@ _GATE_FIELDS = (
     "prescale_topic_arn",
     "datadog_site",
     "team_monitor_channels",
+    "dev_environments",
 )
 _CAMEL = {
     "environment": "environment",
@@ -88,6 +94,7 @@ _CAMEL = {
     "prescale_topic_arn": "prescaleTopicArn",
     "datadog_site": "datadogSite",
     "team_monitor_channels": "teamMonitorChannels",
+    "dev_environments": "devEnvironments",
 }
 
 
@@ -160,11 +167,14 @@ class ServiceStack(pulumi.ComponentResource):
             view = contract_view(explicit)
         else:
             view, target = _view_of_stack(target, run)
-        if isinstance(args.monitors, Monitors):
+        developer = developer_settings()
+        if isinstance(args.monitors, Monitors) and developer is None:
             # the program's Datadog provider, checked with the rest (see .monitors)
             dd_problems = provider_config_problems(view.datadog_site)
             target = dataclasses.replace(target, problems=(*target.problems, *dd_problems))
-        plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
+        plan = plan_service(
+            args, resource_name=name, view=view, target=target, registry=run, developer=developer
+        )
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
                 f"ServiceStack {name!r}: cluster.facts (ClusterFacts) is deprecated and no "
@@ -196,6 +206,10 @@ class ServiceStack(pulumi.ComponentResource):
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
+        if plan.developer is not None:
+            self._developer_copy(name, plan, checked, ctx, k8s_opts)
+            return
+
         identity = build_role(
             name,
             service=plan.name,
@@ -206,6 +220,9 @@ class ServiceStack(pulumi.ComponentResource):
             tags=tags,
             opts=child,
             owner=statement_owner(plan),
+            team=plan.team,
+            dev_trust=ctx.dev_trust,
+            environment=pulumi.Output.from_input(cluster.environment),
         )
         workload = build_workload(
             checked,
@@ -305,6 +322,51 @@ class ServiceStack(pulumi.ComponentResource):
             }
         )
 
+    def _developer_copy(
+        self,
+        name: str,
+        plan: ServicePlan,
+        args: ServiceStackArgs,
+        ctx: ChildInputs,
+        k8s_opts: pulumi.ResourceOptions,
+    ) -> None:
+        """A developer stack: the developer namespace and the copy's Kubernetes objects, no
+        AWS resource (see :mod:`.developer`)."""
+        assert plan.developer is not None and ctx.developer is not None
+        space = build_developer_namespace(
+            name, name=plan.developer.namespace, dev=ctx.developer, opts=k8s_opts
+        )
+        workload = build_workload(
+            developer_args(args),
+            plan,
+            ctx,
+            start_after=[space.namespace, space.quota, space.limits],
+            prefix=name,
+            opts=k8s_opts,
+        )
+        self.ecr_repository_url = None
+        self.alb_dns_name = None
+        self.target_group_arn = None
+        self.namespace = pulumi.Output.from_input(ctx.namespace)
+        self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
+        self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
+        self.service_name = workload.service.metadata.apply(lambda m: str(m.name))
+        self.node_port = workload.node_port
+        self.role_arn = pulumi.Output.from_input(ctx.developer).apply(lambda d: d.role_arn)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "serviceAccountName": self.service_account_name,
+                "deploymentName": self.deployment_name,
+                "serviceName": self.service_name,
+                "nodePort": self.node_port,
+                "roleArn": self.role_arn,
+                "albDnsName": None,
+                "targetGroupArn": None,
+                "ecrRepositoryUrl": None,
+            }
+        )
+
 
 def _child_inputs(
     plan: ServicePlan, cluster: ClusterOutputs, gate: pulumi.Output[ServiceContext] | None
@@ -324,6 +386,8 @@ def _child_inputs(
             pod_annotations=known.pod_annotations,
             deletion_protection=known.deletion_protection,
             alert_topic_arn=str(known.alert_topic_arn),
+            developer=known.developer,
+            dev_trust=known.dev_trust,
         )
     # Carries the contract's Outputs (dependencies) and the gate's values.
     ctx = pulumi.Output.all(gate, contract).apply(lambda v: v[0])
@@ -335,6 +399,8 @@ def _child_inputs(
         pod_annotations=ctx.apply(lambda c: c.pod_annotations),
         deletion_protection=ctx.apply(lambda c: c.deletion_protection),
         alert_topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+        developer=ctx.apply(lambda c: c.developer) if plan.developer is not None else None,
+        dev_trust=ctx.apply(lambda c: c.dev_trust),
     )
 
 
@@ -392,19 +458,39 @@ def _gate(
             envoy=plan.envoy,
         )
         problems = contract_problems(args, subject, view, plan.target, facts=cluster.facts)
-        if args.monitors is not None and plan.view.datadog_site is None:
+        if args.monitors is not None and plan.developer is None and plan.view.datadog_site is None:
             # the site was not known before registration: the provider's apiUrl is checked now
             problems += [
                 p
                 for p in provider_config_problems(view.datadog_site)
                 if p.field == "datadog:apiUrl"
             ]
+        if plan.developer is not None:
+            reported = {p.field for p in problems}
+            problems += [
+                p
+                for p in developer_problems(
+                    plan.developer,
+                    args,
+                    environment=view.environment,
+                    offer=view.dev_offer,
+                    offer_known=view.complete,
+                    source=view.source,
+                    reference=view.reference,
+                )
+                if p.field not in reported
+            ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
         problems += secret_env_problems(secret_keys)
         if problems:
             raise ValidationError(f"ServiceStack {name!r}", problems)
         return service_context(
-            args, name=plan.name, version=plan.version, settings=plan.envoy, view=view
+            args,
+            name=plan.name,
+            version=plan.version,
+            settings=plan.envoy,
+            view=view,
+            developer=plan.developer,
         )
 
     return pulumi.Output.from_input(check())

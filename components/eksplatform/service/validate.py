@@ -62,6 +62,7 @@ from .contract_checks import (
     duplicate_problems,
     service_context,
 )
+from .developer import DeveloperSettings, developer_problems
 from .iam_checks import Owner, check_statement
 from .monitors import check_monitors
 from .registry import RunRegistry
@@ -118,6 +119,8 @@ class ServicePlan:
     contract resolves."""
     canary: CanaryPlan | None = None
     """The canary release's derived values; None without a canary."""
+    developer: DeveloperSettings | None = None
+    """A developer stack's settings (None: a normal stack)."""
 
     @property
     def namespace(self) -> str | None:
@@ -357,6 +360,7 @@ def plan_service(
     view: ContractView | None = None,
     target: PlatformSettings | None = None,
     registry: RunRegistry | None = None,
+    developer: DeveloperSettings | None = None,
 ) -> ServicePlan:
     """Check every field of ``args``; raise one ValidationError listing every problem, or
     return the derived plan.
@@ -364,7 +368,8 @@ def plan_service(
     ``resource_name`` is the ServiceStack's (default: the service name); ``view`` the contract
     values known now (default: from ``args.cluster``); ``target`` the stack's platform keys
     (default: not checked); ``registry`` the ServiceStacks declared before in this program
-    (default: none)."""
+    (default: none); ``developer`` a developer stack's settings (default: None, not a developer
+    stack; see :mod:`.developer`)."""
     shape = shape_problems(args)
     bad = {p.field for p in shape}
     a = sanitized(args, bad)
@@ -417,6 +422,18 @@ def plan_service(
     if target is not None:
         for problem in target.problems:
             found.add(problem.field, problem.value, problem.message)
+    if developer is not None:
+        for problem in developer_problems(
+            developer,
+            a,
+            environment=view.environment,
+            offer=view.dev_offer,
+            offer_known=view.complete,
+            source=view.source,
+            reference=view.reference,
+        ):
+            if problem.field not in {p.field for p in found}:
+                found.add(problem.field, problem.value, problem.message)
     if registry is not None:
         key = cluster_key(a.cluster, target)
         for problem in duplicate_problems(
@@ -451,7 +468,9 @@ def plan_service(
     assert image is not None
     context = None
     if view.complete:
-        context = service_context(a, name=name, version=version, settings=settings, view=view)
+        context = service_context(
+            a, name=name, version=version, settings=settings, view=view, developer=developer
+        )
     return ServicePlan(
         args=a,
         name=name,
@@ -466,6 +485,7 @@ def plan_service(
         target=target,
         context=context,
         canary=canary,
+        developer=developer,
     )
 
 

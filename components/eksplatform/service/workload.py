@@ -1,6 +1,10 @@
 """The service's Kubernetes objects: ServiceAccount, ConfigMaps, Secret, Deployment (app + Envoy
 native sidecar), NodePort Service, HPA, PDB and the optional VPA.
 
+In a developer stack (:mod:`.developer`) the same builder makes the developer's copy: the
+ServiceAccount ``<team>.<service>`` names the staging service role (IRSA annotation), the Service
+is ClusterIP (no ALB, so no node port), and there is no PDB (one replica).
+
 Names are the service's name (``feed``, ``feed-config``, ``feed-envoy``, ``feed-secrets``), so
 other services and dashboards can rely on them. Every object carries the same labels: the
 Kubernetes recommended labels, ``team`` and Datadog's unified service tags.
@@ -73,10 +77,11 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
 from .. import envoy
-from ..core import kube
+from ..core import devenv, kube
 from ..core import priorities as priority
 from .args import ServiceStackArgs
 from .contract_checks import ChildInputs, service_labels
+from .developer import DevPlan
 from .validate import ServicePlan
 
 APP_CONTAINER = "app"
@@ -102,11 +107,13 @@ class Workload:
     service_account: k8s.core.v1.ServiceAccount
     deployment: k8s.apps.v1.Deployment
     service: k8s.core.v1.Service
-    pdb: k8s.policy.v1.PodDisruptionBudget
+    pdb: k8s.policy.v1.PodDisruptionBudget | None
+    """None in a developer stack (one replica)."""
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
     vpa: k8s.apiextensions.CustomResource | None
     node_port: pulumi.Output[int]
-    """The node port the Service has (allocated by the API server unless pinned)."""
+    """The node port the Service has (allocated by the API server unless pinned); 0 in a
+    developer stack (a ClusterIP Service)."""
     pod_dependencies: tuple[pulumi.Resource, ...] = ()
     """What the pods need before they start (ConfigMaps, Secret, ServiceAccount, IAM)."""
     secret_name: str | None = None
@@ -119,7 +126,18 @@ def selector_for(plan: ServicePlan) -> dict[str, str]:
 
 
 def service_spec(args: ServiceStackArgs, plan: ServicePlan) -> ServiceSpecArgs:
-    """The NodePort Service's spec: ``nodePort`` only when the program pinned one."""
+    """The NodePort Service's spec: ``nodePort`` only when the program pinned one (a developer
+    stack's copy: ClusterIP, nothing reaches it through a node)."""
+    if plan.developer is not None:
+        return ServiceSpecArgs(
+            type="ClusterIP",
+            selector=selector_for(plan),
+            ports=[
+                ServicePortArgs(
+                    name="http", port=args.service_port, target_port="envoy-http", protocol="TCP"
+                )
+            ],
+        )
     return ServiceSpecArgs(
         type="NodePort",
         selector=selector_for(plan),
@@ -335,9 +353,11 @@ def pod_template(
     annotations: pulumi.Input[dict[str, str]],
     config_map: str | None,
     secret_name: str | None,
+    service_account: str | None = None,
 ) -> PodTemplateSpecArgs:
     """The pods of ``args`` (app + Envoy native sidecar): ``config_map`` holds the app's config
-    files (None: none), ``secret_name`` its secrets (None: none)."""
+    files (None: none), ``secret_name`` its secrets (None: none); ``service_account`` is the
+    service's name unless given (a developer copy's ``<team>.<service>``)."""
     name = plan.name
     volumes = [
         VolumeArgs(name=ENVOY_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-envoy")),
@@ -359,7 +379,7 @@ def pod_template(
     return PodTemplateSpecArgs(
         metadata=ObjectMetaArgs(labels=labels, annotations=annotations),
         spec=PodSpecArgs(
-            service_account_name=name,
+            service_account_name=service_account or name,
             automount_service_account_token=args.automount_service_account_token,
             priority_class_name=priority.SERVICE_DEFAULT,
             security_context=kube.pod_security_context(uid=args.run_as_user),
@@ -451,9 +471,15 @@ def build_workload(
     def meta(obj_name: str, **extra: Any) -> ObjectMetaArgs:
         return ObjectMetaArgs(name=obj_name, namespace=namespace, labels=labels, **extra)
 
+    account_name = name
+    account_annotations: pulumi.Input[dict[str, str]] | None = None
+    if ctx.developer is not None:
+        # The staging role trusts this account in dev-* namespaces (IRSA, see core.devenv).
+        account_name = devenv.developer_service_account(plan.team, name)
+        account_annotations = pulumi.Output.from_input(ctx.developer).apply(_irsa_annotations)
     service_account = k8s.core.v1.ServiceAccount(
         f"{prefix}-sa",
-        metadata=meta(name),
+        metadata=meta(account_name, annotations=account_annotations),
         automount_service_account_token=args.automount_service_account_token,
         opts=opts,
     )
@@ -498,6 +524,7 @@ def build_workload(
         annotations=pod_annotations(checksum, ctx.pod_annotations),
         config_map=f"{name}-config" if args.config_files else None,
         secret_name=secret_name,
+        service_account=account_name,
     )
     deployment = k8s.apps.v1.Deployment(
         f"{prefix}-deployment",
@@ -519,15 +546,19 @@ def build_workload(
         opts=opts,
     )
     # One pod at a time may be evicted (node drains, descheduler, VPA); 10% for large fleets.
-    pdb = k8s.policy.v1.PodDisruptionBudget(
-        f"{prefix}-pdb",
-        metadata=meta(name),
-        spec=PodDisruptionBudgetSpecArgs(
-            max_unavailable=max(1, count // 10),
-            selector=LabelSelectorArgs(match_labels=selector),
-            unhealthy_pod_eviction_policy="AlwaysAllow",
-        ),
-        opts=opts,
+    pdb = (
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{prefix}-pdb",
+            metadata=meta(name),
+            spec=PodDisruptionBudgetSpecArgs(
+                max_unavailable=max(1, count // 10),
+                selector=LabelSelectorArgs(match_labels=selector),
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=opts,
+        )
+        if ctx.developer is None
+        else None
     )
     hpa = None
     if autoscaling is not None:
@@ -606,7 +637,11 @@ def build_workload(
                 opts, pulumi.ResourceOptions(depends_on=[deployment])
             ),
         )
-    node_port = service.spec.apply(allocated_node_port)
+    node_port = (
+        service.spec.apply(allocated_node_port)
+        if ctx.developer is None
+        else pulumi.Output.from_input(0)
+    )
     return Workload(
         service_account,
         deployment,
@@ -618,3 +653,7 @@ def build_workload(
         pod_dependencies=tuple(depends),
         secret_name=secret_name,
     )
+
+
+def _irsa_annotations(dev: DevPlan) -> dict[str, str]:
+    return {devenv.ROLE_ARN_ANNOTATION: dev.role_arn, devenv.STS_REGIONAL_ANNOTATION: "true"}
