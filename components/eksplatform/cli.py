@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.cluster.capacity_cli",
         "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",
     ),
+    "cost": ("eksplatform.cost.cli", "what spot saves per node pool and stack; cost per service"),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 
