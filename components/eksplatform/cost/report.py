@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.spot import Split, pool_split, spot_share_at
+from ..core.spot import Split, pool_split
+from ..guardrails.compute import effective_spot_share_problem
 from .prices import PriceTable
 from .workloads import ARCH_LABEL, ClusterWorkloads, PodSpec, Workload
 
@@ -252,16 +253,15 @@ def build_report(
                     for pt, o in zip(points, other_points, strict=True)
                 },
             }
-        at_min = spot_share_at(pool.min_size, pool.on_demand_base, pool.on_demand_percent)
-        low, high = spot_band
-        if pool.min_size and at_min * 100 < low:
+        # The guardrail's own check (rule aws-spot-share), on the same split.
+        reason = effective_spot_share_problem(
+            pool.min_size, pool.on_demand_base, pool.on_demand_percent, spot_band, environment
+        )
+        if reason:
             split = pool.split(pool.min_size)
             advisories.append(
-                f"pool {pool.name!r}: effective spot share at its minimum size is {at_min:.0%} "
-                f"({split.spot} of {split.total} nodes: per zone {pool.min_size} nodes, "
-                f"{pool.on_demand_base} on-demand base, {pool.on_demand_percent}% on-demand "
-                f"above it), below the {low}-{high}% band for {environment!r}: lower "
-                "onDemandBaseCapacity or raise minSize"
+                f"pool {pool.name!r} [aws-spot-share]: {reason} ({split.spot} of {split.total} "
+                f"nodes over {pool.zones} zones)"
             )
         platform_here = [p for p in here if id(p.workload) in platform_names]
         head = [p for p in platform_here if p.workload.namespace == workloads.headroom_namespace]
