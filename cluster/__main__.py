@@ -300,4 +300,7 @@ ClusterOutputs(
     prescale_topic_arn=pre_scaler.topic_arn if pre_scaler else pulumi.Output.from_input(""),
     # metrics-server, an EKS managed add-on (EksAddons), serves the resource metrics API only
     metrics_apis=pulumi.Output.from_input([RESOURCE_METRICS_API]),
+    node_architectures=pulumi.Output.from_input(
+        list(dict.fromkeys(p.arch for p in cfg.node_pools))
+    ),
 ).export()

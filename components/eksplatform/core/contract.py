@@ -58,6 +58,14 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+ARCH_LABEL = "kubernetes.io/arch"
+"""The node label the kubelet sets to its CPU architecture."""
+AMD64 = "amd64"
+"""x86_64 nodes (Kubernetes' name)."""
+ARM64 = "arm64"
+"""arm64 (Graviton) nodes."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
     """Deprecated: plain values a program states about the cluster stack, for checks that must
@@ -158,6 +166,11 @@ class ClusterOutputs:
     ``external.metrics.k8s.io`` (``External`` metrics) once an adapter that serves them is
     installed. ServiceStack refuses HPA metrics of an API not listed; a cluster stack older
     than this field served ``metrics.k8s.io`` only."""
+    node_architectures: pulumi.Output[list[str]]
+    """CPU architectures the node pools offer (``amd64``, ``arm64``: the ``kubernetes.io/arch``
+    values), in pool order without repeats. ServiceStack refuses an image whose
+    ``architectures`` none of them runs; a cluster stack older than this field offered
+    ``amd64`` only."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack
@@ -261,6 +274,7 @@ class ClusterOutputs:
         ``pulumi stack output --json`` or a contract file), known before registration.
 
         Every field must be present; ``kubeconfig`` is marked secret."""
+        values = {**_ADDED_LATER, **values}
         missing = [n for n in cls.output_names() if n != "contractVersion" and n not in values]
         if missing:
             raise ValueError(f"contract values lack {', '.join(missing)}")
@@ -299,6 +313,9 @@ def known_contract(stack_reference: str) -> Mapping[str, Any] | None:
 
 
 _NOT_EXPORTED = ("facts", "known", "stack_reference", "_provider", "_version")
+_ADDED_LATER: dict[str, Any] = {"nodeArchitectures": ["amd64"]}
+"""Outputs added after contract files were first written, with what a cluster stack from before
+them offered (read so by :meth:`ClusterOutputs.from_values`)."""
 
 
 def _output_fields() -> list[dataclasses.Field[Any]]:

@@ -1,6 +1,6 @@
 """Guardrails on compute: the EKS control plane, instances (IMDSv2, encrypted volumes) and node
-groups (spot share band and instance type spread, advisory: a pool outside them still works,
-only less cheaply or less safely)."""
+groups (spot share band, above the base and effective at the minimum size, and instance type
+spread, advisory: a pool outside them still works, only less cheaply or less safely)."""
 
 from __future__ import annotations
 
@@ -210,7 +210,8 @@ SPOT_SHARE = Rule(
     title="Node groups keep their spot share within the environment's band",
     severity=Severity.MEDIUM,
     enforcement=Enforcement.ADVISORY,
-    fix="set onDemandPercentageAboveBase so 100 minus it falls in the band (platform:nodePools)",
+    fix="set onDemandPercentageAboveBase so 100 minus it falls in the band, and keep "
+    "onDemandBaseCapacity below minSize so the minimum size runs spot (platform:nodePools)",
     types=ASG,
     check=_check_spot_share,
     config=("spotShareBandByEnvironment",),

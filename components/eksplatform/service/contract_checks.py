@@ -25,7 +25,7 @@ import pulumi
 
 from .. import envoy
 from ..core import kube
-from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API, ClusterFacts
+from ..core.contract import AMD64, ARM64, METRICS_API_OF_TYPE, RESOURCE_METRICS_API, ClusterFacts
 from ..core.environments import is_production
 from ..core.errors import Problem, Problems
 from ..core.tags import Tags
@@ -60,6 +60,8 @@ class ContractView:
     """The metrics APIs the cluster serves (``metrics.k8s.io``, ...)."""
     prescale_topic_arn: str | None = None
     """The push pre-scaler's topic; ``""`` when the cluster runs none."""
+    node_architectures: tuple[str, ...] | None = None
+    """Architectures the cluster's node pools offer (``amd64``, ``arm64``)."""
     complete: bool = False
     """Every value the checks need is known (the real contract, not facts)."""
     malformed: tuple[str, ...] = ()
@@ -126,6 +128,16 @@ class ContractView:
             malformed.append("metricsApis")
             return (RESOURCE_METRICS_API,)
 
+        def architectures() -> tuple[str, ...]:
+            # A cluster stack without the output predates arm64 pools: every node was amd64.
+            v = values.get("nodeArchitectures")
+            if v is None:
+                return (AMD64,)
+            if isinstance(v, list) and v and all(x in (AMD64, ARM64) for x in v):
+                return tuple(v)
+            malformed.append("nodeArchitectures")
+            return (AMD64,)
+
         def topic() -> str:
             v = values.get("prescaleTopicArn")
             if v is None or v == "":
@@ -138,6 +150,7 @@ class ContractView:
         return cls(
             source=source,
             metrics_apis=apis(),
+            node_architectures=architectures(),
             prescale_topic_arn=topic(),
             environment=text("environment", DNS_LABEL),
             team_namespaces=mapping("teamNamespaces", DNS_LABEL, DNS_LABEL),
@@ -290,6 +303,18 @@ def _capability_rules(problems: Problems, args: ServiceStackArgs, view: Contract
                     "cpu_target_percent / memory_target_percent, or ask the platform team for "
                     "a metrics adapter that serves it",
                 )
+    offered = view.node_architectures
+    if offered is not None and not set(args.architectures) & set(offered):
+        built = ", ".join(args.architectures) or "nothing"
+        missing_arch = args.architectures[0] if args.architectures else AMD64
+        problems.add(
+            "architectures",
+            args.architectures,
+            f"the image is built for {built}, but {view.source} has node pools for "
+            f"{', '.join(offered)} only, so no pod could start: build the image for "
+            f"{' or '.join(offered)} too and list it here, or ask the platform team for a "
+            f"{missing_arch} node pool",
+        )
     if args.prescaling is not None and view.prescale_topic_arn == "":
         problems.add(
             "prescaling",

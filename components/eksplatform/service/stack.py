@@ -73,6 +73,7 @@ _GATE_FIELDS = (
     "cost_centre",
     "metrics_apis",
     "prescale_topic_arn",
+    "node_architectures",
 )
 _CAMEL = {
     "environment": "environment",
@@ -82,6 +83,7 @@ _CAMEL = {
     "account_id": "accountId",
     "cost_centre": "costCentre",
     "metrics_apis": "metricsApis",
+    "node_architectures": "nodeArchitectures",
     "prescale_topic_arn": "prescaleTopicArn",
 }
 
