@@ -318,6 +318,7 @@ def test_autoscaler_discovery_and_node_template_tags(cluster_preview: Preview) -
         "resources/cpu": "8",
         "resources/memory": "64Gi",
         "resources/ephemeral-storage": "50Gi",
+        "label/kubernetes.io/arch": "amd64",
     }
 
 
