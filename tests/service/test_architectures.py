@@ -42,7 +42,7 @@ def test_an_amd64_only_image_on_an_arm64_only_cluster_is_refused(tmp_path: Path)
         "ServiceStack 'feed': 1 problem:\n"
         "  - architectures: got ('amd64',): the image is built for amd64, but the cluster "
         "contract has node pools for arm64 only, so no pod could start: build the image for "
-        "arm64 too and list it here, or ask the platform team for a amd64 node pool"
+        "arm64 too and list it here, or ask the platform team for an amd64 node pool"
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cluster.config import ClusterConfig, parse_cluster_config
+from ..core.pulumi_yaml import YamlFileError, read_stack_config
 from ..cluster.node_pools import INSTANCE_SHAPES
 from ..preview.project import ProjectError, list_stacks, load_stack
 from .report import PoolSpec
@@ -97,7 +98,20 @@ def load_inputs(root: Path, build: Path, stack: str, *, refresh: bool = False) -
     except ProjectError as exc:
         raise InputError(f"--stack {stack}: {exc}") from None
     raw: dict[str, Any] = dict(spec.config)
-    cfg = parse_cluster_config(raw, stack=stack, source=spec.stack_file.name)
+    try:
+        stack_file = read_stack_config(spec.stack_file, spec.project)[1]
+    except YamlFileError:
+        stack_file = None  # load_stack has read it; its own errors are reported there
+    # As the cluster program reads it (secrets stay unshown), without the zone lookup: the
+    # report needs the zone count only.
+    cfg = parse_cluster_config(
+        raw,
+        stack=stack,
+        source=spec.stack_file.name,
+        project=spec.project,
+        secret_keys=spec.secret_keys,
+        stack_file=stack_file,
+    )
     programs = ["cluster", *service_programs(root, stack)]
     wanted = [p for p in programs if refresh or not (build / p / stack / "preview.json").is_file()]
     _preview(root, build, wanted, stack)

@@ -312,7 +312,7 @@ def _capability_rules(problems: Problems, args: ServiceStackArgs, view: Contract
             args.architectures,
             f"the image is built for {built}, but {view.source} has node pools for "
             f"{', '.join(offered)} only, so no pod could start: build the image for "
-            f"{' or '.join(offered)} too and list it here, or ask the platform team for a "
+            f"{' or '.join(offered)} too and list it here, or ask the platform team for an "
             f"{missing_arch} node pool",
         )
     if args.prescaling is not None and view.prescale_topic_arn == "":
