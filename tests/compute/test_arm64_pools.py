@@ -49,7 +49,7 @@ def test_graviton_types_are_in_the_table_with_their_x86_shapes() -> None:
 def test_architecture_is_derived_from_the_types_or_checked_against_them() -> None:
     arm = NodePoolConfig(name="arm", instanceTypes=("m6g.xlarge", "m7g.xlarge"))  # type: ignore[call-arg]
     assert arm.architecture == "arm64" and arm.arch == "arm64"
-    x86 = NodePoolConfig(name="x86")  # type: ignore[call-arg]
+    x86 = NodePoolConfig(name="x86")
     assert x86.architecture == "amd64"
     given = NodePoolConfig(name="arm", instanceTypes=("m6g.xlarge",), architecture="arm64")  # type: ignore[call-arg]
     assert given.arch == "arm64"
@@ -96,7 +96,7 @@ def test_ami_parameter_per_architecture() -> None:
 def test_autoscaler_template_names_the_architecture() -> None:
     arm = NodePoolConfig(name="arm", instanceTypes=("m6g.xlarge", "m7g.xlarge"), minSize=0)  # type: ignore[call-arg]
     assert autoscaler_tags("eks-prod", arm)[ARCH_TAG] == "arm64"
-    assert autoscaler_tags("eks-prod", NodePoolConfig(name="x"))[ARCH_TAG] == "amd64"  # type: ignore[call-arg]
+    assert autoscaler_tags("eks-prod", NodePoolConfig(name="x"))[ARCH_TAG] == "amd64"
 
 
 ARM_POOL = {

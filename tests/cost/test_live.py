@@ -116,7 +116,7 @@ def test_a_type_without_a_price_or_history_fails_clearly() -> None:
     with Stubber(pricing) as p:
         p.add_response("get_products", {"PriceList": []})
         with pytest.raises(
-            LivePriceError, match="no Linux on-demand price for m9z.xlarge in eu-west-1"
+            LivePriceError, match=r"no Linux on-demand price for m9z\.xlarge in eu-west-1"
         ):
             live_table("eu-west-1", ["m9z.xlarge"], pricing=pricing, ec2=ec2, now=NOW)
     pricing, ec2 = _clients()
@@ -124,7 +124,7 @@ def test_a_type_without_a_price_or_history_fails_clearly() -> None:
         p.add_response("get_products", {"PriceList": [_product("m6i.xlarge", "0.214")]})
         e.add_response("describe_spot_price_history", {"SpotPriceHistory": []})
         with pytest.raises(
-            LivePriceError, match="no spot price history for m6i.xlarge in the last 7 days"
+            LivePriceError, match=r"no spot price history for m6i\.xlarge in the last 7 days"
         ):
             live_table("eu-west-1", ["m6i.xlarge"], pricing=pricing, ec2=ec2, now=NOW)
 
@@ -134,6 +134,6 @@ def test_an_aws_error_is_reported_not_raised_through() -> None:
     with Stubber(pricing) as p:
         p.add_client_error("get_products", "AccessDeniedException", "not authorized to GetProducts")
         with pytest.raises(
-            LivePriceError, match="AWS price lookup failed: .*AccessDeniedException"
+            LivePriceError, match=r"AWS price lookup failed: .*AccessDeniedException"
         ):
             live_table("eu-west-1", ["m6i.xlarge"], pricing=pricing, ec2=ec2, now=NOW)

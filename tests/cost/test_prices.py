@@ -84,7 +84,7 @@ def test_every_problem_of_a_price_file_at_once() -> None:
 
 
 def test_a_missing_or_broken_file(tmp_path: Path) -> None:
-    with pytest.raises(PriceFileError, match="--prices: got '.*nope.json': no such file"):
+    with pytest.raises(PriceFileError, match=r"--prices: got '.*nope\.json': no such file"):
         load_prices(tmp_path / "nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{")

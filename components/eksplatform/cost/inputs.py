@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cluster.config import ClusterConfig, parse_cluster_config
-from ..core.pulumi_yaml import YamlFileError, read_stack_config
 from ..cluster.node_pools import INSTANCE_SHAPES
+from ..core.pulumi_yaml import YamlFileError, read_stack_config
 from ..preview.project import ProjectError, list_stacks, load_stack
 from .report import PoolSpec
 from .workloads import ClusterWorkloads, Workload, read_cluster_platform, read_deployments
