@@ -72,6 +72,7 @@ def contract_values(
         "teamAlertTopicArns": {t: TOPICS.get(t, f"arn:aws:sns:x:{ACCOUNT}:{t}") for t in teams},
         "prescaleTopicArn": PRESCALE_TOPIC,
         "metricsApis": list(ALL_METRICS_APIS),
+        "nodeArchitectures": ["amd64"],
     }
     values.update(changes)
     return values

@@ -547,10 +547,15 @@ CHECKED_OUTPUTS = (
     "costCentre",
     "metricsApis",
     "prescaleTopicArn",
+    "nodeArchitectures",
 )
-ABSENT_IS_LEGAL = {"metricsApis": (None,), "prescaleTopicArn": (None, "")}
+ABSENT_IS_LEGAL = {
+    "metricsApis": (None,),
+    "prescaleTopicArn": (None, ""),
+    "nodeArchitectures": (None,),
+}
 """Outputs a cluster stack older than them lacks (read as: resource metrics only, no
-pre-scaler), and the empty topic of a cluster without a pre-scaler."""
+pre-scaler, amd64 nodes only), and the empty topic of a cluster without a pre-scaler."""
 
 
 @pytest.mark.parametrize("key", sorted(contract_values()))
