@@ -198,3 +198,68 @@ def test_bad_stack_config_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert not (root / "build").exists()
     code, _, err = cli(capsys, "cost", "--stack", "qa", "--root", str(root))
     assert code == 2 and "Pulumi.qa.yaml: no such stack file" in err
+
+
+def test_a_price_file_laid_over_and_a_bad_discount(
+    capsys: pytest.CaptureFixture[str], build: Path, tmp_path: Path
+) -> None:
+    prices = tmp_path / "p.json"
+    prices.write_text('{"regions": {"eu-west-1": {"spotDiscount": {"m6i": 0.99}}}}')
+    code, out, err = cli(
+        capsys,
+        "cost",
+        "--stack",
+        "staging",
+        "--root",
+        str(REPO),
+        "--build-dir",
+        str(build),
+        "--prices",
+        str(prices),
+        "--format",
+        "json",
+    )
+    assert code == 0, err  # a discount below 1 is a price; the file is laid over the table
+    # m6i at 99% off, the other types at the shipped eu-west-1 discounts (m6a 57%, m5 62%,
+    # m5a 60%); on-demand at m6i.large's $0.107
+    spot = (0.107 * 0.01 + 0.0963 * 0.43 + 0.107 * 0.38 + 0.096 * 0.40) / 4
+    assert json.loads(out)["pools"][0]["sizes"][0]["savings"] == pytest.approx(1 - spot / 0.107)
+    prices.write_text('{"regions": {"eu-west-1": {"spotDiscount": {"m6i": 1}}}}')
+    code, out, err = cli(
+        capsys,
+        "cost",
+        "--stack",
+        "staging",
+        "--root",
+        str(REPO),
+        "--build-dir",
+        str(build),
+        "--prices",
+        str(prices),
+    )
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "eksplatform cost: p.json: 1 problem:",
+        "  - regions.eu-west-1.spotDiscount.m6i: got 1: a spot discount is a fraction below "
+        "on-demand: 0 to under 1 (0.6 = 60% off)",
+    ]
+
+
+def test_a_region_without_prices_exits_2_before_any_preview(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(
+        REPO / "cluster", root / "cluster", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "Pulumi.dev.yaml").write_text("config:\n  aws:region: ap-south-1\n")
+    code, out, err = cli(capsys, "cost", "--stack", "dev", "--root", str(root))
+    assert code == 2 and out == ""
+    assert err == (
+        "eksplatform cost: no price for m5.xlarge, m5a.xlarge, m6a.xlarge, m6i.xlarge in "
+        "ap-south-1: add them to a --prices file (regions.<region>.onDemand and spotDiscount) "
+        "or use --live\n"
+    )
+    assert not (root / "build").exists()

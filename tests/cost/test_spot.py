@@ -45,3 +45,24 @@ def test_spot_share_at() -> None:
 def test_impossible_groups_are_refused(size: int, base: int, pct: int) -> None:
     with pytest.raises(ValueError, match="sizes are non-negative and the percentage is 0-100"):
         group_split(size, base, pct)
+
+
+@pytest.mark.parametrize(
+    ("min_size", "base", "pct", "flagged"),
+    [
+        (2, 0, 30, False),  # 1 on-demand (0.6 rounded up), 1 spot: 50%, the band's low edge
+        (2, 1, 0, False),  # 1 + 0, 1 spot: 50%
+        (2, 1, 1, True),  # 1 + ceil(0.01) = 2 on-demand: 0%
+        (3, 1, 30, True),  # 1 + ceil(0.6): 1 of 3 spot, 33%
+        (3, 0, 30, False),  # ceil(0.9) = 1 on-demand, 2 spot: 67%
+        (0, 1, 30, False),  # a pool that scales from zero has no minimum to judge
+        (None, 1, 30, False),  # a group whose minimum is unknown (an Output at preview)
+    ],
+)
+def test_effective_spot_share_at_minimum_edges(
+    min_size: int | None, base: int, pct: int, flagged: bool
+) -> None:
+    from eksplatform.guardrails.compute import effective_spot_share_problem
+
+    reason = effective_spot_share_problem(min_size, base, pct, (50, 90), "prod")
+    assert (reason is not None) == flagged, reason

@@ -70,9 +70,10 @@ def _bad(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import ValidationError
     from ..guardrails.settings import GuardrailSettings
-    from .inputs import InputError, load_inputs
+    from .inputs import InputError, load_config, load_workloads
     from .prices import PriceFileError, load_prices
     from .report import build_report
+    from .workloads import ManifestError
 
     problems = []
     typical: dict[str, int] = {}
@@ -92,21 +93,17 @@ def run(args: argparse.Namespace) -> int:
     build: Path = args.build_dir or root / "build"
     try:
         table = load_prices(args.prices)
-        inputs = load_inputs(root, build, args.stack, refresh=args.refresh)
-    except (PriceFileError, ValidationError) as exc:
+        cfg, pools = load_config(root, args.stack)
+    except (PriceFileError, ValidationError, InputError) as exc:
         return _bad(str(exc))
-    except InputError as exc:
-        print(f"eksplatform cost: {exc}", file=sys.stderr)
-        return EXIT_FAILED if "exited" in str(exc) else EXIT_BAD_INPUT
-    cfg = inputs.config
-    unknown = sorted(set(typical) - {p.name for p in inputs.pools})
+    unknown = sorted(set(typical) - {p.name for p in pools})
     if unknown:
-        names = ", ".join(p.name for p in inputs.pools)
+        names = ", ".join(p.name for p in pools)
         return _bad(f"--typical: no pool {', '.join(unknown)} in {args.stack} (pools: {names})")
     if args.live:
         from .live import LivePriceError, live_table
 
-        types = sorted({t for p in inputs.pools for t in p.instance_types})
+        types = sorted({t for p in pools for t in p.instance_types})
         try:
             measured = live_table(cfg.region, types, days=args.spot_days)
         except LivePriceError as exc:
@@ -115,18 +112,23 @@ def run(args: argparse.Namespace) -> int:
         if args.save_prices is not None:
             args.save_prices.write_text(json.dumps(measured.to_json(), indent=1) + "\n")
         table = table.merged(measured)
-    missing = sorted({t for p in inputs.pools for t in table.missing(cfg.region, p.instance_types)})
+    missing = sorted({t for p in pools for t in table.missing(cfg.region, p.instance_types)})
     if missing:
         return _bad(
             f"no price for {', '.join(missing)} in {cfg.region}: add them to a --prices file "
             "(regions.<region>.onDemand and spotDiscount) or use --live"
         )
+    try:
+        workloads, _ = load_workloads(root, build, args.stack, refresh=args.refresh)
+    except (InputError, ManifestError) as exc:  # a preview failed, or left unreadable objects
+        print(f"eksplatform cost: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     report = build_report(
         stack=args.stack,
         environment=cfg.environment,
         region=cfg.region,
-        pools=inputs.pools,
-        workloads=inputs.workloads,
+        pools=pools,
+        workloads=workloads,
         table=table,
         spot_band=GuardrailSettings().spot_band(cfg.environment),
         typical=typical,

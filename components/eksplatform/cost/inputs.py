@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,8 @@ from .workloads import ClusterWorkloads, Workload, read_cluster_platform, read_d
 
 
 class InputError(Exception):
-    """Bad input (exit 2): the message names the file or option and the fix."""
-
-
-@dataclass(frozen=True)
-class StackInputs:
-    config: ClusterConfig
-    pools: tuple[PoolSpec, ...]
-    workloads: ClusterWorkloads
-    programs: tuple[str, ...]
-    """Programs whose previews were read (``cluster``, ``services/<name>``)."""
+    """A stack that cannot be read (bad input) or a preview that failed; the message names the
+    file or option and the fix."""
 
 
 def pool_specs(cfg: ClusterConfig) -> tuple[PoolSpec, ...]:
@@ -91,8 +82,9 @@ def _preview(root: Path, build: Path, programs: list[str], stack: str) -> None:
         )
 
 
-def load_inputs(root: Path, build: Path, stack: str, *, refresh: bool = False) -> StackInputs:
-    """Read, validate and (when needed) preview everything the report of ``stack`` needs."""
+def load_config(root: Path, stack: str) -> tuple[ClusterConfig, tuple[PoolSpec, ...]]:
+    """The cluster stack config of ``stack``, read and validated as the cluster program does
+    (raises ``ValidationError`` with every problem, or :class:`InputError`)."""
     try:
         spec = load_stack(root, stack)
     except ProjectError as exc:
@@ -112,17 +104,20 @@ def load_inputs(root: Path, build: Path, stack: str, *, refresh: bool = False) -
         secret_keys=spec.secret_keys,
         stack_file=stack_file,
     )
+    return cfg, pool_specs(cfg)
+
+
+def load_workloads(
+    root: Path, build: Path, stack: str, *, refresh: bool = False
+) -> tuple[ClusterWorkloads, tuple[str, ...]]:
+    """What runs on the nodes of ``stack``, from the previews (run first when missing, or all
+    with ``refresh``), and the programs read."""
     programs = ["cluster", *service_programs(root, stack)]
     wanted = [p for p in programs if refresh or not (build / p / stack / "preview.json").is_file()]
     _preview(root, build, wanted, stack)
-    cluster_manifests = build / "cluster" / stack / "manifests"
-    platform, daemons = read_cluster_platform(cluster_manifests)
+    platform, daemons = read_cluster_platform(build / "cluster" / stack / "manifests")
     services: list[Workload] = []
     for program in programs[1:]:
         services += read_deployments(build / program / stack / "manifests", program=program)
-    return StackInputs(
-        config=cfg,
-        pools=pool_specs(cfg),
-        workloads=ClusterWorkloads(services=services, platform=platform, daemons=daemons),
-        programs=tuple(programs),
-    )
+    workloads = ClusterWorkloads(services=services, platform=platform, daemons=daemons)
+    return workloads, tuple(programs)
