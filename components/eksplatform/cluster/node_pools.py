@@ -282,9 +282,11 @@ def autoscaler_tags(cluster_name: str, pool: NodePoolConfig) -> dict[str, str]:
     }
     for key, value in pool.node_labels().items():
         tags[f"{NODE_TEMPLATE_PREFIX}/label/{key}"] = value
-    # The kubelet labels its node with its own architecture; the template says it too, so a
-    # pool scaled to zero is picked only for pods that may run on its architecture.
-    tags[f"{NODE_TEMPLATE_PREFIX}/label/{ARCH_LABEL}"] = pool.arch
+    # The kubelet labels its node with its own architecture, but a pool at zero has no node:
+    # the autoscaler assumes amd64 for a type it cannot place, so an arm64 pool says so (an
+    # amd64 pool needs no tag, and keeps the group's 50-tag budget for its own labels).
+    if pool.arch != AMD64:
+        tags[f"{NODE_TEMPLATE_PREFIX}/label/{ARCH_LABEL}"] = pool.arch
     if pool.pure_capacity_type:
         tags[f"{NODE_TEMPLATE_PREFIX}/label/{CAPACITY_TYPE_LABEL}"] = pool.pure_capacity_type
     for taint in pool.taints:
