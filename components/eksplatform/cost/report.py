@@ -41,7 +41,9 @@ SOURCE_MIX = (0.60, 0.65, 0.70)
 SOURCE_CLAIM = (0.28, 0.38)
 """The cut the source claims, "about a third", read as a third give or take five points."""
 
-GRAVITON_OF = {"m": "m", "c": "c", "r": "r"}
+_GRAVITON_CLASSES = frozenset("mcr")
+"""Instance classes (general purpose, compute, memory) with Graviton counterparts of the same
+shape."""
 
 KUBE_RESERVED_MEMORY = 255 * 2**20 + 100 * 2**20
 """Memory the EKS AMIs keep from pods: 255Mi kube-reserved (its fixed part) and the 100Mi hard
@@ -145,7 +147,7 @@ def counterpart(instance_type: str) -> str | None:
         return f"t4g.{size}"
     if family == "t4g":
         return f"t3.{size}"
-    if len(family) < 2 or family[0] not in GRAVITON_OF or not family[1].isdigit():
+    if len(family) < 2 or family[0] not in _GRAVITON_CLASSES or not family[1].isdigit():
         return None
     letter, gen, tail = family[0], int(family[1]), family[2:]
     if tail == "g":
