@@ -95,3 +95,23 @@ def test_a_cluster_stack_from_before_the_field_offered_amd64_only() -> None:
     assert garbled.malformed == ("nodeArchitectures",)
     both = ContractView.from_contract({**values, "nodeArchitectures": ["amd64", "arm64"]}, "c")
     assert both.node_architectures == ("amd64", "arm64")
+
+
+def test_under_pulumi_up_the_refusal_waits_for_the_contract_and_registers_nothing(
+    tmp_path: Path,
+) -> None:
+    """The ``pulumi up`` path: the contract's Outputs only; the check runs when they resolve."""
+    from tests.service.test_service_gate import _outputs_only
+
+    _, result = preview_service(
+        tmp_path, _service(), contract=_outputs_only(nodeArchitectures=["arm64"])
+    )
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.registered_before_error == []
+    errors = [d.message for d in result.diagnostics if d.severity == "error"]
+    assert errors == [
+        "ServiceStack 'feed': 1 problem:\n"
+        "  - architectures: got ('amd64',): the image is built for amd64, but the cluster "
+        "contract has node pools for arm64 only, so no pod could start: build the image for "
+        "arm64 too and list it here, or ask the platform team for an amd64 node pool"
+    ]
