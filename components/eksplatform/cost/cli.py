@@ -181,7 +181,8 @@ def render_text(r: dict[str, Any]) -> str:
         f"Prices of {r['prices']['date']}, {r['prices']['hoursPerMonth']:g} h/month. Source: "
         f"{r['prices']['source']}",
         "",
-        "Node pools (one Auto Scaling group per zone; spot = the share above the on-demand base):",
+        "Node pools (one Auto Scaling group per zone: each keeps its on-demand base, then the "
+        "percentage above it on-demand and the rest spot):",
     ]
     for p in r["pools"]:
         lines.append(
