@@ -358,4 +358,7 @@ ClusterOutputs(
     datadog_site=pulumi.Output.from_input(cfg.datadog.site if datadog is not None else ""),
     team_monitor_channels=pulumi.Output.from_input(team_channels(cfg.datadog, cfg.teams)),
     dev_environments=pulumi.Output.from_input(dev_offer.to_contract()),
+    node_architectures=pulumi.Output.from_input(
+        list(dict.fromkeys(p.arch for p in cfg.node_pools))
+    ),
 ).export()

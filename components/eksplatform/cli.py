@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.cluster.capacity_cli",
         "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",
     ),
+    "cost": ("eksplatform.cost.cli", "what spot saves per node pool and stack; cost per service"),
     "canary": (
         "eksplatform.canary.cli",
         "canary releases on a service's ALB: analyze, step, promote, roll back",

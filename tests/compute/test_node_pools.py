@@ -91,8 +91,8 @@ def test_unknown_instance_type_names_it_and_close_matches() -> None:
     assert pools_problems([{"name": "web", "instanceTypes": ["m6i.xlarge", "m6i.xlarg"]}]) == [
         "platform:nodePools[0].instanceTypes: got ['m6i.xlarge', 'm6i.xlarg']: unknown instance "
         "type 'm6i.xlarg' (did you mean m6i.xlarge, m6i.8xlarge, m6i.4xlarge?): use a large to "
-        "8xlarge size of c5, c5a, c6a, c6i, c7a, c7i, m5, m5a, m6a, m6i, m7a, m7i, r5, r5a, r6a, "
-        "r6i, r7a, r7i, t3, t3a"
+        "8xlarge size of c5, c5a, c6a, c6g, c6i, c7a, c7g, c7i, m5, m5a, m6a, m6g, m6i, m7a, m7g, "
+        "m7i, r5, r5a, r6a, r6g, r6i, r7a, r7g, r7i, t3, t3a, t4g"
     ]
 
 
@@ -137,7 +137,7 @@ def test_every_problem_at_once_across_pools() -> None:
         "kubelet.kubernetes.io/ ones; use your own prefix",
         "platform:nodePools[1].rootVolumeSizeGib: got 8: must be 20 to 16384 (the AMI's own "
         "snapshot is 20 GiB)",
-        "platform:nodePools[2].colour: got 'red': unknown key; allowed keys here: desiredSize, "
+        "platform:nodePools[2].colour: got 'red': unknown key; allowed keys here: architecture, desiredSize, "
         "instanceTypes, labels, maxSize, minSize, name, onDemandBaseCapacity, "
         "onDemandPercentageAboveBase, rootVolumeSizeGib, taints",
         "platform:nodePools[2].onDemandBaseCapacity: got 12: is above maxSize (10), so the group "

@@ -199,12 +199,22 @@ def test_advisory_node_pool_rules_warn_without_failing() -> None:
         + RULES["aws-spot-share"].message(
             "spot share above the base is 40%, outside 50-90% for 'prod'"
         ),
+        # the defaults (minSize 1, onDemandBaseCapacity 1) leave the group all on-demand at min
+        "platform:nodePools[0].minSize: got 1: [aws-spot-share] "
+        + RULES["aws-spot-share"].message(
+            "effective spot share at the minimum size is 0% per zone group (0 of 1 nodes: 1 "
+            "on-demand base, 60% on-demand above it), below 50-90% for 'prod': lower the "
+            "on-demand base or raise the minimum size"
+        ),
     ]
     good = [
         {
             "name": "general",
             "instanceTypes": ["m6i.large", "m6a.large", "m5.large"],
             "onDemandPercentageAboveBase": 30,
+            # 2 per zone over no base: 1 on-demand (0.6 rounded up) and 1 spot, 50%: in band
+            "onDemandBaseCapacity": 0,
+            "minSize": 2,
         }
     ]
     cfg = parse_cluster_config(

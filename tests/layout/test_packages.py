@@ -8,7 +8,9 @@
   use it;
 * ``eksplatform.canary`` (``eksplatform canary``) drives a service's stack file with the
   service API's own checks, never the cluster's or the preview's code;
-* nothing in the library imports ``eksplatform.preview`` except the preview itself and the CLI.
+* nothing in the library imports ``eksplatform.preview`` except the preview itself and the CLI
+  commands (``eksplatform.cost`` reads stack files and runs previews for ``eksplatform cost``);
+* ``eksplatform.cost`` (platform tooling) never imports ``eksplatform.service``.
 
 Checked on the source (every ``import`` statement, including ones inside functions), so a lazy
 import cannot slip past."""

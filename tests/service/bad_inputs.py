@@ -558,7 +558,7 @@ CASES: dict[str, Case] = {
         [
             "min_replica: got 3: ServiceStackArgs has no argument 'min_replica': did you mean "
             "autoscaling=Autoscaling(min_replicas=...)? (arguments: "
-            "team, image, port, name, cluster, version, command, args, env, secrets, "
+            "team, image, port, name, cluster, version, architectures, command, args, env, secrets, "
             "config_files, config_mount_path, resources, probes, replicas, autoscaling, vpa, "
             "prescaling, prestop_sleep_s, shutdown_timeout_s, run_as_user, "
             "read_only_root_filesystem, automount_service_account_token, namespace, "
@@ -592,7 +592,7 @@ CASES: dict[str, Case] = {
         [
             "dependancies: got 'users': ServiceStackArgs has no argument "
             "'dependancies': did you mean 'dependencies'? (arguments: team, image, port, name, "
-            "cluster, version, command, args, env, secrets, config_files, config_mount_path, "
+            "cluster, version, architectures, command, args, env, secrets, config_files, config_mount_path, "
             "resources, probes, replicas, autoscaling, vpa, prescaling, prestop_sleep_s, "
             "shutdown_timeout_s, run_as_user, read_only_root_filesystem, "
             "automount_service_account_token, namespace, service_port, node_port, dependencies, "

@@ -82,6 +82,7 @@ def contract_values(
         "teamMonitorChannels": {t: f"@{t}-oncall@example.com" for t in teams},
         # Developer environments off: tests/devenv turns them on where it tests them.
         "devEnvironments": DevOffer(enabled=False).to_contract(),
+        "nodeArchitectures": ["amd64"],
     }
     values.update(changes)
     return values

@@ -550,15 +550,17 @@ CHECKED_OUTPUTS = (
     "datadogSite",
     "teamMonitorChannels",
     "devEnvironments",
+    "nodeArchitectures",
 )
 ABSENT_IS_LEGAL = {
     "metricsApis": (None,),
     "prescaleTopicArn": (None, ""),
     "devEnvironments": (None,),
+    "nodeArchitectures": (None,),
 }
 """Outputs a cluster stack older than them lacks (read as: resource metrics only, no
-pre-scaler, no developer environments), and the empty topic of a cluster without a
-pre-scaler."""
+pre-scaler, no developer environments, amd64 nodes only), and the empty topic of a cluster
+without a pre-scaler."""
 ABSENT_REFUSES_MONITORS = {"datadogSite": (None, ""), "teamMonitorChannels": (None,)}
 """Outputs whose absence means no Datadog agent / no channels: not a garbled contract, but the
 default monitors are refused with their own problem."""

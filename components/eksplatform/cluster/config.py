@@ -324,7 +324,9 @@ def _guardrail_problems(
 ) -> list[Problem]:
     """The guardrail rules on this config (:mod:`eksplatform.guardrails`): mandatory findings as
     problems, advisories as warnings. A section that failed to parse is not judged again, and a
-    field that already has a problem gets no second one."""
+    field that already has a problem gets no second one. Advisories are logged only for a config
+    with no problem: a run that stops on problems shows what must be fixed, and the advisories
+    follow once it is valid."""
     import pulumi
 
     from ..guardrails.inputs import cluster_findings
@@ -336,8 +338,9 @@ def _guardrail_problems(
         section = p.field.split(":", 1)[-1].split(".", 1)[0].split("[", 1)[0]
         if p.field not in seen and section not in failed:
             out.append(p)
-    for warning in findings.warnings:
-        pulumi.log.warn(f"{source}: {warning}")
+    if not found and not out:
+        for warning in findings.warnings:
+            pulumi.log.warn(f"{source}: {warning}")
     return out
 
 

@@ -3,8 +3,10 @@
 Each pool is one :class:`NodePoolConfig`; the list is checked as a whole (at least one pool,
 unique names, every item's problems reported together, each duplicate pointed at the later
 pool). A pool's instance types must all have the shape of the first (the Cluster Autoscaler
-plans a scale-up with it), so :data:`INSTANCE_SHAPES` lists the x86_64 families pools may use and
-their vCPU and memory; :func:`allocatable` turns a shape into an upper bound of what pods get on
+plans a scale-up with it), so :data:`INSTANCE_SHAPES` lists the families pools may use and
+their vCPU and memory, and :data:`INSTANCE_ARCHITECTURES` their CPU architecture: a pool is
+``amd64`` (x86_64) or ``arm64`` (Graviton), never both, because one launch template (one AMI)
+serves the whole pool; :func:`allocatable` turns a shape into an upper bound of what pods get on
 such a node, which the cluster's scheduling rules (:mod:`.plan_capacity`) compare pods with.
 
 Design decision: the settings live apart from the :class:`~.node_pools.NodePools` component
@@ -23,6 +25,7 @@ import pydantic_core
 from pydantic import Field, WrapValidator, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from ..core.contract import AMD64, ARM64
 from ..core.settings import SettingsModel
 
 CAPACITY_TYPE_LABEL = "eksplatform.io/capacity-type"
@@ -56,7 +59,14 @@ _FAMILIES: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
     },
     # burstable: medium is 2 vCPU/4 GiB, large 2/8, then doubling; no 4xlarge/8xlarge
     **{f: ((2, 8), ("medium", "large", "xlarge", "2xlarge")) for f in ("t3", "t3a")},
+    # arm64 (Graviton 2 and 3): the same shapes as their x86 counterparts
+    **{f: ((2, 8), ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")) for f in ("m6g", "m7g")},
+    **{f: ((2, 4), ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")) for f in ("c6g", "c7g")},
+    **{f: ((2, 16), ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")) for f in ("r6g", "r7g")},
+    "t4g": ((2, 8), ("medium", "large", "xlarge", "2xlarge")),
 }
+ARM64_FAMILIES = frozenset({"m6g", "m7g", "c6g", "c7g", "r6g", "r7g", "t4g"})
+"""Graviton families (arm64); every other family of the table is x86_64 (amd64)."""
 
 
 def _build_shapes() -> dict[str, tuple[int, int]]:
@@ -72,9 +82,27 @@ def _build_shapes() -> dict[str, tuple[int, int]]:
 
 
 INSTANCE_SHAPES: Mapping[str, tuple[int, int]] = _build_shapes()
-"""Instance type -> (vCPU, memory GiB) for the x86_64 families node pools may use (the AMI is
-the x86_64 AL2023 image). The source of truth for the same-shape check and the autoscaler's
-node-template resources."""
+"""Instance type -> (vCPU, memory GiB) for the families node pools may use. The source of truth
+for the same-shape check and the autoscaler's node-template resources."""
+INSTANCE_ARCHITECTURES: Mapping[str, str] = {
+    t: ARM64 if t.split(".", 1)[0] in ARM64_FAMILIES else AMD64 for t in INSTANCE_SHAPES
+}
+"""Instance type -> ``amd64`` or ``arm64`` (Kubernetes' names, the ``kubernetes.io/arch``
+values); the pool's AMI follows it."""
+
+
+def mixed_architecture_problem(types: Sequence[str]) -> str | None:
+    """Why ``types`` cannot share one pool because of their architectures, or None."""
+    known = [t for t in types if t in INSTANCE_ARCHITECTURES]
+    x86 = [t for t in known if INSTANCE_ARCHITECTURES[t] == AMD64]
+    arm = [t for t in known if INSTANCE_ARCHITECTURES[t] == ARM64]
+    if not x86 or not arm:
+        return None
+    return (
+        f"mixes amd64 (x86_64) types {', '.join(x86)} with arm64 (Graviton) types "
+        f"{', '.join(arm)}: a pool runs one AMI, so move the Graviton types to a pool of their "
+        "own (architecture: arm64)"
+    )
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -290,6 +318,10 @@ class NodePoolConfig(SettingsModel):
     root_volume_size_gib: int = 50
     """Root volume (encrypted gp3) in GiB, 20-16384; images and emptyDir volumes live there.
     Default: 50."""
+    architecture: Literal["amd64", "arm64"] | None = None
+    """CPU architecture of the pool's nodes: ``amd64`` (x86_64) or ``arm64`` (Graviton); it
+    picks the AMI and must match every instance type. Default: derived from the instance types
+    (``amd64`` for the default types)."""
 
     @field_validator("name")
     @classmethod
@@ -321,6 +353,9 @@ class NodePoolConfig(SettingsModel):
         repeated = sorted({t for t in v if v.count(t) > 1})
         if repeated:
             raise ValueError(f"lists {', '.join(repeated)} more than once")
+        mixed = mixed_architecture_problem(v)
+        if mixed:
+            raise ValueError(mixed)
         first = v[0]
         cpu, mem = INSTANCE_SHAPES[first]
         odd = [t for t in v[1:] if INSTANCE_SHAPES[t] != (cpu, mem)]
@@ -425,10 +460,22 @@ class NodePoolConfig(SettingsModel):
             desired_size=pool.desired_size,
             on_demand_base_capacity=pool.on_demand_base_capacity,
         )
+        derived = INSTANCE_ARCHITECTURES[pool.instance_types[0]]
+        if pool.architecture is not None and pool.architecture != derived:
+            cross.append(
+                (
+                    ("architecture",),
+                    pool.architecture,
+                    f"the instance types are {derived} ({', '.join(pool.instance_types)}): list "
+                    f"{pool.architecture} types or set architecture: {derived}",
+                )
+            )
         if cross:
             raise _field_errors("NodePoolConfig", cross)
         if pool.desired_size is None:
             object.__setattr__(pool, "desired_size", pool.min_size)
+        if pool.architecture is None:
+            object.__setattr__(pool, "architecture", derived)
         return pool
 
     # --- derived -------------------------------------------------------------------------------
@@ -445,6 +492,11 @@ class NodePoolConfig(SettingsModel):
         if self.on_demand_percentage_above_base == 0 and self.on_demand_base_capacity == 0:
             return CAPACITY_SPOT
         return None
+
+    @property
+    def arch(self) -> str:
+        """``amd64`` or ``arm64`` (the field, or the instance types' when not given)."""
+        return self.architecture or INSTANCE_ARCHITECTURES[self.instance_types[0]]
 
     @property
     def uses_spot(self) -> bool:

@@ -81,6 +81,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from ..core.contract import AMD64, ARCH_LABEL, ARM64
 from ..core.errors import Problems
 from ..core.tags import Tags
 from .node_pool_config import (
@@ -89,6 +90,7 @@ from .node_pool_config import (
     CAPACITY_TYPE_LABEL,
     DEFAULT_NODE_POOLS,
     EVICTION_RESERVE,
+    INSTANCE_ARCHITECTURES,
     INSTANCE_SHAPES,
     KUBE_RESERVED_MEMORY_BASE,
     MIN_ROOT_VOLUME_GIB,
@@ -103,11 +105,15 @@ from .node_pool_config import (
 )
 
 __all__ = [
+    "AMD64",
+    "ARCH_LABEL",
+    "ARM64",
     "CAPACITY_ON_DEMAND",
     "CAPACITY_SPOT",
     "CAPACITY_TYPE_LABEL",
     "DEFAULT_NODE_POOLS",
     "EVICTION_RESERVE",
+    "INSTANCE_ARCHITECTURES",
     "INSTANCE_SHAPES",
     "KUBE_RESERVED_MEMORY_BASE",
     "MAX_GROUP_TAGS",
@@ -276,6 +282,11 @@ def autoscaler_tags(cluster_name: str, pool: NodePoolConfig) -> dict[str, str]:
     }
     for key, value in pool.node_labels().items():
         tags[f"{NODE_TEMPLATE_PREFIX}/label/{key}"] = value
+    # The kubelet labels its node with its own architecture, but a pool at zero has no node:
+    # the autoscaler assumes amd64 for a type it cannot place, so an arm64 pool says so (an
+    # amd64 pool needs no tag, and keeps the group's 50-tag budget for its own labels).
+    if pool.arch != AMD64:
+        tags[f"{NODE_TEMPLATE_PREFIX}/label/{ARCH_LABEL}"] = pool.arch
     if pool.pure_capacity_type:
         tags[f"{NODE_TEMPLATE_PREFIX}/label/{CAPACITY_TYPE_LABEL}"] = pool.pure_capacity_type
     for taint in pool.taints:
@@ -306,11 +317,16 @@ MAX_GROUP_TAGS = 50
 """Tags an Auto Scaling group may carry (propagated and node-template tags together)."""
 
 
-def ami_parameter(kubernetes_version: str) -> str:
-    """Public SSM parameter holding the recommended EKS-optimized AL2023 x86_64 AMI id."""
+_AMI_ARCH = {AMD64: "x86_64", ARM64: "arm64"}
+"""Kubernetes' architecture name -> the one the EKS AMI parameters use."""
+
+
+def ami_parameter(kubernetes_version: str, architecture: str = AMD64) -> str:
+    """Public SSM parameter holding the recommended EKS-optimized AL2023 AMI id for
+    ``architecture`` (``amd64``: the x86_64 image, ``arm64``: the Graviton image)."""
     return (
-        f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/x86_64/"
-        "standard/recommended/image_id"
+        f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/"
+        f"{_AMI_ARCH[architecture]}/standard/recommended/image_id"
     )
 
 
@@ -510,10 +526,15 @@ class NodePools(pulumi.ComponentResource):
         self.node_role_arn = role.arn
         self.node_role_name = role.name
 
-        ami = aws.ssm.get_parameter_output(
-            name=ami_parameter(args.kubernetes_version),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).insecure_value  # a public AMI id: kept out of secrets so the diff shows a new AMI
+        # One AMI per architecture the pools use (a public AMI id: kept out of secrets so the
+        # diff shows a new AMI).
+        amis = {
+            arch: aws.ssm.get_parameter_output(
+                name=ami_parameter(args.kubernetes_version, arch),
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).insecure_value
+            for arch in dict.fromkeys(pool.arch for pool in args.pools)
+        }
 
         self.asg_names, self.asg_arns, self.groups = [], [], []
         self.asgs_by_pool, self.launch_templates = {}, {}
@@ -524,7 +545,7 @@ class NodePools(pulumi.ComponentResource):
                 f"{name}-{pool.name}",
                 name_prefix=launch_template_prefix(args.cluster_name, pool.name),
                 description=f"{args.cluster_name} node pool {pool.name}",
-                image_id=ami,
+                image_id=amis[pool.arch],
                 iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
                 vpc_security_group_ids=[args.node_security_group_id],
                 user_data=user_data,

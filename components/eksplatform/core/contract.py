@@ -58,6 +58,14 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+ARCH_LABEL = "kubernetes.io/arch"
+"""The node label the kubelet sets to its CPU architecture."""
+AMD64 = "amd64"
+"""x86_64 nodes (Kubernetes' name)."""
+ARM64 = "arm64"
+"""arm64 (Graviton) nodes."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
     """Deprecated: plain values a program states about the cluster stack, for checks that must
@@ -175,6 +183,11 @@ class ClusterOutputs:
     (ResourceQuota of each developer namespace), ``limitRange``, ``admission`` (see
     :class:`eksplatform.core.devenv.DevOffer`). A cluster stack older than this field offers
     none."""
+    node_architectures: pulumi.Output[list[str]]
+    """CPU architectures the node pools offer (``amd64``, ``arm64``: the ``kubernetes.io/arch``
+    values), in pool order without repeats. ServiceStack refuses an image whose
+    ``architectures`` none of them runs; a cluster stack older than this field offered
+    ``amd64`` only."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack
@@ -291,9 +304,13 @@ class ClusterOutputs:
         return cls(**fields_, known=dict(values), stack_reference=stack_reference)
 
 
-ADDED_OUTPUTS: Mapping[str, Any] = {"datadogSite": "", "teamMonitorChannels": {}}
+ADDED_OUTPUTS: Mapping[str, Any] = {
+    "datadogSite": "",
+    "teamMonitorChannels": {},
+    "nodeArchitectures": ["amd64"],
+}
 """Outputs added after contract version 1 and what their absence means (no Datadog agent, no
-monitor channels): readers treat a missing one like this value."""
+monitor channels, amd64 nodes only): readers treat a missing one like this value."""
 
 
 # --- contracts known before the program runs -------------------------------------------------

@@ -1,12 +1,13 @@
 """Guardrails on compute: the EKS control plane, instances (IMDSv2, encrypted volumes) and node
-groups (spot share band and instance type spread, advisory: a pool outside them still works,
-only less cheaply or less safely)."""
+groups (spot share band, above the base and effective at the minimum size, and instance type
+spread, advisory: a pool outside them still works, only less cheaply or less safely)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..core.spot import group_split
 from ._props import as_list, as_map, dig, environment_of, is_true, number
 from .model import Enforcement, Resource, Rule, Severity
 from .network import is_world
@@ -163,6 +164,31 @@ def spot_share_problem(
     return f"spot share above the base is {spot:g}%, outside {low}-{high}% for {environment!r}"
 
 
+def effective_spot_share_problem(
+    min_size: Any, base: Any, on_demand_above_base: Any, band: tuple[int, int], environment: str
+) -> str | None:
+    """Why a group's spot share *at its minimum size* (base included) is below the band, or
+    None. The percentage above the base can sit in the band while the base leaves the group all
+    on-demand at its minimum (prod's 2 nodes per zone over a base of 1 run no spot at all); the
+    split is :func:`eksplatform.core.spot.group_split`, the one the cost report uses."""
+    size, floor, pct = number(min_size), number(base), number(on_demand_above_base)
+    if size is None or floor is None or size < 1:
+        return None
+    pct = 100 if pct is None else pct
+    if not (0 <= pct <= 100 and floor >= 0):
+        return None
+    split = group_split(int(size), int(floor), int(pct))
+    low, high = band
+    if split.spot_share * 100 >= low:
+        return None
+    return (
+        f"effective spot share at the minimum size is {split.spot_share:.0%} per zone group "
+        f"({split.spot} of {split.total} nodes: {int(floor)} on-demand base, {pct:g}% on-demand "
+        f"above it), below {low}-{high}% for {environment!r}: lower the on-demand base or raise "
+        "the minimum size"
+    )
+
+
 def _check_spot_share(r: Resource, s: GuardrailSettings) -> Iterator[str]:
     env = environment_of(r)
     dist = dig(r.props, "mixedInstancesPolicy", "instancesDistribution")
@@ -170,6 +196,13 @@ def _check_spot_share(r: Resource, s: GuardrailSettings) -> Iterator[str]:
     reason = spot_share_problem(value, s.spot_band(env), env)
     if reason:
         yield reason
+    if dist:
+        base = as_map(dist).get("onDemandBaseCapacity", 0)
+        effective = effective_spot_share_problem(
+            r.props.get("minSize"), base, value, s.spot_band(env), env
+        )
+        if effective:
+            yield effective
 
 
 SPOT_SHARE = Rule(
@@ -177,7 +210,8 @@ SPOT_SHARE = Rule(
     title="Node groups keep their spot share within the environment's band",
     severity=Severity.MEDIUM,
     enforcement=Enforcement.ADVISORY,
-    fix="set onDemandPercentageAboveBase so 100 minus it falls in the band (platform:nodePools)",
+    fix="set onDemandPercentageAboveBase so 100 minus it falls in the band, and keep "
+    "onDemandBaseCapacity below minSize so the minimum size runs spot (platform:nodePools)",
     types=ASG,
     check=_check_spot_share,
     config=("spotShareBandByEnvironment",),

@@ -139,4 +139,13 @@ def cluster_findings(cfg: Any, settings: GuardrailSettings | None = None) -> Inp
                 pool.on_demand_percentage_above_base,
                 reason,
             )
+        effective = compute.effective_spot_share_problem(
+            pool.min_size,
+            pool.on_demand_base_capacity,
+            pool.on_demand_percentage_above_base,
+            s.spot_band(cfg.environment),
+            cfg.environment,
+        )
+        if effective:
+            out.add(compute.SPOT_SHARE, f"{where}.minSize", pool.min_size, effective)
     return out

@@ -457,6 +457,11 @@ class ServiceStackArgs:
     version: str | None = None
     """Datadog ``version`` and ``app.kubernetes.io/version``. Default: the image tag (or the
     first 12 hex digits of the digest)."""
+    architectures: Sequence[Literal["amd64", "arm64"]] = ("amd64",)
+    """CPU architectures the image is built for (``amd64``, ``arm64``; a multi-arch image lists
+    both). The pods get a required node affinity on ``kubernetes.io/arch`` to these, and the
+    service is refused on a cluster whose node pools offer none of them (the contract's
+    ``nodeArchitectures``). Default: ``("amd64",)`` (an image built on x86 runs only there)."""
     command: Sequence[str] | None = None
     """Container command. Default: the image's entrypoint."""
     args: Sequence[str] | None = None

@@ -227,6 +227,22 @@ def check_image(problems: Problems, args: ServiceStackArgs) -> ImageRef | None:
     return ref
 
 
+def check_architectures(problems: Problems, args: ServiceStackArgs) -> None:
+    """``architectures``: at least one, each once (their values are checked by type)."""
+    archs = list(args.architectures)
+    if not archs:
+        problems.add(
+            "architectures",
+            args.architectures,
+            "list the architectures the image is built for: ['amd64'], ['arm64'] or both",
+        )
+    repeated = sorted({a for a in archs if archs.count(a) > 1})
+    if repeated:
+        problems.add(
+            "architectures", args.architectures, f"lists {', '.join(repeated)} more than once"
+        )
+
+
 def check_resources(problems: Problems, args: ServiceStackArgs) -> None:
     r = args.resources
     request_cpu = cpu(problems, "resources.cpu", r.cpu)

@@ -25,7 +25,13 @@ import pulumi
 
 from .. import envoy
 from ..core import devenv, kube
-from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API, ClusterFacts
+from ..core.contract import (
+    AMD64,
+    ARM64,
+    METRICS_API_OF_TYPE,
+    RESOURCE_METRICS_API,
+    ClusterFacts,
+)
 from ..core.datadog import HANDLE, SITES
 from ..core.environments import is_production
 from ..core.errors import Problem, Problems
@@ -68,6 +74,8 @@ class ContractView:
     """Team -> the handles its monitors notify."""
     dev_offer: devenv.DevOffer | None = None
     """The developer environments the cluster offers (None: none, or not known)."""
+    node_architectures: tuple[str, ...] | None = None
+    """Architectures the cluster's node pools offer (``amd64``, ``arm64``)."""
     complete: bool = False
     """Every value the checks need is known (the real contract, not facts)."""
     malformed: tuple[str, ...] = ()
@@ -158,6 +166,16 @@ class ContractView:
             malformed.append("teamMonitorChannels")
             return {}
 
+        def architectures() -> tuple[str, ...]:
+            # A cluster stack without the output predates arm64 pools: every node was amd64.
+            v = values.get("nodeArchitectures")
+            if v is None:
+                return (AMD64,)
+            if isinstance(v, list) and v and all(x in (AMD64, ARM64) for x in v):
+                return tuple(v)
+            malformed.append("nodeArchitectures")
+            return (AMD64,)
+
         def topic() -> str:
             v = values.get("prescaleTopicArn")
             if v is None or v == "":
@@ -181,6 +199,7 @@ class ContractView:
             source=source,
             metrics_apis=apis(),
             dev_offer=offer(),
+            node_architectures=architectures(),
             prescale_topic_arn=topic(),
             datadog_site=site(),
             team_monitor_channels=channels(),
@@ -357,6 +376,18 @@ def _capability_rules(problems: Problems, args: ServiceStackArgs, view: Contract
             f"{view.source} gives this team no monitor channel (teamMonitorChannels) and "
             "monitors.notify names none: the monitors would notify nobody; ask the platform "
             "team for platform:datadog.teamChannels or alertEmails, or set monitors.notify",
+        )
+    offered = view.node_architectures
+    if offered is not None and not set(args.architectures) & set(offered):
+        built = ", ".join(args.architectures) or "nothing"
+        missing_arch = args.architectures[0] if args.architectures else AMD64
+        problems.add(
+            "architectures",
+            args.architectures,
+            f"the image is built for {built}, but {view.source} has node pools for "
+            f"{', '.join(offered)} only, so no pod could start: build the image for "
+            f"{' or '.join(offered)} too and list it here, or ask the platform team for an "
+            f"{missing_arch} node pool",
         )
     if args.prescaling is not None and view.prescale_topic_arn == "":
         problems.add(

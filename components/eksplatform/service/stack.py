@@ -82,6 +82,7 @@ _GATE_FIELDS = (
     "datadog_site",
     "team_monitor_channels",
     "dev_environments",
+    "node_architectures",
 )
 _CAMEL = {
     "environment": "environment",
@@ -91,6 +92,7 @@ _CAMEL = {
     "account_id": "accountId",
     "cost_centre": "costCentre",
     "metrics_apis": "metricsApis",
+    "node_architectures": "nodeArchitectures",
     "prescale_topic_arn": "prescaleTopicArn",
     "datadog_site": "datadogSite",
     "team_monitor_channels": "teamMonitorChannels",

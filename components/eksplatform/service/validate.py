@@ -41,6 +41,7 @@ from .checks import (
     NODE_PORT_MAX,
     NODE_PORT_MIN,
     ImageRef,
+    check_architectures,
     check_env,
     check_image,
     check_ports,
@@ -395,6 +396,7 @@ def plan_service(
     namespace = (teams or {}).get(a.team) or a.namespace or a.team
 
     image = check_image(found, a)
+    check_architectures(found, a)
     version = check_version(found, a, image)
     check_resources(found, a)
     check_scaling(found, a)

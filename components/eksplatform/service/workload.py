@@ -53,6 +53,7 @@ from pulumi_kubernetes.autoscaling.v2 import (
     ResourceMetricSourceArgs,
 )
 from pulumi_kubernetes.core.v1 import (
+    AffinityArgs,
     ConfigMapVolumeSourceArgs,
     ContainerArgs,
     ContainerPortArgs,
@@ -62,6 +63,10 @@ from pulumi_kubernetes.core.v1 import (
     HTTPGetActionArgs,
     LifecycleArgs,
     LifecycleHandlerArgs,
+    NodeAffinityArgs,
+    NodeSelectorArgs,
+    NodeSelectorRequirementArgs,
+    NodeSelectorTermArgs,
     ObjectFieldSelectorArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
@@ -79,6 +84,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from .. import envoy
 from ..core import devenv, kube
 from ..core import priorities as priority
+from ..core.contract import ARCH_LABEL
 from .args import ServiceStackArgs
 from .contract_checks import ChildInputs, service_labels
 from .developer import DevPlan
@@ -385,11 +391,33 @@ def pod_template(
             security_context=kube.pod_security_context(uid=args.run_as_user),
             termination_grace_period_seconds=termination_grace_seconds(args, plan),
             topology_spread_constraints=kube.zone_spread(selector),
+            affinity=architecture_affinity(args.architectures),
             init_containers=[sidecar],
             containers=[_app_container(args, plan, secret_name)],
             volumes=volumes,
             enable_service_links=False,
         ),
+    )
+
+
+def architecture_affinity(architectures: Sequence[str]) -> AffinityArgs:
+    """Pods only on nodes of an architecture the image is built for (``kubernetes.io/arch``,
+    which the kubelet sets): an amd64-only image on an arm64 node fails with ``exec format
+    error`` in a crash loop, so this is a requirement, not a preference."""
+    return AffinityArgs(
+        node_affinity=NodeAffinityArgs(
+            required_during_scheduling_ignored_during_execution=NodeSelectorArgs(
+                node_selector_terms=[
+                    NodeSelectorTermArgs(
+                        match_expressions=[
+                            NodeSelectorRequirementArgs(
+                                key=ARCH_LABEL, operator="In", values=list(architectures)
+                            )
+                        ]
+                    )
+                ]
+            )
+        )
     )
 
 
