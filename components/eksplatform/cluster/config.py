@@ -14,7 +14,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
                                            the offline preview derives ARNs from the first one)
 ``platform:environment``                   Default: the stack name
 ``platform:clusterName``                   Default: ``eks-<environment>``
-``platform:kubernetesVersion``             Default: ``1.31`` (1.29 or newer: native sidecars)
+``platform:kubernetesVersion``             Default: ``1.35`` (:mod:`.versions`; 1.29 or newer)
 ``platform:costCentre``                    Default: ``platform``
 ``platform:ownerTeam``                     Default: ``platform``
 ``platform:tags``                          extra company tags; Default: none
@@ -70,6 +70,7 @@ from .node_pools import DEFAULT_NODE_POOLS, NodeAccessConfig, NodePoolList
 from .prescaler_config import PreScalerConfig
 from .service_platform import ServicePlatformConfig
 from .teams import Teams
+from .versions import DEFAULT_KUBERNETES_VERSION
 from .vpa import VpaConfig
 
 NAMESPACE = "platform"
@@ -180,6 +181,11 @@ class ControlPlaneConfig(SettingsModel):
     """Retention of the control plane log group. Default: 90."""
     deletion_protection: bool | None = None
     """Refuse to delete the cluster. Default: true for prod, false otherwise."""
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    """The cluster's upgrade policy at the end of standard support: ``STANDARD`` lets EKS upgrade
+    the control plane then (no extended-support charge, $0.60 instead of $0.10 per cluster-hour);
+    ``EXTENDED`` keeps the version up to 12 more months at the extended price. Default: STANDARD
+    (EKS's own default is EXTENDED: a forgotten upgrade costs six times as much)."""
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -245,8 +251,9 @@ class ClusterConfig(SettingsModel):
     """Default: the stack name."""
     cluster_name: str = ""
     """Default: ``eks-<environment>``."""
-    kubernetes_version: str = "1.31"
-    """EKS Kubernetes version, ``1.MINOR`` with MINOR >= 29. Default: 1.31."""
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """EKS Kubernetes version, ``1.MINOR`` with MINOR >= 29 and offered by EKS
+    (:data:`.versions.EKS_CALENDAR`). Default: 1.35 (:data:`.versions.DEFAULT_KUBERNETES_VERSION`)."""
     cost_centre: str = "platform"
     """Company ``cost-centre`` tag. Default: platform."""
     owner_team: str = "platform"
@@ -275,7 +282,8 @@ class ClusterConfig(SettingsModel):
     node_access: NodeAccessConfig = NodeAccessConfig()
     """``platform:nodeAccess``: SSM on the nodes (:mod:`.node_pools`). Default: none."""
     eks_addons: EksAddonsConfig = EksAddonsConfig()
-    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: for 1.31."""
+    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: the builds pinned
+    for the cluster's minor (:data:`.versions.RELEASES`)."""
     interruption_handler: InterruptionHandlerConfig = InterruptionHandlerConfig()
     """``platform:interruptionHandler``: aws-node-termination-handler, queue-processor mode
     (:mod:`.interruption`). Default: enabled, 2 replicas."""
@@ -533,13 +541,40 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
     from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
     from .eks_addons import kube_proxy_problem
 
+    from .eks_addons import ADDON_FIELDS, addon_versions
+    from .versions import EKS_CALENDAR
+
     problems: list[Problem] = []
     version = cfg.kubernetes_version
-    kube_proxy = kube_proxy_problem(version, cfg.eks_addons.kube_proxy)
-    if kube_proxy:
+    if cfg.kubernetes_minor not in EKS_CALENDAR:
+        offered = ", ".join(f"1.{m}" for m in sorted(EKS_CALENDAR))
         problems.append(
-            Problem("platform:eksAddons.kubeProxy", cfg.eks_addons.kube_proxy, kube_proxy)
+            Problem(
+                "platform:kubernetesVersion",
+                version,
+                f"EKS does not offer Kubernetes {version} (EKS release calendar: {offered}); "
+                "pick one of those",
+            )
         )
+    resolved = addon_versions(cfg.eks_addons, version)
+    for addon, attr in ADDON_FIELDS.items():
+        key = "platform:eksAddons." + "".join(
+            w.capitalize() if i else w for i, w in enumerate(attr.split("_"))
+        )
+        if resolved[addon] is None:
+            problems.append(
+                Problem(
+                    key,
+                    None,
+                    f"no {addon} build is pinned for Kubernetes {version} "
+                    "(eksplatform.cluster.versions.RELEASES): set it from aws eks "
+                    f"describe-addon-versions --addon-name {addon} --kubernetes-version {version}",
+                )
+            )
+    kube_proxy_version = resolved["kube-proxy"]
+    kube_proxy = kube_proxy_problem(version, kube_proxy_version) if kube_proxy_version else None
+    if kube_proxy:
+        problems.append(Problem("platform:eksAddons.kubeProxy", kube_proxy_version, kube_proxy))
     try:
         autoscaler_image_tag(version, cfg.autoscaler.image_tag)
     except ValueError as exc:
