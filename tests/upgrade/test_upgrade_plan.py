@@ -53,14 +53,20 @@ def test_staging_plans_one_minor_at_a_time_to_the_default(
         proxy = RELEASES["kube-proxy"][minor].version
         ca = RELEASES["cluster-autoscaler"][minor].version
         assert f"kube-proxy: {RELEASES['kube-proxy'][minor - 1].version} -> {proxy}" in out
-        assert f"cluster-autoscaler: {RELEASES['cluster-autoscaler'][minor - 1].version} -> {ca}" in out
+        assert (
+            f"cluster-autoscaler: {RELEASES['cluster-autoscaler'][minor - 1].version} -> {ca}"
+            in out
+        )
         assert f"/aws/service/eks/optimized-ami/1.{minor}/amazon-linux-2023/" in out
     # Order inside a step: control plane, then add-ons, then node pools, then skew.
     first = out.split("Step 1:")[1].split("Step 2:")[0]
     order = [first.index(h) for h in ("Control plane", "Add-ons", "Node pools", "Skew")]
     assert order == sorted(order)
     assert "pool general: rolling instance refresh" in first
-    assert "1.31: EKS release 2024-09-26, standard support to 2025-11-26, extended to 2026-11-26" in out
+    assert (
+        "1.31: EKS release 2024-09-26, standard support to 2025-11-26, extended to 2026-11-26"
+        in out
+    )
     assert "PAST the end of extended support" in out
     assert "$438.00 a month per cluster instead of $73.00 ($365.00 more" in out
     assert "Result: 0 blocker(s)" in out
@@ -94,14 +100,22 @@ def test_deprecated_api_is_a_warning_not_a_blocker(
     from eksplatform.preview.upgrade_plan import RenderedObject, _api_findings
 
     obj = RenderedObject(
-        source="x", path="p", api_version="flowcontrol.apiserver.k8s.io/v1beta3",
-        kind="FlowSchema", name="f", namespace=None,
+        source="x",
+        path="p",
+        api_version="flowcontrol.apiserver.k8s.io/v1beta3",
+        kind="FlowSchema",
+        name="f",
+        namespace=None,
     )
     (finding,) = _api_findings([obj], 30, 31)
     assert not finding.removed and "deprecated" in finding.detail
     crd = RenderedObject(
-        source="x", path="p", api_version="autoscaling.k8s.io/v1",
-        kind="VerticalPodAutoscaler", name="v", namespace="n",
+        source="x",
+        path="p",
+        api_version="autoscaling.k8s.io/v1",
+        kind="VerticalPodAutoscaler",
+        name="v",
+        namespace="n",
     )
     assert _api_findings([crd], 31, 32) == []
 
@@ -137,7 +151,9 @@ def test_unknown_stack_and_missing_preview_are_bad_input(
 ) -> None:
     code, _, err = plan(ws, capsys, "--stack", "qa", "--to", TARGET)
     assert code == 2 and "--stack: got 'qa': no Pulumi.qa.yaml" in err
-    code, _, err = plan(ws, capsys, "--stack", "staging", "--to", TARGET, "--build-dir", str(tmp_path))
+    code, _, err = plan(
+        ws, capsys, "--stack", "staging", "--to", TARGET, "--build-dir", str(tmp_path)
+    )
     assert code == 2 and "no rendered preview of cluster for stack staging" in err
 
 
@@ -157,8 +173,18 @@ def test_write_edits_one_step_and_keeps_comments(
     )
     before = stack.read_text()
     code = main(
-        ["upgrade-plan", "--root", str(root), "--stack", "staging", "--to", TARGET,
-         "--today", TODAY, "--write"]
+        [
+            "upgrade-plan",
+            "--root",
+            str(root),
+            "--stack",
+            "staging",
+            "--to",
+            TARGET,
+            "--today",
+            TODAY,
+            "--write",
+        ]
     )
     assert code == 0
     after = stack.read_text()
@@ -168,4 +194,7 @@ def test_write_edits_one_step_and_keeps_comments(
     added = [line for line in after.splitlines() if line not in before.splitlines()]
     assert removed == ["    imageTag: v1.31.3  # pinned"]
     assert added == ['  platform:kubernetesVersion: "1.32"', "    imageTag: v1.32.5  # pinned"]
-    assert "wrote Pulumi.staging.yaml: platform:autoscaler.imageTag: v1.32.5" in capsys.readouterr().out
+    assert (
+        "wrote Pulumi.staging.yaml: platform:autoscaler.imageTag: v1.32.5"
+        in capsys.readouterr().out
+    )

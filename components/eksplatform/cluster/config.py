@@ -539,25 +539,24 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
     valid on its own, and before the program registers anything."""
     from .autoscaler import autoscaler_image_tag
     from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
-    from .eks_addons import kube_proxy_problem
-
-    from .eks_addons import ADDON_FIELDS, addon_versions
+    from .eks_addons import ADDON_FIELDS, addon_versions, kube_proxy_problem
     from .versions import EKS_CALENDAR
 
     problems: list[Problem] = []
     version = cfg.kubernetes_version
     if cfg.kubernetes_minor not in EKS_CALENDAR:
-        offered = ", ".join(f"1.{m}" for m in sorted(EKS_CALENDAR))
+        minors = ", ".join(f"1.{m}" for m in sorted(EKS_CALENDAR))
         problems.append(
             Problem(
                 "platform:kubernetesVersion",
                 version,
-                f"EKS does not offer Kubernetes {version} (EKS release calendar: {offered}); "
+                f"EKS does not offer Kubernetes {version} (EKS release calendar: {minors}); "
                 "pick one of those",
             )
         )
+    offered = cfg.kubernetes_minor in EKS_CALENDAR
     resolved = addon_versions(cfg.eks_addons, version)
-    for addon, attr in ADDON_FIELDS.items():
+    for addon, attr in ADDON_FIELDS.items() if offered else ():
         key = "platform:eksAddons." + "".join(
             w.capitalize() if i else w for i, w in enumerate(attr.split("_"))
         )
@@ -575,6 +574,8 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
     kube_proxy = kube_proxy_problem(version, kube_proxy_version) if kube_proxy_version else None
     if kube_proxy:
         problems.append(Problem("platform:eksAddons.kubeProxy", kube_proxy_version, kube_proxy))
+    if not offered and cfg.autoscaler.image_tag is None:
+        return problems  # one cause: the tables below have no row for a minor EKS lacks
     try:
         autoscaler_image_tag(version, cfg.autoscaler.image_tag)
     except ValueError as exc:
@@ -585,7 +586,7 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
             else ("platform:kubernetesVersion", version)
         )
         problems.append(Problem(key, value, str(exc)))
-    if cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
+    if offered and cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
         known = ", ".join(f"1.{m}" for m in sorted(DESCHEDULER_TAGS))
         problems.append(
             Problem(

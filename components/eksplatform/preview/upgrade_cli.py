@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -88,12 +87,15 @@ def _minor(text: str) -> int:
     return int(parts[1])
 
 
-def _gather(root: Path, build: Path, stack: str, extra: list[Path]) -> tuple[list[Any], list[str]]:
-    programs = ["cluster"] + sorted(
+def _gather(
+    root: Path, build: Path, stack: str, extra: list[Path]
+) -> tuple[list[RenderedObject], list[str]]:
+    services = sorted(
         f"services/{p.name}"
         for p in (root / "services").glob("*")
         if (p / f"Pulumi.{stack}.yaml").is_file()
     )
+    programs = ["cluster", *services]
     objects: list[RenderedObject] = []
     sources: list[str] = []
     missing: list[str] = []
@@ -122,7 +124,9 @@ def _check_contracts(paths: list[Path], version: str) -> None:
         try:
             outputs = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise PlanInputError(f"--contract: got '{path}': not a readable JSON file ({exc})")
+            raise PlanInputError(
+                f"--contract: got '{path}': not a readable JSON file ({exc})"
+            ) from None
         found = outputs.get("kubernetesVersion") if isinstance(outputs, dict) else None
         if found != version:
             raise PlanInputError(
@@ -180,7 +184,9 @@ def run(args: argparse.Namespace) -> int:
         today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
         stack = read_stack(root, args.stack)
         _check_contracts(args.contract, stack.version)
-        objects, sources = _gather(root, args.build_dir or root / "build", args.stack, args.manifests)
+        objects, sources = _gather(
+            root, args.build_dir or root / "build", args.stack, args.manifests
+        )
         plan = make_plan(stack, target, objects, today, sources)
     except PlanInputError as exc:
         print(f"eksplatform upgrade-plan: {exc}", file=sys.stderr)

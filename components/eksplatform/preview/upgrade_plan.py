@@ -178,7 +178,8 @@ def read_manifests(directory: Path, source: str) -> list[RenderedObject]:
             api, kind = doc.get("apiVersion"), doc.get("kind")
             if not isinstance(api, str) or not isinstance(kind, str):
                 continue
-            meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+            raw_meta = doc.get("metadata")
+            meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
             found.append(
                 RenderedObject(
                     source=source,
@@ -186,7 +187,7 @@ def read_manifests(directory: Path, source: str) -> list[RenderedObject]:
                     api_version=api,
                     kind=kind,
                     name=str(meta.get("name", "?")),
-                    namespace=meta.get("namespace"),
+                    namespace=str(meta["namespace"]) if meta.get("namespace") else None,
                 )
             )
     return found
@@ -306,7 +307,9 @@ def _api_findings(objects: Iterable[RenderedObject], old: int, new: int) -> list
                 continue  # removed at an earlier step: reported there
             instead = f"; 1.{new} serves {obj.kind} as {', '.join(served)}" if served else ""
             findings.append(
-                ApiFinding(obj, True, f"{obj.api_version} {obj.kind} is removed in 1.{new}{instead}")
+                ApiFinding(
+                    obj, True, f"{obj.api_version} {obj.kind} is removed in 1.{new}{instead}"
+                )
             )
             continue
         better = [v for v in served if _api_rank(v) > _api_rank(obj.api_version)]
@@ -400,7 +403,9 @@ def make_plan(
             autoscaler_tag = ca.new
         old_ca = pin_for("cluster-autoscaler", old)
         step.addons.append(
-            AddonStep(ca.name, ca.old or (old_ca.version if old_ca else None), ca.new, ca.pin, ca.explicit)
+            AddonStep(
+                ca.name, ca.old or (old_ca.version if old_ca else None), ca.new, ca.pin, ca.explicit
+            )
         )
         if stack.descheduler_enabled:
             de = _release_change("descheduler", "(image)", None, new, step, must_match=True)
@@ -496,9 +501,15 @@ def render(plan: Plan, markdown: bool) -> str:
         )
         out.append(f"{h3}2. Add-ons (after the control plane)")
         for a in step.addons:
-            source = f" [{a.pin.source}; {a.pin.published or 'checked ' + a.pin.checked}]" if a.pin else ""
+            source = (
+                f" [{a.pin.source}; {a.pin.published or 'checked ' + a.pin.checked}]"
+                if a.pin
+                else ""
+            )
             how = "stack pin" if a.explicit else "pinned default"
-            out.append(f"{bullet}{a.name}: {a.old or '?'} -> {a.new or 'NONE PINNED'} ({how}){source}")
+            out.append(
+                f"{bullet}{a.name}: {a.old or '?'} -> {a.new or 'NONE PINNED'} ({how}){source}"
+            )
         out.append(f"{h3}3. Node pools (after the add-ons)")
         out.append(
             f"{bullet}AMI from {code(ami_parameter(f'1.{step.new}'))}, read at deploy time into "
@@ -521,9 +532,7 @@ def render(plan: Plan, markdown: bool) -> str:
         for f in step.apis:
             tag = "BLOCKER" if f.removed else "deprecated"
             ns = f"{f.obj.namespace}/" if f.obj.namespace else ""
-            out.append(
-                f"{bullet}{tag}: {f.obj.source} {f.obj.kind} {ns}{f.obj.name}: {f.detail}"
-            )
+            out.append(f"{bullet}{tag}: {f.obj.source} {f.obj.kind} {ns}{f.obj.name}: {f.detail}")
         if step.blockers:
             out.append(f"{h3}Blockers")
             out.extend(f"{bullet}{b}" for b in step.blockers)
