@@ -19,7 +19,6 @@ from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
 from eksplatform.cluster.headroom import Headroom, HeadroomArgs
 from eksplatform.cluster.interruption import InterruptionHandler, InterruptionHandlerArgs
-from eksplatform.cluster.network import resolve_zones
 from eksplatform.cluster.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
 from eksplatform.cluster.prescaler import HeadroomTarget, PreScaler, PreScalerArgs
 from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
@@ -37,7 +36,7 @@ tags = Tags(
     cost_centre=cfg.cost_centre,
     extra={**cfg.tags, OWNER_TAG: PLATFORM_OWNER},
 )
-zones = resolve_zones(cfg.network.availability_zones, cfg.network.az_count)
+zones = cfg.zones
 
 network = Network(
     "network",

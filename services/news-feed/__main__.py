@@ -16,6 +16,7 @@ from eksplatform.service import (
     Resources,
     ServiceStack,
     ServiceStackArgs,
+    canary_config,
     load_config,
 )
 
@@ -47,6 +48,7 @@ feed = ServiceStack(
         prescaling=PreScaling(factor=20),
         dependencies=[Dependency(name="user-profiles", timeout_s=2.0)],
         ingress=Ingress(public=True, certificate_arn=config.certificate_arn),
+        canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
     ),
 )
 

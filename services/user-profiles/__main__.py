@@ -16,6 +16,7 @@ from eksplatform.service import (
     Probes,
     ServiceStack,
     ServiceStackArgs,
+    canary_config,
     cluster_contract,
     is_production,
     load_config,
@@ -82,6 +83,7 @@ profiles = ServiceStack(
             )
         ],
         ingress=Ingress(certificate_arn=config.certificate_arn),
+        canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
     ),
 )
 

@@ -222,8 +222,8 @@ def test_bad_teams_get_every_problem_with_exact_text() -> None:
         "platform:teams[2].name: got 'Payments_Team': use lowercase letters, digits and '-', "
         "starting with a letter (at most 40 characters)",
         "platform:teams[2].namespace: got 'kube-system': is a system or platform namespace; "
-        "reserved: default, kube-node-lease, kube-public, kube-system, overprovisioning, "
-        "vpa-system",
+        "reserved: default, kube-node-lease, kube-public, kube-system, logging, "
+        "overprovisioning, vpa-system and every kube-* name",
         "platform:teams[1].name: got 'news': teams[0] already has this name; give each team its "
         "own name",
         "platform:teams[1].namespace: got 'news': teams[0] already has this namespace; give each "

@@ -164,6 +164,7 @@ def test_write_edits_one_step_and_keeps_comments(
     root.mkdir()
     for name in ("Pulumi.yaml", "Pulumi.staging.yaml"):
         shutil.copy(ws / name, root / name)
+    shutil.copytree(ws / "cluster", root / "cluster")
     shutil.copytree(ws / "build" / "cluster" / "staging", root / "build" / "cluster" / "staging")
     stack = root / "Pulumi.staging.yaml"
     stack.write_text(
@@ -198,3 +199,21 @@ def test_write_edits_one_step_and_keeps_comments(
         "wrote Pulumi.staging.yaml: platform:autoscaler.imageTag: v1.32.5"
         in capsys.readouterr().out
     )
+
+
+def test_an_invalid_stack_is_bad_input_with_the_validation_message(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ws, root, ignore=shutil.ignore_patterns("build", "services"))
+    stack = root / "Pulumi.staging.yaml"
+    before = stack.read_text().replace(
+        "  platform:controlPlane:\n", "  platform:controlPlane:\n    supportType: FOREVER\n"
+    )
+    stack.write_text(before)
+    code = main(["upgrade-plan", "--root", str(root), "--stack", "staging", "--to", TARGET])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Pulumi.staging.yaml: invalid stack configuration: 1 problem:" in err
+    assert "platform:controlPlane.supportType: got 'FOREVER'" in err
+    assert stack.read_text() == before

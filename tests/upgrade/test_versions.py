@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
 from eksplatform.cluster.config import ClusterConfig, parse_cluster_config
@@ -16,7 +17,10 @@ from eksplatform.cluster.versions import (
     support_status,
 )
 from eksplatform.core.errors import ValidationError
+from eksplatform.preview.engine import run_preview
 from eksplatform.preview.kube_schema import KubeSchemaValidator
+
+from tests.conftest import make_workspace
 
 CHECKED_BY = dt.date(2026, 12, 3)
 _URL = re.compile(r"https://\S+")
@@ -103,3 +107,19 @@ def test_bad_support_type_and_unoffered_version_are_reported_together() -> None:
         "platform:kubernetesVersion: got '1.37': EKS does not offer Kubernetes 1.37 (EKS release "
         "calendar: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); pick one of those"
     )
+
+
+def test_support_type_reaches_the_cluster_upgrade_policy(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    stack = tmp_path / "ws" / "Pulumi.staging.yaml"
+    stack.write_text(
+        stack.read_text().replace(
+            "  platform:controlPlane:\n", "  platform:controlPlane:\n    supportType: EXTENDED\n"
+        )
+    )
+    for name, expected in (("prod", "STANDARD"), ("staging", "EXTENDED")):
+        result = run_preview(ws, "cluster", name)
+        assert result.ok, [d.message for d in result.diagnostics]
+        (cluster,) = result.by_type("eks:index:Cluster")
+        assert cluster.inputs["upgradePolicy"] == {"supportType": expected}
+        assert cluster.inputs["version"] == DEFAULT_KUBERNETES_VERSION

@@ -48,7 +48,7 @@ from ..core.tags import Tags
 from .versions import minor_of, pin_for
 
 _TOKEN = "eksplatform:compute:EksAddons"
-_VERSION = re.compile(r"v\d+\.\d+\.\d+-eksbuild\.\d+")
+_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
 
 CNI_NAMESPACE = "kube-system"
 CNI_SERVICE_ACCOUNT = "aws-node"

@@ -33,11 +33,11 @@ from typing import Any
 
 import yaml
 
+from ..cluster.config import parse_cluster_config
 from ..cluster.eks_addons import ADDON_FIELDS
 from ..cluster.node_pools import ami_parameter
 from ..cluster.versions import (
     CALENDAR_SOURCE,
-    DEFAULT_KUBERNETES_VERSION,
     EKS_CALENDAR,
     EXTENDED_PRICE_PER_HOUR,
     HOURS_PER_MONTH,
@@ -47,7 +47,9 @@ from ..cluster.versions import (
     pin_for,
     support_status,
 )
+from ..core.errors import ValidationError
 from .kube_schema import KubeSchemaValidator
+from .project import ProjectError, load_stack
 
 MAX_KUBELET_SKEW = 3
 """Kubernetes version skew policy: kubelet may be up to three minors older than the API server
@@ -80,73 +82,49 @@ class StackVersions:
 
     stack: str
     version: str
-    """``platform:kubernetesVersion`` (stack file, else Pulumi.yaml, else the library default)."""
-    version_key_in_stack: bool
+    """``platform:kubernetesVersion`` as the stack resolves it (stack file over Pulumi.yaml)."""
     addon_pins: Mapping[str, str]
-    """Add-on name -> the version the stack file pins explicitly (``platform:eksAddons``)."""
+    """Add-on name -> the version the config pins explicitly (``platform:eksAddons``)."""
     autoscaler_tag: str | None
     descheduler_enabled: bool
     support_type: str
     pools: tuple[str, ...]
 
 
-def _config_of(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    config = data.get("config") if isinstance(data, dict) else None
-    return config if isinstance(config, dict) else {}
-
-
-def _project_default(value: Any) -> Any:
-    return value.get("value", value.get("default")) if isinstance(value, dict) else value
-
-
 def read_stack(root: Path, stack: str) -> StackVersions:
-    """The stack's versions, from ``Pulumi.<stack>.yaml`` over ``Pulumi.yaml``."""
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    """The stack's versions, through the cluster's own validation pass: the stack file read as
+    the Pulumi CLI reads it (YAML 1.2, project defaults merged), then :func:`parse_cluster_config`;
+    an invalid stack is bad input with that pass's message."""
+    if not (root / f"Pulumi.{stack}.yaml").is_file():
         raise PlanInputError(
-            f"--stack: got {stack!r}: no {stack_file.name} in {root}; give the name of a cluster "
-            "stack of this repository"
+            f"--stack: got {stack!r}: no Pulumi.{stack}.yaml in {root}; give the name of a "
+            "cluster stack of this repository"
         )
-    project = _config_of(root / "Pulumi.yaml")
-    config = _config_of(stack_file)
-    version = config.get("platform:kubernetesVersion")
-    in_stack = version is not None
-    if version is None:
-        version = _project_default(project.get("platform:kubernetesVersion"))
-    if version is None:
-        version = DEFAULT_KUBERNETES_VERSION
-    if not isinstance(version, str) or not re.fullmatch(r"1\.\d{1,3}", version):
-        raise PlanInputError(
-            f'platform:kubernetesVersion: got {version!r}: write it as a quoted "1.MINOR"'
+    try:
+        spec = load_stack(root, stack)
+        cfg = parse_cluster_config(
+            spec.config,
+            stack=stack,
+            source=spec.stack_file.name,
+            project=spec.project,
+            secret_keys=spec.secret_keys,
+            stack_file=spec.source,
         )
-    addons = config.get("platform:eksAddons") or {}
-    pins: dict[str, str] = {}
-    for addon, attr in ADDON_FIELDS.items():
-        value = addons.get(_camel(attr)) if isinstance(addons, dict) else None
-        if isinstance(value, str):
-            pins[addon] = value
-    autoscaler = config.get("platform:autoscaler") or {}
-    descheduler = config.get("platform:descheduler") or {}
-    control = config.get("platform:controlPlane") or {}
-    pools = config.get("platform:nodePools") or [{"name": "general"}]
+    except (ProjectError, ValidationError) as exc:
+        raise PlanInputError(str(exc)) from None
+    pins = {
+        addon: value
+        for addon, attr in ADDON_FIELDS.items()
+        if isinstance(value := getattr(cfg.eks_addons, attr), str)
+    }
     return StackVersions(
         stack=stack,
-        version=version,
-        version_key_in_stack=in_stack,
+        version=cfg.kubernetes_version,
         addon_pins=pins,
-        autoscaler_tag=autoscaler.get("imageTag") if isinstance(autoscaler, dict) else None,
-        descheduler_enabled=bool(
-            descheduler.get("enabled", True) if isinstance(descheduler, dict) else True
-        ),
-        support_type=str(control.get("supportType", "STANDARD"))
-        if isinstance(control, dict)
-        else "STANDARD",
-        pools=tuple(
-            str(p.get("name")) for p in pools if isinstance(p, dict) and p.get("name") is not None
-        ),
+        autoscaler_tag=cfg.autoscaler.image_tag,
+        descheduler_enabled=cfg.descheduler.enabled,
+        support_type=cfg.control_plane.support_type,
+        pools=tuple(pool.name for pool in cfg.node_pools),
     )
 
 

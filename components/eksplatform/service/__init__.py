@@ -2,7 +2,8 @@
 
 Files by concern: ``args`` (typed arguments and their defaults), ``validate`` (every check, the
 derived plan), ``workload`` (Kubernetes objects), ``iam`` (role), ``ingress`` (ALB, target group,
-security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository), ``stack`` (the
+security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository), ``canary``
+(a canary release on the ALB; ``canary_checks``, ``canary_config``), ``stack`` (the
 ComponentResource wiring them).
 
 The public API of the library: service repos import from here only. Shortest real use (a service
@@ -41,6 +42,9 @@ from ..envoy import RetryPolicy
 from .args import (
     Alarms,
     Autoscaling,
+    Canary,
+    CanaryAnalysis,
+    CanaryHeader,
     Dependency,
     EnvoyOptions,
     IamStatement,
@@ -52,6 +56,7 @@ from .args import (
     ServiceStackArgs,
     Vpa,
 )
+from .canary_config import canary_config
 from .config import cluster_contract, load_config, setting
 from .stack import TOKEN, ServiceStack
 from .validate import ServicePlan, plan_service
@@ -61,6 +66,9 @@ __all__ = [
     "TOKEN",
     "Alarms",
     "Autoscaling",
+    "Canary",
+    "CanaryAnalysis",
+    "CanaryHeader",
     "ClusterFacts",
     "ClusterOutputs",
     "Dependency",
@@ -79,6 +87,7 @@ __all__ = [
     "Tags",
     "ValidationError",
     "Vpa",
+    "canary_config",
     "cluster_contract",
     "is_production",
     "load_config",

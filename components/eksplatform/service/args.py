@@ -281,6 +281,81 @@ class PreScaling:
 
 @keyword_arguments
 @dataclass(frozen=True, kw_only=True)
+class CanaryHeader:
+    """A request header that sends a request to the canary whatever the weight (testers,
+    synthetic checks). The ALB compares the name and value case-insensitively."""
+
+    name: str
+    """HTTP header name (RFC 7230 token characters, 1-40; not ``Host``), e.g. ``x-canary``.
+    Required."""
+    value: str
+    """The exact value (1-128 visible ASCII characters; ``*`` and ``?`` are refused: the ALB
+    reads them as wildcards). Required."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class CanaryAnalysis:
+    """Thresholds ``eksplatform canary analyze`` judges the canary's target group by, against
+    the stable one over the same window (ALB metrics in CloudWatch)."""
+
+    window_minutes: int = 10
+    """Length of the window analysed, minutes (1-180). Default: 10."""
+    min_requests: int = 200
+    """Fewest canary requests in the window for a verdict; fewer: inconclusive (1-1000000000).
+    Default: 200."""
+    max_error_rate_percent: float = 5.0
+    """Highest canary 5xx rate (target 5xx and connection errors, % of its requests), absolute
+    (0-100]. Default: 5."""
+    max_error_rate_increase: float = 1.0
+    """Highest canary 5xx rate above the stable one, percentage points [0-100]. Default: 1."""
+    max_p99_latency_s: float = 1.0
+    """Highest canary target response time p99, seconds, absolute (0-600]. Default: 1."""
+    max_p99_latency_ratio: float = 1.5
+    """Highest canary p99 as a multiple of the stable p99 [1-100]. Default: 1.5."""
+    min_healthy_hosts: int = 1
+    """Fewest healthy targets of the canary's target group in the window (1-1000); also what
+    ``step`` and ``promote`` require of the target group that gains traffic. Default: 1."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class Canary:
+    """A canary release on the service's ALB: a second Deployment (the same pod but for the
+    image and the overrides) behind its own Service and target group, sent ``weight`` % of the
+    ALB's requests (and every request carrying ``header``). See :mod:`eksplatform.service.canary`.
+
+    Usually read from the stack config (``canary`` and ``canaryPolicy`` keys) with
+    :func:`~eksplatform.service.canary_config`, which ``eksplatform canary`` edits."""
+
+    image: str
+    """The canary's image, pinned like ``image`` and different from it (in the same repository
+    when this stack manages the ECR repository). Required."""
+    weight: int = 0
+    """Share of the ALB's requests sent to the canary, % (0-100). 0 keeps it warm (running,
+    healthy, reachable with ``header``) without traffic. Default: 0."""
+    header: CanaryHeader | None = None
+    """Requests carrying this header always go to the canary. Default: None."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables set or overridden in the canary only (plain strings). Default:
+    none."""
+    config_files: Mapping[str, str] = field(default_factory=dict)
+    """Config files added or replaced in the canary only. Default: none."""
+    schedule: Sequence[int] = (5, 25, 50, 100)
+    """The weights ``eksplatform canary step`` moves through: rising, 1-100, ending at 100.
+    Default: (5, 25, 50, 100)."""
+    analysis: CanaryAnalysis = field(default_factory=CanaryAnalysis)
+    """Thresholds of ``eksplatform canary analyze``. Default: ``CanaryAnalysis()``."""
+    ramp_down_wait_s: int = 60
+    """``eksplatform canary promote``: seconds between two weight decreases, for the stable
+    HPA to scale up (0-3600). Default: 60."""
+    promoting: bool = False
+    """Set by ``eksplatform canary promote``: the stable Deployment runs this image already and
+    the weight goes down the schedule; the image may then equal ``image``. Default: False."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
 class IamStatement:
     """One statement of the service role's inline policy."""
 
@@ -384,6 +459,10 @@ class ServiceStackArgs:
     """ALB in front of the service. Default: None (no ALB, in-cluster only)."""
     alarms: Alarms = field(default_factory=Alarms)
     """Alarm thresholds (alarms exist only with ``ingress``). Default: ``Alarms()``."""
+    canary: Canary | None = None
+    """A canary release on the ALB (needs ``ingress``). Default: None (no canary; a canary
+    removed here is deleted cleanly, the stable resources untouched). Programs pass
+    ``canary_config()``, what the stack config's ``canary`` key says."""
     ecr: bool | None = None
     """Create the ECR repository of ``image``. Default: True when the image is in an ECR
     registry (``<account>.dkr.ecr.<region>.amazonaws.com``), False otherwise."""

@@ -15,8 +15,8 @@ Order of work:
    component's URN (its parent), so a mismatch fails the run before any of them is sent. The
    children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
    the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
-4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms, all children of
-   this component.
+4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms -> the canary
+   release (:mod:`.canary`), all children of this component.
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
 for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
@@ -35,6 +35,8 @@ from ..core.contract import ClusterOutputs, check_contract_version, known_contra
 from ..core.errors import Problem, ValidationError
 from .alarms import build_alarms
 from .args import ServiceStackArgs
+from .canary import CanaryRelease
+from .canary_config import unread_canary_problem
 from .checks import env_output_values
 from .config import PlatformSettings, default_cluster, platform_settings
 from .contract_checks import (
@@ -128,6 +130,8 @@ class ServiceStack(pulumi.ComponentResource):
     """ALB DNS name (point the service's DNS record at it); None without ingress."""
     target_group_arn: pulumi.Output[str] | None
     """None without ingress."""
+    canary_target_group_arn: pulumi.Output[str] | None
+    """The canary's target group; None without a canary."""
     ecr_repository_url: pulumi.Output[str] | None
     """Where CI pushes the image; None when the image lives outside this account's ECR."""
     plan: ServicePlan
@@ -144,6 +148,9 @@ class ServiceStack(pulumi.ComponentResource):
         run = current_run()
         explicit = args.cluster if isinstance(args.cluster, ClusterOutputs) else None
         target = platform_settings(need_cluster_stack=args.cluster is None)
+        unread = unread_canary_problem(run)
+        if unread is not None:
+            target = dataclasses.replace(target, problems=(*target.problems, unread))
         if explicit is not None:
             view = contract_view(explicit)
         else:
@@ -213,6 +220,7 @@ class ServiceStack(pulumi.ComponentResource):
 
         self.alb_dns_name = None
         self.target_group_arn = None
+        self.canary_target_group_arn = None
         if checked.ingress is not None:
             ing = build_ingress(
                 plan,
@@ -237,6 +245,22 @@ class ServiceStack(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
+            if plan.canary is not None:
+                release = CanaryRelease(
+                    f"{name}-canary",
+                    args=checked,
+                    plan=plan,
+                    canary=plan.canary,
+                    ctx=ctx,
+                    workload=workload,
+                    ingress=ing,
+                    cluster=cluster,
+                    provider=provider,
+                    tags=tags,
+                    prefix=name,
+                    opts=child,
+                )
+                self.canary_target_group_arn = release.target_group_arn
 
         self.namespace = namespace
         self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
@@ -255,6 +279,12 @@ class ServiceStack(pulumi.ComponentResource):
                 "albDnsName": self.alb_dns_name,
                 "targetGroupArn": self.target_group_arn,
                 "ecrRepositoryUrl": self.ecr_repository_url,
+                # Only with a canary: the outputs of a service without one stay as they were.
+                **(
+                    {"canaryTargetGroupArn": self.canary_target_group_arn}
+                    if self.canary_target_group_arn is not None
+                    else {}
+                ),
             }
         )
 
