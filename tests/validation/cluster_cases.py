@@ -806,13 +806,15 @@ CASES: dict[str, Case] = {
         "  platform:eksAddons: {kubeProxy: v1.30.6-eksbuild.3}\n",
         (
             "platform:eksAddons.kubeProxy: got 'v1.30.6-eksbuild.3': kube-proxy must match the "
-            "cluster's minor version 1.31; pick a v1.31.x build from aws eks "
-            "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.31",
+            "cluster's minor version 1.35; pick a v1.35.x build from aws eks "
+            "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.35",
         ),
     ),
     "new-minor-with-old-add-ons": Case(
         SENSE,
-        "  platform:kubernetesVersion: '1.33'\n",
+        # Unset add-on versions follow the minor; one pinned for the old minor does not.
+        "  platform:kubernetesVersion: '1.33'\n"
+        "  platform:eksAddons: {kubeProxy: v1.31.3-eksbuild.2}\n",
         (
             "platform:eksAddons.kubeProxy: got 'v1.31.3-eksbuild.2': kube-proxy must match the "
             "cluster's minor version 1.33; pick a v1.33.x build from aws eks "
@@ -1023,7 +1025,7 @@ CASES: dict[str, Case] = {
         (
             "platform:controlPlane.publicAccessCidr: got ['203.0.113.0/24']: unknown key; allowed "
             "keys here: adminRoleArns, deletionProtection, endpointPublicAccess, logRetentionDays, "
-            "logTypes, publicAccessCidrs; did you mean publicAccessCidrs?",
+            "logTypes, publicAccessCidrs, supportType; did you mean publicAccessCidrs?",
         ),
     ),
     "iam-delegated-to-services": Case(

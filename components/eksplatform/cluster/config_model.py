@@ -221,8 +221,8 @@ class ControlPlaneConfig(SettingsModel):
     support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     """The cluster's upgrade policy at the end of standard support: ``STANDARD`` lets EKS upgrade
     the control plane then (no extended-support charge: $0.10 instead of $0.60 per cluster-hour);
-    ``EXTENDED`` keeps the version up to 12 more months at the extended price. Default: STANDARD
-    (EKS's own default is EXTENDED: a forgotten upgrade costs six times as much)."""
+    ``EXTENDED`` keeps the version up to 12 more months at the extended price. EKS's own default
+    is EXTENDED, where a forgotten upgrade costs six times as much. Default: STANDARD."""
 
     @field_validator("public_access_cidrs")
     @classmethod
