@@ -810,6 +810,22 @@ CASES: dict[str, Case] = {
             "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.35",
         ),
     ),
+    "support-type-unknown": Case(
+        RANGES,
+        "  platform:controlPlane: {supportType: FOREVER}\n",
+        (
+            "platform:controlPlane.supportType: got 'FOREVER': Input should be 'STANDARD' or "
+            "'EXTENDED'",
+        ),
+    ),
+    "minor-eks-does-not-offer": Case(
+        SENSE,
+        "  platform:kubernetesVersion: '1.37'\n",
+        (
+            "platform:kubernetesVersion: got '1.37': EKS does not offer Kubernetes 1.37 (EKS "
+            "release calendar: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); pick one of those",
+        ),
+    ),
     "new-minor-with-old-add-ons": Case(
         SENSE,
         # Unset add-on versions follow the minor; one pinned for the old minor does not.

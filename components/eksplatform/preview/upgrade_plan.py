@@ -386,10 +386,22 @@ def make_plan(
             )
         )
         if stack.descheduler_enabled:
-            de = _release_change("descheduler", "(image)", None, new, step, must_match=True)
+            de_pin = pin_for("descheduler", new)
             old_de = pin_for("descheduler", old)
+            if de_pin is None:
+                step.blockers.append(
+                    f"no descheduler release is pinned for 1.{new} "
+                    "(eksplatform.cluster.versions.RELEASES): add one or set "
+                    "platform:descheduler.enabled: false"
+                )
             step.addons.append(
-                AddonStep(de.name, old_de.version if old_de else None, de.new, de.pin, False)
+                AddonStep(
+                    "descheduler",
+                    old_de.version if old_de else None,
+                    de_pin.version if de_pin else None,
+                    de_pin,
+                    False,
+                )
             )
         # Skew, at its tightest: control plane new, kubelets and kube-proxy still old.
         kubelet_gap = new - old
