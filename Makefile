@@ -37,7 +37,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy components/eksplatform tests bench tools
 	@# Programs are all __main__.py: check each on its own, against the library and real SDKs.
-	@set -e; for p in $(PROGRAMS) policy tests/fixtures/noncompliant-service; do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
+	@set -e; for p in $(PROGRAMS) policy tests/fixtures/noncompliant-service tests/fixtures/legacy-flowschema; do echo "mypy $$p/__main__.py"; $(VENV)/bin/mypy $$p/__main__.py; done
 
 # The CI workflows against the GitHub Actions workflow schema (check-jsonschema's bundled copy).
 workflows: $(STAMP)

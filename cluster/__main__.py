@@ -74,6 +74,7 @@ control_plane = ControlPlane(
         log_types=cfg.control_plane.log_types,
         log_retention_days=cfg.control_plane.log_retention_days,
         deletion_protection=bool(cfg.control_plane.deletion_protection),
+        support_type=cfg.control_plane.support_type,
     ),
 )
 

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new-service": ("eksplatform.scaffold.cli", "write a ready service repo (program, stacks, CI)"),
     "policy": ("eksplatform.preview.policy", "run the guardrail policy pack on saved previews"),
     "diff": ("eksplatform.preview.diff", "what changes between two previews (text or Markdown)"),
+    "upgrade-plan": (
+        "eksplatform.preview.upgrade_cli",
+        "Kubernetes upgrade plan of a cluster stack, one minor at a time (--write: first step)",
+    ),
     "prescale": (
         "eksplatform.cluster.prescale_cli",
         "push pre-scaler: send a pre-scale event (or print its plan with --dry-run)",

@@ -209,23 +209,25 @@ def _rules(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_node_agent_reads_only_its_kubelet(cluster_preview: Preview) -> None:
     rules = _rules(_manifest(cluster_preview("prod"), "ClusterRole", "datadog-agent"))
+    # The stacks run 1.35: fine-grained kubelet authorisation (1.33+), so no nodes/proxy.
     assert rules == [
         {
             "apiGroups": [""],
-            "resources": ["nodes/metrics", "nodes/proxy", "nodes/spec", "nodes/stats"],
+            "resources": [
+                "nodes/healthz",
+                "nodes/metrics",
+                "nodes/pods",
+                "nodes/spec",
+                "nodes/stats",
+            ],
             "verbs": ["get"],
         },
         {"nonResourceURLs": ["/healthz", "/version"], "verbs": ["get"]},
     ]
-    # fine-grained kubelet authorisation (1.33+): no nodes/proxy
-    modern = node_agent_rules(33)[0]
-    assert modern.resources == [
-        "nodes/healthz",
-        "nodes/metrics",
-        "nodes/pods",
-        "nodes/spec",
-        "nodes/stats",
-    ]
+    assert node_agent_rules(33)[0].resources == rules[0]["resources"]
+    # before 1.33 the kubelet authorises its metrics through nodes/proxy
+    older = node_agent_rules(32)[0]
+    assert older.resources == ["nodes/metrics", "nodes/proxy", "nodes/spec", "nodes/stats"]
 
 
 def test_the_cluster_agent_reads_and_writes_only_what_it_needs(cluster_preview: Preview) -> None:

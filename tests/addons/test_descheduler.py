@@ -107,7 +107,9 @@ def test_cronjob_schedule_and_hardening(cluster_preview: Preview) -> None:
     assert pod["restartPolicy"] == "Never"
     assert pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
-    assert container["image"] == "registry.k8s.io/descheduler/descheduler:v0.31.0"  # 1.31
+    assert (
+        container["image"] == "registry.k8s.io/descheduler/descheduler:v0.35.0"
+    )  # 1.35 (the default)
     assert container["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi"}
     sc = container["securityContext"]
     assert sc["runAsNonRoot"] is True and sc["readOnlyRootFilesystem"] is True
@@ -156,7 +158,7 @@ def test_unknown_minor_is_a_clear_error() -> None:
     assert str(info.value) == (
         "Descheduler: 1 problem:\n"
         "  - kubernetes_version: got '1.40': no descheduler release is known for this version "
-        "(known: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); add the matching "
+        "(known: 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); add the matching "
         "registry.k8s.io/descheduler/descheduler tag to IMAGE_TAGS in eksplatform/descheduler.py"
     )
 

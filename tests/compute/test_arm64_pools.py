@@ -18,6 +18,7 @@ from eksplatform.cluster.node_pools import (
     ami_parameter,
     autoscaler_tags,
 )
+from eksplatform.cluster.versions import DEFAULT_KUBERNETES_VERSION
 from eksplatform.core.errors import ValidationError
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, run_preview
 from eksplatform.preview.mocks import digest
@@ -124,8 +125,8 @@ def test_an_arm64_pool_previews_with_the_arm64_ami_and_label(tmp_path: Path) -> 
     assert result.ok, [d.message for d in result.diagnostics if d.severity == "error"]
     images = {lt.name: lt.inputs["imageId"] for lt in result.by_type(LT)}
     assert images == {
-        "nodes-general": "ami-" + digest(ami_parameter("1.31", "amd64")),
-        "nodes-graviton": "ami-" + digest(ami_parameter("1.31", "arm64")),
+        "nodes-general": "ami-" + digest(ami_parameter(DEFAULT_KUBERNETES_VERSION, "amd64")),
+        "nodes-graviton": "ami-" + digest(ami_parameter(DEFAULT_KUBERNETES_VERSION, "arm64")),
     }
     for group in result.by_type(ASG):
         tags = {t["key"]: t["value"] for t in group.inputs["tags"]}

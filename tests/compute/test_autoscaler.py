@@ -161,7 +161,7 @@ def test_settings_from_config_reach_the_command_line(compute: Preview) -> None:
     assert "--scale-down-unneeded-time=30m" in flags
     assert "--scale-down-utilization-threshold=0.65" in flags
     assert "--skip-nodes-with-local-storage=true" in flags
-    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.3"
+    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.6"
 
 
 @pytest.mark.parametrize("minor", sorted(AUTOSCALER_RELEASES))
@@ -171,7 +171,8 @@ def test_the_pinned_release_matches_the_minor(minor: int) -> None:
 
 
 def test_every_supported_minor_has_a_release() -> None:
-    assert sorted(AUTOSCALER_RELEASES) == [29, 30, 31, 32, 33, 34]
+    # 1.29 and 1.30 left EKS extended support in 2026 (eksplatform.cluster.versions).
+    assert sorted(AUTOSCALER_RELEASES) == [31, 32, 33, 34, 35, 36]
 
 
 def _cluster(tmp_path: Path, extra: str) -> PreviewResult:
@@ -194,9 +195,8 @@ def test_unknown_minor_is_refused_before_anything_is_registered(tmp_path: Path) 
     assert result.registered_before_error == []
     assert [d.message for d in result.diagnostics if d.severity == "error"] == [
         "Pulumi.dev.yaml: invalid stack configuration: 1 problem:\n"
-        "  - platform:kubernetesVersion: got '1.40': no Cluster Autoscaler release is pinned for "
-        "Kubernetes 1.40 (pinned: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34); set "
-        "platform:autoscaler.imageTag to a v1.40.x release or add it to AUTOSCALER_RELEASES"
+        "  - platform:kubernetesVersion: got '1.40': EKS does not offer Kubernetes 1.40 (EKS "
+        "release calendar: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); pick one of those"
     ]
 
 
@@ -207,7 +207,7 @@ def test_an_image_tag_of_another_minor_is_refused(tmp_path: Path) -> None:
     assert [d.message for d in result.diagnostics if d.severity == "error"] == [
         "Pulumi.dev.yaml: invalid stack configuration: 1 problem:\n"
         "  - platform:autoscaler.imageTag: got 'v1.30.5': imageTag 'v1.30.5' does not match "
-        "Kubernetes 1.31: the autoscaler's minor version must equal the cluster's (v1.31.x)"
+        "Kubernetes 1.35: the autoscaler's minor version must equal the cluster's (v1.35.x)"
     ]
 
 
@@ -481,7 +481,7 @@ def test_cluster_program_runs_the_autoscaler_for_its_pools(
         assert [p for p in patterns if re.match(p, name)] == [f"^eks-prod-{pool}-eu-west-1[a-z]"]
     spec = _body(result, "Deployment", "cluster-autoscaler")["spec"]
     (container,) = spec["template"]["spec"]["containers"]
-    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.31.3"
+    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2"
     for flag in (
         "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
         "k8s.io/cluster-autoscaler/eks-prod",
@@ -526,5 +526,5 @@ def test_cluster_program_refuses_an_autoscaler_of_another_minor_before_registeri
     assert [d.message for d in result.diagnostics if d.severity == "error"] == [
         "Pulumi.prod.yaml: invalid stack configuration: 1 problem:\n"
         "  - platform:autoscaler.imageTag: got 'v1.30.5': imageTag 'v1.30.5' does not match "
-        "Kubernetes 1.31: the autoscaler's minor version must equal the cluster's (v1.31.x)"
+        "Kubernetes 1.35: the autoscaler's minor version must equal the cluster's (v1.35.x)"
     ]

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 from eksplatform.cluster.config import parse_cluster_config
-from eksplatform.cluster.eks_addons import EksAddonsArgs, EksAddonsConfig, validate_eks_addons_args
+from eksplatform.cluster.eks_addons import (
+    ADDON_FIELDS,
+    EksAddonsArgs,
+    EksAddonsConfig,
+    addon_versions,
+    validate_eks_addons_args,
+)
+from eksplatform.cluster.versions import RELEASES
 from eksplatform.core.errors import ValidationError
 from eksplatform.core.tags import Tags
 from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult, Workspace, run_preview
@@ -31,16 +38,35 @@ def _addons(result: PreviewResult) -> dict[str, Recorded]:
     }
 
 
-def test_defaults_are_pinned_versions_for_1_31() -> None:
+def test_unset_versions_follow_the_pins_of_the_cluster_minor() -> None:
     cfg = parse_cluster_config({"aws:region": "eu-west-1"}, stack="prod", source="x").eks_addons
-    assert cfg == EksAddonsConfig(
-        vpc_cni="v1.19.3-eksbuild.1",
-        kube_proxy="v1.31.3-eksbuild.2",
-        coredns="v1.11.4-eksbuild.2",
-        pod_identity_agent="v1.3.5-eksbuild.2",
-        metrics_server="v0.7.2-eksbuild.1",
-        network_policy=True,
+    assert cfg == EksAddonsConfig()  # nothing pinned in the stack: every version follows the minor
+    for minor in (31, 35):
+        assert addon_versions(cfg, f"1.{minor}") == {
+            addon: RELEASES[addon][minor].version for addon in ADDON_FIELDS
+        }
+    assert addon_versions(EksAddonsConfig(coredns="v1.11.4-eksbuild.2"), "1.35")["coredns"] == (
+        "v1.11.4-eksbuild.2"
     )
+    assert addon_versions(cfg, "1.36")["kube-proxy"] is None  # no kube-proxy pin for 1.36 yet
+
+
+def test_a_minor_without_a_pinned_build_needs_an_explicit_version() -> None:
+    args = EksAddonsArgs(
+        cluster_name="eks-x",
+        kubernetes_version="1.36",
+        oidc_provider_arn="arn",
+        oidc_provider_url="oidc",
+        tags=Tags(team="platform", environment="prod", cost_centre="cc"),
+    )
+    with pytest.raises(ValidationError) as info:
+        validate_eks_addons_args(args)
+    assert [str(p) for p in info.value.problems] == [
+        f"config.{attr}: got None: no {addon} build is pinned for Kubernetes 1.36 "
+        "(eksplatform.cluster.versions.RELEASES): set it from aws eks describe-addon-versions "
+        f"--addon-name {addon} --kubernetes-version 1.36"
+        for addon, attr in ADDON_FIELDS.items()
+    ]
 
 
 def test_bad_versions_and_keys_are_reported_together() -> None:
@@ -67,6 +93,7 @@ def test_kube_proxy_must_match_the_cluster_minor() -> None:
         oidc_provider_arn="arn",
         oidc_provider_url="oidc",
         tags=Tags(team="platform", environment="prod", cost_centre="cc"),
+        config=EksAddonsConfig(kube_proxy="v1.31.3-eksbuild.2"),
     )
     with pytest.raises(ValidationError) as info:
         validate_eks_addons_args(args)
@@ -81,9 +108,9 @@ def test_kube_proxy_must_match_the_cluster_minor() -> None:
 def test_every_addon_is_managed_at_its_configured_version(cluster_preview: Preview) -> None:
     addons = _addons(cluster_preview("prod"))
     assert {name: a.inputs["addonVersion"] for name, a in addons.items()} == {
-        "vpc-cni": "v1.19.3-eksbuild.1",
-        "kube-proxy": "v1.31.3-eksbuild.2",
-        "coredns": "v1.11.4-eksbuild.2",
+        "vpc-cni": "v1.20.1-eksbuild.3",
+        "kube-proxy": "v1.35.3-eksbuild.2",
+        "coredns": "v1.14.2-eksbuild.4",
         "eks-pod-identity-agent": "v1.3.5-eksbuild.2",
         "metrics-server": "v0.7.2-eksbuild.1",
     }
@@ -112,7 +139,7 @@ def test_configured_versions_reach_the_addons(tmp_path: Path) -> None:
     assert result.ok, [d.message for d in result.diagnostics]
     addons = _addons(result)
     assert addons["coredns"].inputs["addonVersion"] == "v1.11.4-eksbuild.33"
-    assert addons["kube-proxy"].inputs["addonVersion"] == "v1.31.3-eksbuild.2"
+    assert addons["kube-proxy"].inputs["addonVersion"] == "v1.35.3-eksbuild.2"
     cni = json.loads(addons["vpc-cni"].inputs["configurationValues"])
     assert cni == {"enableNetworkPolicy": "false"}
 
@@ -218,6 +245,7 @@ def test_kube_proxy_of_another_minor_stops_the_program_before_anything(tmp_path:
     stack = tmp_path / "ws" / "Pulumi.prod.yaml"
     doc = yaml.safe_load(stack.read_text())
     doc["config"]["platform:kubernetesVersion"] = "1.32"
+    doc["config"]["platform:eksAddons"] = {"kubeProxy": "v1.31.3-eksbuild.2"}
     stack.write_text(yaml.safe_dump(doc))
     result = run_preview(ws, "cluster", "prod")
     assert result.exit_code == EXIT_INVALID_CONFIG

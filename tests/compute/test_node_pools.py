@@ -289,7 +289,7 @@ def test_launch_template_is_hardened(cluster_preview: Preview) -> None:
         assert inputs["vpcSecurityGroupIds"] == [sg]
         assert inputs["updateDefaultVersion"] is True
         # the recommended AL2023 AMI of the cluster's version, read from its SSM parameter
-        assert inputs["imageId"] == "ami-" + digest(ami_parameter("1.31"))
+        assert inputs["imageId"] == "ami-" + digest(ami_parameter("1.35"))
     sizes = {
         lt.name: lt.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"]
         for lt in result.by_type(LT)

@@ -59,7 +59,7 @@ def test_control_plane_is_hardened(cluster_preview: Preview) -> None:
     assert eks["authenticationMode"] == "API"
     assert eks["skipDefaultNodeGroup"] is True
     assert eks["createOidcProvider"] is True
-    assert eks["version"] == "1.31"
+    assert eks["version"] == "1.35"
     assert eks["deletionProtection"] is True
     assert set(eks["enabledClusterLogTypes"]) == {
         "api",
@@ -144,7 +144,7 @@ def test_contract_outputs_are_complete(cluster_preview: Preview) -> None:
     outputs = cluster_preview("prod").plain_outputs()
     assert sorted(outputs) == sorted(ClusterOutputs.output_names())
     assert outputs["clusterName"] == "eks-prod"
-    assert outputs["kubernetesVersion"] == "1.31"
+    assert outputs["kubernetesVersion"] == "1.35"
     assert len(outputs["privateSubnetIds"]) == 3
     assert outputs["oidcProviderUrl"].startswith("oidc.eks.eu-west-1.amazonaws.com/id/")
     kubeconfig = json.loads(outputs["kubeconfig"])

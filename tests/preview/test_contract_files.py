@@ -110,7 +110,7 @@ def test_the_file_answers_the_reference_and_known_contract_alike(
     assert result.ok, [d.message for d in result.diagnostics]
     assert result.plain_outputs()["knownRegion"] == json.loads(contract.read_text())["region"]
     assert result.outputs["seenKubeconfig"]["value"] == "[secret]"  # still marked secret
-    assert result.kubernetes_version == "1.31"  # the schema of the cluster's version
+    assert result.kubernetes_version == "1.35"  # the schema of the cluster's version
 
 
 def test_a_reference_nothing_answers_is_bad_input(tmp_path: Path) -> None:

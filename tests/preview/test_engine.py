@@ -95,7 +95,7 @@ def test_invalid_kubernetes_object_fails_with_its_path(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_INVALID_OBJECTS
     errors = [d for d in result.diagnostics if d.severity == "error"]
     assert [e.message for e in errors] == [
-        "Deployment apps/web (apps/v1) is invalid for Kubernetes 1.31: "
+        "Deployment apps/web (apps/v1) is invalid for Kubernetes 1.35: "
         "spec.template.spec.containers[0].ports[0].containerPort: expected integer, "
         'got string "http"'
     ]
@@ -190,7 +190,7 @@ def test_stack_reference_is_answered_from_the_cluster_preview(tmp_path: Path) ->
     assert cluster["kubeconfig"] == "[secret]"
     assert result.outputs["seenKubeconfig"]["value"] == "[secret]"
     assert write_result(ws, result).joinpath("preview.json").read_text().count("[secret]") >= 1
-    assert result.kubernetes_version == "1.31"  # learned from the cluster contract
+    assert result.kubernetes_version == "1.35"  # learned from the cluster contract
 
 
 def test_a_stale_cluster_preview_is_previewed_again(tmp_path: Path) -> None:

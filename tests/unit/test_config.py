@@ -28,7 +28,7 @@ def test_defaults_fill_everything_but_the_region() -> None:
     cfg = parse({})
     assert cfg.environment == "staging"
     assert cfg.cluster_name == "eks-staging"
-    assert cfg.kubernetes_version == "1.31"
+    assert cfg.kubernetes_version == "1.35"
     assert cfg.network.cidr == "10.0.0.0/16"
     assert cfg.network.az_count == 3
     assert cfg.network.nat_gateways == "perAz"
@@ -187,19 +187,29 @@ def test_missing_region() -> None:
 def test_releases_pinned_to_the_kubernetes_minor_are_checked_together() -> None:
     found = problems(
         {
-            "platform:kubernetesVersion": "1.40",
+            "platform:kubernetesVersion": "1.34",
+            "platform:eksAddons": {"kubeProxy": "v1.31.3-eksbuild.2"},
             "platform:autoscaler": {"imageTag": "v1.31.3"},
         }
     )
     assert found == [
         "platform:eksAddons.kubeProxy: got 'v1.31.3-eksbuild.2': kube-proxy must match the "
-        "cluster's minor version 1.40; pick a v1.40.x build from aws eks "
-        "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.40",
-        "platform:autoscaler.imageTag: got 'v1.31.3': " + _autoscaler_message("1.40", "v1.31.3"),
-        "platform:kubernetesVersion: got '1.40': no descheduler release is pinned for it "
-        "(known: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); add its tag to "
-        "eksplatform.cluster.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
+        "cluster's minor version 1.34; pick a v1.34.x build from aws eks "
+        "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.34",
+        "platform:autoscaler.imageTag: got 'v1.31.3': " + _autoscaler_message("1.34", "v1.31.3"),
     ]
+
+
+def test_a_minor_eks_does_not_offer_is_one_problem_plus_explicit_pins() -> None:
+    found = problems(
+        {"platform:kubernetesVersion": "1.40", "platform:autoscaler": {"imageTag": "v1.31.3"}}
+    )
+    assert found == [
+        "platform:kubernetesVersion: got '1.40': EKS does not offer Kubernetes 1.40 (EKS release "
+        "calendar: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); pick one of those",
+        "platform:autoscaler.imageTag: got 'v1.31.3': " + _autoscaler_message("1.40", "v1.31.3"),
+    ]
+    assert problems({"platform:kubernetesVersion": "1.40"}) == found[:1]
 
 
 def _autoscaler_message(version: str, tag: str) -> str:

@@ -201,12 +201,13 @@ def test_six_zones_and_the_oldest_supported_minor_are_accepted() -> None:
             BASE,
             **{
                 "platform:network": '{"azCount": 6}',
-                "platform:kubernetesVersion": "1.29",
-                "platform:eksAddons": '{"kubeProxy": "v1.29.10-eksbuild.3"}',
+                # 1.29 and 1.30 left EKS extended support in 2026: the release tables
+                # (eksplatform.cluster.versions) start at 1.31.
+                "platform:kubernetesVersion": "1.31",
             },
         ),
         stack="dev",
         source="x",
         available_zones=lambda region: zones,
     )
-    assert cfg.zones == tuple(zones) and cfg.kubernetes_minor == 29
+    assert cfg.zones == tuple(zones) and cfg.kubernetes_minor == 31

@@ -807,13 +807,31 @@ CASES: dict[str, Case] = {
         "  platform:eksAddons: {kubeProxy: v1.30.6-eksbuild.3}\n",
         (
             "platform:eksAddons.kubeProxy: got 'v1.30.6-eksbuild.3': kube-proxy must match the "
-            "cluster's minor version 1.31; pick a v1.31.x build from aws eks "
-            "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.31",
+            "cluster's minor version 1.35; pick a v1.35.x build from aws eks "
+            "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.35",
+        ),
+    ),
+    "support-type-unknown": Case(
+        RANGES,
+        "  platform:controlPlane: {supportType: FOREVER}\n",
+        (
+            "platform:controlPlane.supportType: got 'FOREVER': Input should be 'STANDARD' or "
+            "'EXTENDED'",
+        ),
+    ),
+    "minor-eks-does-not-offer": Case(
+        SENSE,
+        "  platform:kubernetesVersion: '1.37'\n",
+        (
+            "platform:kubernetesVersion: got '1.37': EKS does not offer Kubernetes 1.37 (EKS "
+            "release calendar: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); pick one of those",
         ),
     ),
     "new-minor-with-old-add-ons": Case(
         SENSE,
-        "  platform:kubernetesVersion: '1.33'\n",
+        # Unset add-on versions follow the minor; one pinned for the old minor does not.
+        "  platform:kubernetesVersion: '1.33'\n"
+        "  platform:eksAddons: {kubeProxy: v1.31.3-eksbuild.2}\n",
         (
             "platform:eksAddons.kubeProxy: got 'v1.31.3-eksbuild.2': kube-proxy must match the "
             "cluster's minor version 1.33; pick a v1.33.x build from aws eks "
@@ -1024,7 +1042,7 @@ CASES: dict[str, Case] = {
         (
             "platform:controlPlane.publicAccessCidr: got ['203.0.113.0/24']: unknown key; allowed "
             "keys here: adminRoleArns, deletionProtection, endpointPublicAccess, logRetentionDays, "
-            "logTypes, publicAccessCidrs; did you mean publicAccessCidrs?",
+            "logTypes, publicAccessCidrs, supportType; did you mean publicAccessCidrs?",
         ),
     ),
     "iam-delegated-to-services": Case(

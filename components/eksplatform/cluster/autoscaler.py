@@ -54,20 +54,17 @@ from ..core.pod_identity import is_region, partition_of, pod_identity_role
 from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
 from ..core.tags import Tags
 from .priority import EXPENDABLE_PODS_PRIORITY_CUTOFF, SYSTEM_CLUSTER_CRITICAL
+from .versions import RELEASES
 
 _TOKEN = "eksplatform:compute:ClusterAutoscaler"
 
 AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 AUTOSCALER_RELEASES: Mapping[int, str] = {
-    29: "v1.29.5",
-    30: "v1.30.5",
-    31: "v1.31.3",
-    32: "v1.32.5",
-    33: "v1.33.3",
-    34: "v1.34.2",
+    minor: pin.version for minor, pin in RELEASES["cluster-autoscaler"].items()
 }
-"""Kubernetes minor -> Cluster Autoscaler release (tags published on registry.k8s.io). Add a
-line when EKS offers a new minor; ``platform:autoscaler.imageTag`` overrides it meanwhile."""
+"""Kubernetes minor -> Cluster Autoscaler release (tags published on registry.k8s.io), from
+:data:`.versions.RELEASES` where each carries its release note and date. Add the line there when
+EKS offers a new minor; ``platform:autoscaler.imageTag`` overrides it meanwhile."""
 
 NAMESPACE = "kube-system"
 APP_NAME = "cluster-autoscaler"

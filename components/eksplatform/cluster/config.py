@@ -17,7 +17,7 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
                                            123456789012
 ``platform:environment``                   Default: the stack name
 ``platform:clusterName``                   Default: ``eks-<environment>``
-``platform:kubernetesVersion``             Default: ``1.31`` (1.29 or newer: native sidecars)
+``platform:kubernetesVersion``             Default: ``1.35`` (:mod:`.versions`; 1.29 or newer)
 ``platform:costCentre``                    Default: ``platform``
 ``platform:ownerTeam``                     Default: ``platform``
 ``platform:tags``                          extra tags (never a company tag); Default: none

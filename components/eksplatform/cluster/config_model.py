@@ -38,6 +38,7 @@ from .node_pool_config import DEFAULT_NODE_POOLS, NodeAccessConfig, NodePoolList
 from .prescaler_config import PreScalerConfig
 from .service_platform import ServicePlatformConfig
 from .teams import Teams
+from .versions import DEFAULT_KUBERNETES_VERSION
 from .vpa import VpaConfig
 
 NAMESPACE = "platform"
@@ -219,6 +220,11 @@ class ControlPlaneConfig(SettingsModel):
     deletion_protection: bool | None = None
     """Refuse to delete the cluster. Default: true for production environments, false
     otherwise."""
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    """The cluster's upgrade policy at the end of standard support: ``STANDARD`` lets EKS upgrade
+    the control plane then (no extended-support charge: $0.10 instead of $0.60 per cluster-hour);
+    ``EXTENDED`` keeps the version up to 12 more months at the extended price. EKS's own default
+    is EXTENDED, where a forgotten upgrade costs six times as much. Default: STANDARD."""
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -289,8 +295,9 @@ class ClusterConfig(SettingsModel):
     """Default: the stack name."""
     cluster_name: str = ""
     """Default: ``eks-<environment>``."""
-    kubernetes_version: str = "1.31"
-    """EKS Kubernetes version, ``1.MINOR`` with MINOR >= 29. Default: 1.31."""
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """EKS Kubernetes version, ``1.MINOR`` with MINOR >= 29 and offered by EKS
+    (:data:`.versions.EKS_CALENDAR`). Default: 1.35 (:data:`.versions.DEFAULT_KUBERNETES_VERSION`)."""
     cost_centre: str = "platform"
     """Company ``cost-centre`` tag. Default: platform."""
     owner_team: str = "platform"
@@ -321,7 +328,8 @@ class ClusterConfig(SettingsModel):
     node_access: NodeAccessConfig = NodeAccessConfig()
     """``platform:nodeAccess``: SSM on the nodes (:mod:`.node_pools`). Default: none."""
     eks_addons: EksAddonsConfig = EksAddonsConfig()
-    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: for 1.31."""
+    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: the builds pinned
+    for the cluster's minor (:data:`.versions.RELEASES`)."""
     interruption_handler: InterruptionHandlerConfig = InterruptionHandlerConfig()
     """``platform:interruptionHandler``: aws-node-termination-handler, queue-processor mode
     (:mod:`.interruption`). Default: enabled, 2 replicas."""

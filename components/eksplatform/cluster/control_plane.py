@@ -101,6 +101,10 @@ class ControlPlaneArgs:
     any network the pods reach). Default: 172.20.0.0/16 (one of the two EKS picks itself)."""
     vpc_cidr: str | None = None
     """The VPC's CIDR, to check that ``service_cidr`` does not overlap it. Default: unchecked."""
+    support_type: str = "STANDARD"
+    """``upgrade_policy.support_type`` of the cluster: ``STANDARD`` (EKS upgrades the control plane
+    at the end of standard support, no extended-support charge) or ``EXTENDED``. Default:
+    STANDARD."""
 
 
 def log_group_name(cluster_name: str) -> str:
@@ -126,6 +130,13 @@ def validate_control_plane_args(args: ControlPlaneArgs) -> None:
             "kubernetes_version",
             args.kubernetes_version,
             'use "1.MINOR" with MINOR 29 or newer (native sidecars)',
+        )
+    if args.support_type not in ("STANDARD", "EXTENDED"):
+        problems.add(
+            "support_type",
+            args.support_type,
+            "must be STANDARD (upgraded by EKS at the end of standard support) or EXTENDED "
+            "(kept up to 12 more months at the extended-support price)",
         )
     if args.endpoint_public_access and not args.public_access_cidrs:
         problems.add(
@@ -249,6 +260,7 @@ class ControlPlane(pulumi.ComponentResource):
             enabled_cluster_log_types=list(args.log_types),
             create_oidc_provider=True,
             deletion_protection=args.deletion_protection,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
             kubernetes_service_ip_address_range=args.service_cidr,
             # One owner per add-on: eks_addons.EksAddons installs them as managed add-ons.
             bootstrap_self_managed_addons=False,

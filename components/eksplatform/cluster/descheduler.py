@@ -52,22 +52,15 @@ from ..core import kube
 from ..core.errors import Problems
 from ..core.settings import DNS_LABEL, SettingsModel, field_error
 from .priority import SYSTEM_CLUSTER_CRITICAL
+from .versions import RELEASES
 
 _TOKEN = "eksplatform:addons:Descheduler"
 
 IMAGE_REPOSITORY = "registry.k8s.io/descheduler/descheduler"
-IMAGE_TAGS: dict[int, str] = {
-    29: "v0.29.0",
-    30: "v0.30.2",
-    31: "v0.31.0",
-    32: "v0.32.2",
-    33: "v0.33.0",
-    34: "v0.34.0",
-    35: "v0.35.0",
-    36: "v0.36.0",
-}
+IMAGE_TAGS: dict[int, str] = {minor: pin.version for minor, pin in RELEASES["descheduler"].items()}
 """Kubernetes minor -> the newest published descheduler release built for it (descheduler
-``v0.N`` is built and tested against Kubernetes ``1.N``). Add a line when EKS adds a version."""
+``v0.N`` is built and tested against Kubernetes ``1.N``), from :data:`.versions.RELEASES` where
+each carries its release tag. Add the line there when EKS adds a version."""
 
 POLICY_FILE = "policy.yaml"
 _POLICY_DIR = "/policy-dir"

@@ -6,8 +6,12 @@ metrics-server (an EKS community add-on; the HPA needs it). This component is th
 copies. Versions are pinned (never "latest") so an upgrade is a reviewed config change; list the
 versions a cluster accepts with::
 
-    aws eks describe-addon-versions --kubernetes-version 1.31 --addon-name vpc-cni \\
+    aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name vpc-cni \\
         --query 'addons[].addonVersions[].addonVersion'
+
+A version left unset in ``platform:eksAddons`` is the build pinned for the cluster's minor in
+:data:`.versions.RELEASES` (each with its source); ``eksplatform upgrade-plan`` lists them per
+step. A minor with no pinned build must set the version explicitly.
 
 - vpc-cni runs with its own IAM role holding AmazonEKS_CNI_Policy (the node role does not have
   it), bound to the ``kube-system/aws-node`` service account through **IRSA** on the cluster's
@@ -41,6 +45,7 @@ from pydantic import field_validator
 from ..core.errors import Problems
 from ..core.settings import SettingsModel
 from ..core.tags import Tags
+from .versions import minor_of, pin_for
 
 _TOKEN = "eksplatform:compute:EksAddons"
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
@@ -53,31 +58,58 @@ CNI_POLICY = "AmazonEKS_CNI_Policy"
 class EksAddonsConfig(SettingsModel):
     """``platform:eksAddons``: the version of each EKS managed add-on.
 
-    Defaults are valid for Kubernetes 1.31 (the default cluster version); when you change
-    ``platform:kubernetesVersion``, pick versions from ``aws eks describe-addon-versions``."""
+    Each version left unset is the build pinned for the cluster's minor in
+    :data:`.versions.RELEASES`; set one to override it (``aws eks describe-addon-versions`` lists
+    what a minor accepts)."""
 
-    vpc_cni: str = "v1.19.3-eksbuild.1"
-    """Amazon VPC CNI. Default: v1.19.3-eksbuild.1."""
-    kube_proxy: str = "v1.31.3-eksbuild.2"
-    """kube-proxy; its minor version must be the cluster's. Default: v1.31.3-eksbuild.2."""
-    coredns: str = "v1.11.4-eksbuild.2"
-    """CoreDNS. Default: v1.11.4-eksbuild.2."""
-    pod_identity_agent: str = "v1.3.5-eksbuild.2"
-    """EKS Pod Identity agent. Default: v1.3.5-eksbuild.2."""
-    metrics_server: str = "v0.7.2-eksbuild.1"
-    """metrics-server (EKS community add-on). Default: v0.7.2-eksbuild.1."""
+    vpc_cni: str | None = None
+    """Amazon VPC CNI. Default: the build pinned for the cluster's minor."""
+    kube_proxy: str | None = None
+    """kube-proxy; its minor version must be the cluster's. Default: the build pinned for the
+    cluster's minor."""
+    coredns: str | None = None
+    """CoreDNS. Default: the build pinned for the cluster's minor."""
+    pod_identity_agent: str | None = None
+    """EKS Pod Identity agent. Default: the build pinned for the cluster's minor."""
+    metrics_server: str | None = None
+    """metrics-server (EKS community add-on). Default: the build pinned for the cluster's minor."""
     network_policy: bool = True
     """Enforce Kubernetes NetworkPolicy with the VPC CNI's network policy agent. Default: true."""
 
     @field_validator("vpc_cni", "kube_proxy", "coredns", "pod_identity_agent", "metrics_server")
     @classmethod
-    def _version(cls, v: str) -> str:
-        if not _VERSION.match(v):
+    def _version(cls, v: str | None) -> str | None:
+        if v is not None and not _VERSION.fullmatch(v):
             raise ValueError(
                 "not an EKS add-on version; write it like v1.19.3-eksbuild.1 (aws eks "
                 "describe-addon-versions lists them)"
             )
         return v
+
+
+ADDON_FIELDS: dict[str, str] = {
+    "vpc-cni": "vpc_cni",
+    "kube-proxy": "kube_proxy",
+    "coredns": "coredns",
+    "eks-pod-identity-agent": "pod_identity_agent",
+    "metrics-server": "metrics_server",
+}
+"""EKS add-on name -> its :class:`EksAddonsConfig` field."""
+
+
+def addon_versions(config: EksAddonsConfig, kubernetes_version: str) -> dict[str, str | None]:
+    """Add-on name -> the version to install: the one set in ``config``, else the build pinned
+    for the cluster's minor, else None (no default for that minor)."""
+    try:
+        minor: int | None = minor_of(kubernetes_version)
+    except ValueError:
+        minor = None
+    out: dict[str, str | None] = {}
+    for addon, attr in ADDON_FIELDS.items():
+        explicit: str | None = getattr(config, attr)
+        pin = pin_for(addon, minor) if minor is not None else None
+        out[addon] = explicit or (pin.version if pin else None)
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,9 +144,22 @@ def kube_proxy_problem(kubernetes_version: str, kube_proxy: str) -> str | None:
 
 def validate_eks_addons_args(args: EksAddonsArgs) -> None:
     problems = Problems()
-    problem = kube_proxy_problem(args.kubernetes_version, args.config.kube_proxy)
-    if problem:
-        problems.add("config.kube_proxy", args.config.kube_proxy, problem)
+    versions = addon_versions(args.config, args.kubernetes_version)
+    for addon, attr in ADDON_FIELDS.items():
+        if versions[addon] is None:
+            problems.add(
+                f"config.{attr}",
+                None,
+                f"no {addon} build is pinned for Kubernetes {args.kubernetes_version} "
+                "(eksplatform.cluster.versions.RELEASES): set it from aws eks "
+                f"describe-addon-versions --addon-name {addon} --kubernetes-version "
+                f"{args.kubernetes_version}",
+            )
+    kube_proxy = versions["kube-proxy"]
+    if kube_proxy is not None:
+        problem = kube_proxy_problem(args.kubernetes_version, kube_proxy)
+        if problem:
+            problems.add("config.kube_proxy", kube_proxy, problem)
     problems.raise_if_any("EksAddons")
 
 
@@ -208,22 +253,24 @@ class EksAddons(pulumi.ComponentResource):
             )
 
         nodes = list(args.node_groups)
+        resolved = addon_versions(cfg, args.kubernetes_version)
+        versions = {k: v for k, v in resolved.items() if v is not None}
         self.addons = {
             "vpc-cni": addon(
                 "vpc-cni",
-                cfg.vpc_cni,
+                versions["vpc-cni"],
                 preserve=True,
                 service_account_role_arn=role.arn,
                 configuration_values=vpc_cni_configuration(cfg),
                 depends_on=[attachment],
             ),
-            "kube-proxy": addon("kube-proxy", cfg.kube_proxy, preserve=True),
+            "kube-proxy": addon("kube-proxy", versions["kube-proxy"], preserve=True),
             "eks-pod-identity-agent": addon(
-                "eks-pod-identity-agent", cfg.pod_identity_agent, preserve=False
+                "eks-pod-identity-agent", versions["eks-pod-identity-agent"], preserve=False
             ),
-            "coredns": addon("coredns", cfg.coredns, preserve=True, depends_on=nodes),
+            "coredns": addon("coredns", versions["coredns"], preserve=True, depends_on=nodes),
             "metrics-server": addon(
-                "metrics-server", cfg.metrics_server, preserve=False, depends_on=nodes
+                "metrics-server", versions["metrics-server"], preserve=False, depends_on=nodes
             ),
         }
         self.register_outputs(

@@ -420,18 +420,47 @@ def _pool_names_and_tags(cfg: ClusterConfig, context: PlanContext) -> Iterator[P
 
 
 def release_problems(cfg: ClusterConfig) -> list[Problem]:
-    """kube-proxy, Cluster Autoscaler and descheduler releases for the cluster's minor."""
+    """The minor is one EKS offers; kube-proxy, the other add-ons, Cluster Autoscaler and
+    descheduler releases exist for it (:data:`.versions.RELEASES` or an explicit pin). A minor EKS
+    does not offer is one problem (plus explicit pins that cannot match it), not one per table."""
     from .autoscaler import autoscaler_image_tag
     from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
-    from .eks_addons import kube_proxy_problem
+    from .eks_addons import ADDON_FIELDS, addon_versions, kube_proxy_problem
+    from .versions import EKS_CALENDAR
 
     problems: list[Problem] = []
     version = cfg.kubernetes_version
-    kube_proxy = kube_proxy_problem(version, cfg.eks_addons.kube_proxy)
-    if kube_proxy:
+    offered = cfg.kubernetes_minor in EKS_CALENDAR
+    if not offered:
+        minors = ", ".join(f"1.{m}" for m in sorted(EKS_CALENDAR))
         problems.append(
-            Problem("platform:eksAddons.kubeProxy", cfg.eks_addons.kube_proxy, kube_proxy)
+            Problem(
+                "platform:kubernetesVersion",
+                version,
+                f"EKS does not offer Kubernetes {version} (EKS release calendar: {minors}); "
+                "pick one of those",
+            )
         )
+    resolved = addon_versions(cfg.eks_addons, version)
+    for addon, attr in ADDON_FIELDS.items() if offered else ():
+        if resolved[addon] is None:
+            head, *rest = attr.split("_")
+            key = "platform:eksAddons." + head + "".join(w.capitalize() for w in rest)
+            problems.append(
+                Problem(
+                    key,
+                    None,
+                    f"no {addon} build is pinned for Kubernetes {version} "
+                    "(eksplatform.cluster.versions.RELEASES): set it from aws eks "
+                    f"describe-addon-versions --addon-name {addon} --kubernetes-version {version}",
+                )
+            )
+    kube_proxy_version = resolved["kube-proxy"]
+    kube_proxy = kube_proxy_problem(version, kube_proxy_version) if kube_proxy_version else None
+    if kube_proxy:
+        problems.append(Problem("platform:eksAddons.kubeProxy", kube_proxy_version, kube_proxy))
+    if not offered and cfg.autoscaler.image_tag is None:
+        return problems  # one cause: the tables below have no row for a minor EKS lacks
     try:
         autoscaler_image_tag(version, cfg.autoscaler.image_tag)
     except ValueError as exc:
@@ -442,7 +471,7 @@ def release_problems(cfg: ClusterConfig) -> list[Problem]:
             else ("platform:kubernetesVersion", version)
         )
         problems.append(Problem(key, value, str(exc)))
-    if cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
+    if offered and cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
         known = ", ".join(f"1.{m}" for m in sorted(DESCHEDULER_TAGS))
         problems.append(
             Problem(

@@ -41,7 +41,7 @@ from .workspace import STACK_OUTPUT_FILE, check_referrer
 from .workspace import Workspace as Workspace  # re-exported: where tests and tools import it
 
 _HERE = Path(__file__).resolve().parent
-DEFAULT_KUBERNETES_VERSION = "1.31"
+DEFAULT_KUBERNETES_VERSION = "1.35"
 
 EXIT_OK = 0
 EXIT_PROGRAM_FAILED = 1

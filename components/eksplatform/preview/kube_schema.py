@@ -289,6 +289,23 @@ class KubeSchemaValidator:
         """
         return (api_version, kind) in self._kinds
 
+    def is_builtin_group(self, api_version: str) -> bool:
+        """Whether the API group of ``api_version`` is built into this Kubernetes version (``""``
+        for the core group); False for custom resources."""
+        group = api_version.rpartition("/")[0]
+        return group in self._groups
+
+    def served_versions(self, group: str, kind: str) -> list[str]:
+        """The ``apiVersion`` values under which this Kubernetes version serves ``kind`` of
+        ``group`` (``""`` for core), e.g. ``["flowcontrol.apiserver.k8s.io/v1",
+        "flowcontrol.apiserver.k8s.io/v1beta3"]`` on 1.31."""
+        prefix = f"{group}/" if group else ""
+        return sorted(
+            api
+            for api, kinds in self._served.items()
+            if kind in kinds and (api.startswith(prefix) if group else "/" not in api)
+        )
+
     def validate(self, obj: Mapping[str, Any]) -> list[SchemaError]:
         """Every schema violation of one manifest, sorted by path then message.
 

@@ -846,7 +846,7 @@ def synthesize_eks_cluster(
         return {SIG_KEY: RESOURCE_SIG, "urn": urn, "id": rid}
 
     tags = inp.get("tags") or {}
-    version = str(inp.get("version") or "1.31")
+    version = str(inp.get("version") or "1.35")
     vpc_id = inp.get("vpcId") or ""
     subnet_ids = list(inp.get("privateSubnetIds") or []) + list(
         inp.get("publicSubnetIds") or []
