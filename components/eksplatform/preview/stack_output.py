@@ -24,10 +24,12 @@ well, but it marks nothing secret and puts the secrets in a CI artifact: do not 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .jsontext import NonFinite
 from .mocks import is_secret
 
 SECRET = "[secret]"
@@ -58,8 +60,12 @@ def display(value: Any) -> Any:
         return {str(k): display(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [display(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        if not math.isfinite(value):
+            return NonFinite(value)  # written by json as before (see jsontext)
+        return value
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     from pulumi.output import Unknown
