@@ -33,6 +33,9 @@ EDGES: list[Any] = [
     "caf\u00e9",
     "\U0001f600",
     "digits 1e-5 and 0.00001 in text",
+    "1e-5",
+    '{"json": 1e-05}',
+    "a\n1e-5",
     True,
     False,
     None,
@@ -89,7 +92,12 @@ def test_plain_documents_do_not_touch_the_standard_library(monkeypatch: pytest.M
     def refuse(*_args: Any, **_kwargs: Any) -> str:
         raise AssertionError("json.dumps called for a plain ASCII document")
 
-    doc = {"steps": [{"urn": "urn:pulumi:s::p::t::n", "inputs": {"port": 8080, "x": 0.25}}]}
+    doc = {
+        "steps": [{"urn": "urn:pulumi:s::p::t::n", "inputs": {"port": 8080, "x": 0.25}}],
+        # hex digests and text with what looks like an exponent, inside strings
+        "ids": ["sg-1e-2", "web-3e-a4", "0.00001", "1e-5"],
+        "n": [1, 2.5, 1e16, 0.0001],
+    }
     expected = json.dumps(doc, indent=2, sort_keys=True)
     monkeypatch.setattr(json, "dumps", refuse)
     assert jsontext.dumps(doc) == expected

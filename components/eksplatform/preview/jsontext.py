@@ -7,8 +7,8 @@ whenever the document is ASCII and has no float the two spell differently. The d
 on orjson's own output, so every other document still goes through the standard library:
 
 * non-ASCII text, or DEL (``json`` escapes them as ``\\uXXXX``, orjson writes them raw);
-* a float below 1e-4 (``json`` writes ``1e-05``, orjson ``0.00001`` or ``1e-5``): any ``0.0000``
-  or digit followed by ``e-`` in the output, even inside a string, sends it to ``json``;
+* a float below 1e-4 (``json`` writes ``1e-05``, orjson ``0.00001`` or ``1e-5``): a number
+  token in the output starting ``0.0000`` or with ``e-`` sends it to ``json``;
 * NaN and infinities (``json`` writes ``NaN``, orjson ``null``): :class:`NonFinite` marks them
   (``stack_output.display`` returns one), orjson refuses the float subclass and ``json`` writes it
   as before; so do integers beyond 64 bits and keys that are not strings.
@@ -25,7 +25,13 @@ from typing import Any, Final
 
 import orjson
 
-_STDLIB_SPELLS_DIFFERENTLY: Final = re.compile(rb"0\.0000|[0-9]e-|\x7f")
+# A number token (at the start, after an indent or after a key) spelled with a negative exponent
+# or as 0.0000..., or a DEL anywhere. Text inside strings never starts a line (newlines are
+# escaped) and a quote inside a string is escaped, so ``": `` there reads ``\": `` (a false
+# positive at worst: then json writes it).
+_STDLIB_SPELLS_DIFFERENTLY: Final = re.compile(
+    rb'(?:\A|\n *|": )-?(?:0\.0000|[0-9][0-9.]*e-)|\x7f'
+)
 
 
 class NonFinite(float):
