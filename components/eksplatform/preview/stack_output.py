@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .jsontext import NonFinite
-from .mocks import is_secret
+from .mocks import SECRET_SIG, SIG_KEY, is_secret
 
 SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints in place of a secret value."""
@@ -54,6 +54,16 @@ class StackOutputError(Exception):
 
 def display(value: Any) -> Any:
     """JSON-safe, secrets hidden as ``"[secret]"``, unknowns marked ``"[unknown]"``."""
+    # Exact plain types first: nearly every value of a preview is one (same results as below).
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return SECRET
+        return {k if type(k) is str else str(k): display(v) for k, v in value.items()}
+    if kind is list:
+        return [display(v) for v in value]
     if is_secret(value):
         return SECRET
     if isinstance(value, dict):
