@@ -103,3 +103,16 @@ def test_other_types_fail_as_pyyaml_does() -> None:
 
     with pytest.raises(yaml.representer.RepresenterError):
         manifests.to_yaml({"name": Name("x")})
+
+
+def test_sorted_keys_as_pyyaml_sorts_them() -> None:
+    """The Envoy bootstrap's spelling: SafeDumper, keys sorted, strings styled by the emitter."""
+    from eksplatform.core import yamltext
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    rng = random.Random(22)
+    bodies: list[Any] = [{"b": 1, "a": {"z": [], "y": "multi\nline"}}, {1: "x", 0: "y"}]
+    bodies += [{"root": _random_body(rng)} for _ in range(800)]
+    for body in bodies:
+        expected = yamltext.reference_dump(body, dumper, sort_keys=True, width=100)
+        assert yamltext.dump(body, dumper, sort_keys=True, width=100) == expected

@@ -11,7 +11,6 @@ it."""
 from __future__ import annotations
 
 import base64
-import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..core import yamltext
 from ..core.kinds import CLUSTER_SCOPED_KINDS
 from .mocks import Recorded, is_secret
 
@@ -212,76 +212,22 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 
 _Dumper.add_representer(str, _str_presenter)
 
-_STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
-_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
-
-class _NotPlainError(Exception):
-    """A value the direct node builder leaves to PyYAML's representer."""
-
-
-def _float_text(value: float) -> str:
-    """``SafeRepresenter.represent_float``'s text."""
-    if value != value:
-        return ".nan"
-    if value in (float("inf"), float("-inf")):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(value).lower()
-    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
-
-
-def _node(value: Any, seen: set[int]) -> yaml.Node:
-    """The node PyYAML's representer (``_Dumper``, ``default_flow_style=False``, unsorted)
-    builds for plain data, without its per-value dispatch. A dict or list met twice (PyYAML
-    would write an anchor and an alias) or any other type raises :class:`_NotPlainError`."""
-    kind = type(value)
-    if kind is str:
-        return yaml.ScalarNode(_STR, value, style="|" if "\n" in value else None)
-    if kind is dict:
-        if id(value) in seen:
-            raise _NotPlainError
-        seen.add(id(value))
-        pairs = [(_node(k, seen), _node(v, seen)) for k, v in value.items()]
-        return yaml.MappingNode(_MAP, pairs, flow_style=False)
-    if kind is list:
-        if id(value) in seen:
-            raise _NotPlainError
-        seen.add(id(value))
-        return yaml.SequenceNode(_SEQ, [_node(v, seen) for v in value], flow_style=False)
-    if kind is bool:
-        return yaml.ScalarNode(_BOOL, "true" if value else "false")
-    if kind is int:
-        return yaml.ScalarNode(_INT, str(value))
-    if kind is float:
-        return yaml.ScalarNode(_FLOAT, _float_text(value))
-    if value is None:
-        return yaml.ScalarNode(_NULL, "null")
-    raise _NotPlainError
+def _literal_when_multiline(text: str) -> str | None:
+    return "|" if "\n" in text else None
 
 
 def to_yaml(body: dict[str, Any]) -> str:
     """The manifest's text: ``yaml.dump(body, Dumper=_Dumper, sort_keys=False,
-    default_flow_style=False, width=100)``, with the nodes built directly for plain data (the
-    representer's dispatch was most of the writing time; libyaml's emitter writes the nodes)."""
-    try:
-        node = _node(body, set())
-    except _NotPlainError:
-        return _reference_yaml(body)
-    stream = io.StringIO()
-    dumper = _Dumper(stream, default_flow_style=False, width=100, sort_keys=False)
-    try:
-        dumper.open()
-        dumper.serialize(node)
-        dumper.close()
-    finally:
-        dumper.dispose()
-    return stream.getvalue()
+    default_flow_style=False, width=100)``, nodes built directly (:mod:`eksplatform.core.yamltext`)."""
+    return yamltext.dump(
+        body, _Dumper, sort_keys=False, width=100, str_style=_literal_when_multiline
+    )
 
 
 def _reference_yaml(body: Any) -> str:
-    """PyYAML's own path (what :func:`to_yaml` must equal; used for anything not plain)."""
-    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+    """PyYAML's own path (what :func:`to_yaml` must equal)."""
+    return yamltext.reference_dump(body, _Dumper, sort_keys=False, width=100)
 
 
 def write_all(directory: Path, manifests: list[Manifest]) -> None:
