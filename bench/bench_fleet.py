@@ -26,6 +26,9 @@ round, the engine's t(400) / t(200) (linear is 2.0).
 Goals: engine >= 3x faster than stock at N=200; t(400) / t(200) <= 2.1 in every round.
 
     python bench/bench_fleet.py              (BENCH_REPEATS=3 by default; BENCH_SIZES=50,100)
+
+BENCH_COMPARE=<another checkout>/components adds a third side, that checkout's engine, in the
+same rounds (a before/after of a change, measured side by side).
 """
 
 from __future__ import annotations
@@ -147,9 +150,9 @@ print(json.dumps({"import": t1 - t0, "total": t3 - t2, "run": t3 - t2,
 """
 
 
-def _env() -> dict[str, str]:
+def _env(components: Path = REPO / "components") -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO / "components") + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(components) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
@@ -169,10 +172,14 @@ def _workspace(root: Path, sizes: tuple[int, ...]) -> None:
         )
 
 
-def _child(args: list[str], what: str) -> dict[str, float]:
+def _child(args: list[str], what: str, components: Path = REPO / "components") -> dict[str, float]:
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", *args], env=_env(), capture_output=True, text=True, check=False
+        [sys.executable, "-c", *args],
+        env=_env(components),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -184,6 +191,12 @@ def _child(args: list[str], what: str) -> dict[str, float]:
 
 def _engine(root: Path, build: Path, n: int) -> dict[str, float]:
     return _child([_ENGINE, str(root), str(build), f"n{n}"], f"engine preview n={n}")
+
+
+def _compared(root: Path, build: Path, n: int) -> dict[str, float]:
+    """The engine of another checkout (BENCH_COMPARE=<its components/ folder>): before/after."""
+    other = Path(os.environ["BENCH_COMPARE"])
+    return _child([_ENGINE, str(root), str(build), f"n{n}"], f"compared engine n={n}", other)
 
 
 def _stock(root: Path, build: Path, n: int) -> dict[str, float]:
@@ -208,8 +221,11 @@ def _span(values: list[float], unit: float = 1.0, digits: int = 2) -> str:
 def main() -> None:
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "").split(",") if s) or SIZES
+    sides = (
+        ("engine", "stock", "compared") if os.environ.get("BENCH_COMPARE") else ("engine", "stock")
+    )
     runs: dict[str, dict[int, list[dict[str, float]]]] = {
-        side: {n: [] for n in sizes} for side in ("engine", "stock")
+        side: {n: [] for n in sizes} for side in sides
     }
     with tempfile.TemporaryDirectory() as tmp:
         root, build = Path(tmp) / "repo", Path(tmp) / "build"
@@ -218,12 +234,15 @@ def main() -> None:
         _engine(root, build, sizes[0])  # synthesizes the cluster outputs once; not measured
         for r in range(repeats):
             for i, n in enumerate(sizes if r % 2 == 0 else tuple(reversed(sizes))):
-                engine_first = (r + i) % 2 == 0
-                for side in ("engine", "stock") if engine_first else ("stock", "engine"):
-                    run = _engine if side == "engine" else _stock
+                # Rotate which side goes first, round by round and size by size.
+                shift = (r + i) % len(sides)
+                for side in sides[shift:] + sides[:shift]:
+                    run = {"engine": _engine, "stock": _stock, "compared": _compared}[side]
                     runs[side][n].append(run(root, build, n))
     for n in sizes:
-        counts = {side: {int(m["resources"]) for m in runs[side][n]} for side in runs}
+        counts = {
+            side: {int(m["resources"]) for m in runs[side][n]} for side in ("engine", "stock")
+        }
         # The stock count includes the Stack itself, which the engine does not list.
         if {c - 1 for c in counts["stock"]} != counts["engine"]:
             raise SystemExit(f"N={n}: engine and stock registered different resources: {counts}")
@@ -280,16 +299,28 @@ def main() -> None:
             f"  goal engine t(400)/t(200) <= {LINEAR_GOAL} every round: {verdict} "
             f"(rounds: {rounds}; 2.0 is linear)"
         )
-    lo, hi = sizes[0], sizes[-1]
-    marginal = (
-        (
-            _med([m["total"] for m in runs["engine"][hi]])
-            - _med([m["total"] for m in runs["engine"][lo]])
+    if len(sizes) > 1:
+        lo, hi = sizes[0], sizes[-1]
+        marginal = (
+            (
+                _med([m["total"] for m in runs["engine"][hi]])
+                - _med([m["total"] for m in runs["engine"][lo]])
+            )
+            / (hi - lo)
+            * 1000
         )
-        / (hi - lo)
-        * 1000
-    )
-    print(f"  engine per-service marginal (t{hi} - t{lo}) / {hi - lo}: {marginal:.1f} ms")
+        print(f"  engine per-service marginal (t{hi} - t{lo}) / {hi - lo}: {marginal:.1f} ms")
+    if "compared" in runs:
+        print(f"  compared engine ({os.environ['BENCH_COMPARE']}), same rounds:")
+        for n in sizes:
+            eng, other = runs["engine"][n], runs["compared"][n]
+            ratios = [o["total"] / e["total"] for e, o in zip(eng, other, strict=True)]
+            split = "  ".join(f"{p} {_med([m.get(p, 0.0) for m in other]):.3f}" for p in PHASES)
+            print(
+                f"    N={n:<4} {_span([m['total'] for m in other]):>18} s  "
+                f"compared/engine {_med(ratios):.2f}x  RSS {_med([m['rss_mb'] for m in other]):.0f} MB"
+            )
+            print(f"             phases: {split}")
 
 
 if __name__ == "__main__":
