@@ -6,6 +6,7 @@
 #   make bench       benchmarks (print figures; never fail on speed)
 #   make release-check   before tagging v<version>: version, CHANGELOG and constraints agree
 #   make capacity-chart   regenerate docs/prescale-timeline.png (the README's capacity timeline)
+#   make mutation    mutation testing of the validation code (kill rates; not part of test)
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -13,7 +14,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROGRAMS := cluster $(patsubst %/Pulumi.yaml,%,$(sort $(wildcard services/*/Pulumi.yaml)))
 
-.PHONY: preview test lint typecheck workflows unit bench clean venv release-check constraints capacity-chart
+.PHONY: preview test lint typecheck workflows unit bench mutation clean venv release-check constraints capacity-chart
 
 venv: $(STAMP)
 
@@ -52,6 +53,7 @@ bench: $(STAMP)
 		{ echo "installing wrk and nginx-light (Debian) for the Envoy overhead benchmark"; \
 		  apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null; }
 	$(PY) bench/bench_preview.py
+	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
@@ -67,6 +69,12 @@ release-check: $(STAMP)
 
 capacity-chart: $(STAMP)
 	$(PY) -m eksplatform capacity-model --png docs/prescale-timeline.png
+
+# Mutants of the validation modules against their tests; MUTATION_JOBS=N (default 2),
+# MUTATION_ARGS="--group 'cluster config'" to run one group. Equivalent mutants, with the
+# reason each cannot change behaviour, are listed in tools/mutation-equivalent.txt.
+mutation: $(STAMP)
+	$(PY) tools/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -14,19 +14,21 @@ from eksplatform.cluster import headroom as headroom_mod
 from eksplatform.cluster import vpa as vpa_mod
 from eksplatform.cluster.admission import AdmissionPolicies, AdmissionPoliciesArgs
 from eksplatform.cluster.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from eksplatform.cluster.datadog import Datadog, DatadogArgs
+from eksplatform.cluster.datadog_config import team_channels
+from eksplatform.cluster.datadog_names import NAMESPACE as DATADOG_NAMESPACE
 from eksplatform.cluster.descheduler import Descheduler, DeschedulerArgs
 from eksplatform.cluster.eks_addons import EksAddons, EksAddonsArgs
 from eksplatform.cluster.fluentd import LogShipping, LogShippingArgs
 from eksplatform.cluster.headroom import Headroom, HeadroomArgs
 from eksplatform.cluster.interruption import InterruptionHandler, InterruptionHandlerArgs
-from eksplatform.cluster.network import resolve_zones
 from eksplatform.cluster.node_pools import CAPACITY_ON_DEMAND, NodePools, NodePoolsArgs
 from eksplatform.cluster.prescaler import HeadroomTarget, PreScaler, PreScalerArgs
 from eksplatform.cluster.priority import PriorityClasses, PriorityClassesArgs
 from eksplatform.cluster.service_platform import ServicePlatform, ServicePlatformArgs
 from eksplatform.cluster.teams import TeamNamespaces, TeamNamespacesArgs
 from eksplatform.cluster.vpa import Vpa, VpaArgs
-from eksplatform.core.contract import RESOURCE_METRICS_API
+from eksplatform.core.contract import EXTERNAL_METRICS_API, RESOURCE_METRICS_API
 from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
 
 cfg = load_cluster_config()
@@ -37,7 +39,7 @@ tags = Tags(
     cost_centre=cfg.cost_centre,
     extra={**cfg.tags, OWNER_TAG: PLATFORM_OWNER},
 )
-zones = resolve_zones(cfg.network.availability_zones, cfg.network.az_count)
+zones = cfg.zones
 
 network = Network(
     "network",
@@ -235,6 +237,31 @@ pre_scaler = (
     else None
 )
 
+# --- Datadog: node agent, Cluster Agent, external metrics for HPAs (issue 19) -------------------
+platform_config = pulumi.Config("platform")
+datadog = (
+    Datadog(
+        "datadog",
+        DatadogArgs(
+            cluster_name=cfg.cluster_name,
+            environment=cfg.environment,
+            kubernetes_version=cfg.kubernetes_version,
+            vpc_cidr=cfg.network.cidr,
+            provider=control_plane.provider,
+            # secure config values, kept secret: they reach only Kubernetes Secrets
+            api_key=platform_config.require_secret("datadogApiKey"),
+            app_key=platform_config.require_secret("datadogAppKey")
+            if cfg.datadog_external_metrics
+            else None,
+            external_metrics=cfg.datadog_external_metrics,
+            config=cfg.datadog,
+            depends_on=[priority_classes],
+        ),
+    )
+    if cfg.datadog_enabled
+    else None
+)
+
 # --- add-ons: descheduler and log shipping (issue 4) --------------------------------------------
 log_shipping = (
     LogShipping(
@@ -263,7 +290,12 @@ if cfg.descheduler.enabled:
             kubernetes_version=cfg.kubernetes_version,
             provider=control_plane.provider,
             settings=cfg.descheduler,
-            extra_excluded_namespaces=("logging", vpa_mod.NAMESPACE, headroom_mod.NAMESPACE),
+            extra_excluded_namespaces=(
+                "logging",
+                vpa_mod.NAMESPACE,
+                headroom_mod.NAMESPACE,
+                DATADOG_NAMESPACE,
+            ),
         ),
     )
 
@@ -299,6 +331,12 @@ ClusterOutputs(
     alb_log_bucket=services.alb_log_bucket,
     team_alert_topic_arns=services.alert_topics,
     prescale_topic_arn=pre_scaler.topic_arn if pre_scaler else pulumi.Output.from_input(""),
-    # metrics-server, an EKS managed add-on (EksAddons), serves the resource metrics API only
-    metrics_apis=pulumi.Output.from_input([RESOURCE_METRICS_API]),
+    # metrics-server, an EKS managed add-on (EksAddons), serves the resource metrics API; the
+    # Datadog Cluster Agent the external metrics API when it has an application key
+    metrics_apis=pulumi.Output.from_input(
+        [RESOURCE_METRICS_API]
+        + ([EXTERNAL_METRICS_API] if datadog is not None and datadog.external_metrics else [])
+    ),
+    datadog_site=pulumi.Output.from_input(cfg.datadog.site if datadog is not None else ""),
+    team_monitor_channels=pulumi.Output.from_input(team_channels(cfg.datadog, cfg.teams)),
 ).export()

@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eksplatform.cluster.capacity_cli",
         "capacity timeline of a push spike: reactive vs pre-scaled, recommended lead time",
     ),
+    "canary": (
+        "eksplatform.canary.cli",
+        "canary releases on a service's ALB: analyze, step, promote, roll back",
+    ),
 }
 """Subcommand -> (module defining ``configure`` and ``run``, one-line help)."""
 

@@ -12,10 +12,12 @@ from eksplatform.service import (
     Autoscaling,
     Dependency,
     Ingress,
+    Monitors,
     PreScaling,
     Resources,
     ServiceStack,
     ServiceStackArgs,
+    canary_config,
     load_config,
 )
 
@@ -47,6 +49,8 @@ feed = ServiceStack(
         prescaling=PreScaling(factor=20),
         dependencies=[Dependency(name="user-profiles", timeout_s=2.0)],
         ingress=Ingress(public=True, certificate_arn=config.certificate_arn),
+        canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
+        monitors=Monitors(runbook_url="https://runbooks.example.com/news/news-feed"),
     ),
 )
 

@@ -2,7 +2,8 @@
 
 No ingress (nothing calls it), a fixed number of workers sized by a VerticalPodAutoscaler
 instead of an HPA: its load is a queue, and its CPU and memory needs depend on the media mix.
-Failed messages go to a dead-letter queue after five attempts.
+Failed messages go to a dead-letter queue after five attempts. Its monitors watch the queue's
+oldest message instead of requests.
 """
 
 import json
@@ -12,7 +13,9 @@ import pulumi
 import pulumi_aws as aws
 from eksplatform.service import (
     IamStatement,
+    Monitors,
     Probes,
+    QueueMonitor,
     Resources,
     ServiceStack,
     ServiceStackArgs,
@@ -63,6 +66,14 @@ worker = ServiceStack(
         replicas=config.replicas,
         vpa=Vpa(max_cpu="4", max_memory="8Gi"),
         shutdown_timeout_s=120,  # finish the current job before exiting
+        # A worker has no requests to watch: its queue is its health. Uploads waiting more than
+        # 30 minutes mean the workers are stuck or too few (Datadog's AWS integration reads
+        # the queue's CloudWatch metrics).
+        monitors=Monitors(
+            http=False,
+            queue=QueueMonitor(name=uploads.name, max_age_s=1800),
+            runbook_url="https://runbooks.example.com/media/transcode-worker",
+        ),
         iam_statements=[
             IamStatement(
                 actions=[
@@ -75,27 +86,6 @@ worker = ServiceStack(
             )
         ],
     ),
-)
-
-# A worker has no ALB metrics to alarm on: its queue is its health. Uploads waiting more than
-# 30 minutes mean the workers are stuck or too few (the svc-alarms guardrail asks every service
-# for an alarm that notifies its team).
-aws.cloudwatch.MetricAlarm(
-    "uploads-backlog",
-    alarm_description="transcode-worker: oldest upload waiting more than 30 minutes",
-    namespace="AWS/SQS",
-    metric_name="ApproximateAgeOfOldestMessage",
-    dimensions={"QueueName": uploads.name},
-    statistic="Maximum",
-    period=300,
-    evaluation_periods=3,
-    datapoints_to_alarm=3,
-    threshold=1800,
-    comparison_operator="GreaterThanThreshold",
-    treat_missing_data="notBreaching",
-    alarm_actions=[cluster.team_alert_topic_arns.apply(lambda topics: topics["media"])],
-    ok_actions=[cluster.team_alert_topic_arns.apply(lambda topics: topics["media"])],
-    tags=tags,
 )
 
 pulumi.export("queueUrl", uploads.url)

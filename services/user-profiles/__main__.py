@@ -13,9 +13,11 @@ from eksplatform.service import (
     Autoscaling,
     IamStatement,
     Ingress,
+    Monitors,
     Probes,
     ServiceStack,
     ServiceStackArgs,
+    canary_config,
     cluster_contract,
     is_production,
     load_config,
@@ -82,6 +84,11 @@ profiles = ServiceStack(
             )
         ],
         ingress=Ingress(certificate_arn=config.certificate_arn),
+        canary=canary_config(),  # the stack config's canary: `eksplatform canary` moves it
+        # a tighter latency budget than the default: news-feed calls it with a 2 s timeout
+        monitors=Monitors(
+            p99_latency_ms=300, runbook_url="https://runbooks.example.com/news/user-profiles"
+        ),
     ),
 )
 

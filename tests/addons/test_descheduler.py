@@ -81,6 +81,7 @@ def test_policy_is_v1alpha2_with_the_four_strategies(cluster_preview: Preview) -
         "logging",
         "vpa-system",
         "overprovisioning",
+        "datadog",
     ]
     assert lnu["evictableNamespaces"] == {"exclude": excluded}
     for name in (

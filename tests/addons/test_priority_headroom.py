@@ -182,7 +182,10 @@ def test_headroom_config_errors_are_exact() -> None:
             "Value error, '100x' is not a CPU quantity; write millicores like '250m' or cores "
             "like '0.5'",
         ),
-        (("memory",), "Value error, must be more than 0"),
+        (
+            ("memory",),
+            "Value error, is 0 bytes; no container starts with less than 1Mi: write it like 256Mi",
+        ),
     ]
     assert HeadroomConfig.model_validate({"replicas": 0}).replicas == 0
 

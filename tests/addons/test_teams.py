@@ -222,8 +222,8 @@ def test_bad_teams_get_every_problem_with_exact_text() -> None:
         "platform:teams[2].name: got 'Payments_Team': use lowercase letters, digits and '-', "
         "starting with a letter (at most 40 characters)",
         "platform:teams[2].namespace: got 'kube-system': is a system or platform namespace; "
-        "reserved: default, kube-node-lease, kube-public, kube-system, overprovisioning, "
-        "vpa-system",
+        "reserved: default, kube-node-lease, kube-public, kube-system, logging, "
+        "overprovisioning, vpa-system and every kube-* name",
         "platform:teams[1].name: got 'news': teams[0] already has this name; give each team its "
         "own name",
         "platform:teams[1].namespace: got 'news': teams[0] already has this namespace; give each "
@@ -343,11 +343,20 @@ def test_no_teams_means_no_team_objects(tmp_path: Path) -> None:
         (i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")),
         len(lines),
     )
-    stack.write_text("".join(lines[:start] + lines[end:]))
+    lines = lines[:start] + lines[end:]
+    # the Datadog section's channels name a team too
+    channels = lines.index("    teamChannels:\n")
+    lines = lines[:channels] + lines[channels + 2 :]
+    stack.write_text("".join(lines))
     result = run_preview(ws, "cluster", "staging")
     assert result.ok, [d.message for d in result.diagnostics]
     assert result.plain_outputs()["teamNamespaces"] == {}
-    assert not [m for m in result.manifests if m.kind in ("ResourceQuota", "NetworkPolicy")]
+    assert result.plain_outputs()["teamMonitorChannels"] == {}
+    assert not [
+        m
+        for m in result.manifests
+        if m.kind in ("ResourceQuota", "NetworkPolicy") and m.namespace != "datadog"
+    ]
     assert not [
         r
         for r in result.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

@@ -174,37 +174,40 @@ def test_every_supported_minor_has_a_release() -> None:
     assert sorted(AUTOSCALER_RELEASES) == [29, 30, 31, 32, 33, 34]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the component check runs after earlier components registered; the "
-    "cluster-wide validation pass must catch it first",
-)
-def test_unknown_minor_is_refused_before_anything_is_registered(compute: Preview) -> None:
-    result = compute("future").result
+def _cluster(tmp_path: Path, extra: str) -> PreviewResult:
+    """The real cluster program on a small stack, under the monitor that refuses registration."""
+    ws = make_workspace(tmp_path / "ws")
+    (tmp_path / "ws" / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ['111111111111']\n" + extra
+    )
+    return run_preview(ws, "cluster", "dev", fail_on_register=True)
+
+
+def test_unknown_minor_is_refused_before_anything_is_registered(tmp_path: Path) -> None:
+    result = _cluster(
+        tmp_path,
+        "  platform:kubernetesVersion: '1.40'\n"
+        "  platform:eksAddons: {kubeProxy: v1.40.0-eksbuild.1}\n"
+        "  platform:descheduler: {enabled: false}\n",
+    )
     assert result.exit_code == EXIT_INVALID_CONFIG
-    assert result.resources == []
+    assert result.registered_before_error == []
     assert [d.message for d in result.diagnostics if d.severity == "error"] == [
-        f"ClusterAutoscaler '{CLUSTER}': 1 problem:\n"
-        "  - kubernetes_version: got '1.40': no Cluster Autoscaler release is pinned for "
+        "Pulumi.dev.yaml: invalid stack configuration: 1 problem:\n"
+        "  - platform:kubernetesVersion: got '1.40': no Cluster Autoscaler release is pinned for "
         "Kubernetes 1.40 (pinned: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34); set "
         "platform:autoscaler.imageTag to a v1.40.x release or add it to AUTOSCALER_RELEASES"
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the component check runs after earlier components registered; the "
-    "cluster-wide validation pass must catch it first",
-)
-def test_an_image_tag_of_another_minor_is_refused(compute: Preview) -> None:
-    result = compute("mismatch").result
+def test_an_image_tag_of_another_minor_is_refused(tmp_path: Path) -> None:
+    result = _cluster(tmp_path, "  platform:autoscaler: {imageTag: v1.30.5}\n")
     assert result.exit_code == EXIT_INVALID_CONFIG
-    assert result.resources == []
-    errors = [d.message for d in result.diagnostics if d.severity == "error"]
-    assert errors == [
-        f"ClusterAutoscaler '{CLUSTER}': 1 problem:\n"
-        "  - kubernetes_version: got '1.31': imageTag 'v1.30.5' does not match Kubernetes "
-        "1.31: the autoscaler's minor version must equal the cluster's (v1.31.x)"
+    assert result.registered_before_error == []
+    assert [d.message for d in result.diagnostics if d.severity == "error"] == [
+        "Pulumi.dev.yaml: invalid stack configuration: 1 problem:\n"
+        "  - platform:autoscaler.imageTag: got 'v1.30.5': imageTag 'v1.30.5' does not match "
+        "Kubernetes 1.31: the autoscaler's minor version must equal the cluster's (v1.31.x)"
     ]
 
 
@@ -378,8 +381,9 @@ def test_bad_config_values_are_reported_together_with_exact_messages() -> None:
         "warm standbys)\n"
         "  - platform:autoscaler.scanInterval: got '10x': not a duration; write it like 10s, "
         "10m or 1h30m\n"
-        "  - platform:autoscaler.scaleDownUtilizationThreshold: got 1.5: must be between 0 and "
-        "1 (a fraction of the node's allocatable; 0.5 is usual)\n"
+        "  - platform:autoscaler.scaleDownUtilizationThreshold: got 1.5: must be above 0 and at "
+        "most 1 (a fraction of the node's allocatable; 0.5 is usual; to stop scale-down set "
+        "scaleDownEnabled: false)\n"
         "  - platform:autoscaler.maxNodeProvisionTime: got '30s': must be at least 60 seconds\n"
         "  - platform:autoscaler.cpu: got 'lots': 'lots' is not a CPU quantity; write "
         "millicores like '250m' or cores like '0.5'"

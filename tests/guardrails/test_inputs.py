@@ -138,7 +138,22 @@ def test_cluster_endpoint_rule() -> None:
             "publicAccessCidrs": ["203.0.113.0/24", "0.0.0.0/0"],
         }
     }
+    # The cluster config's own check reports the field (one message per field) ...
     assert _parse_problems(bad) == [
+        "platform:controlPlane.publicAccessCidrs: got ['203.0.113.0/24', '0.0.0.0/0']: "
+        "0.0.0.0/0 opens the API server to the whole internet; list the CIDRs of your offices "
+        "and CI runners, or set endpointPublicAccess: false"
+    ]
+    # ... and the guardrail adapter alone still finds it, with its rule id and fix.
+    cfg = parse_cluster_config(_config(ok), stack="staging", source="Pulumi.staging.yaml")
+    opened = cfg.model_copy(
+        update={
+            "control_plane": cfg.control_plane.model_copy(
+                update={"public_access_cidrs": ("203.0.113.0/24", "0.0.0.0/0")}
+            )
+        }
+    )
+    assert [str(p) for p in cluster_findings(opened).problems] == [
         "platform:controlPlane.publicAccessCidrs: got ['203.0.113.0/24', '0.0.0.0/0']: "
         "[aws-eks-endpoint] "
         + RULES["aws-eks-endpoint"].message("the public API endpoint is open to 0.0.0.0/0")

@@ -6,6 +6,8 @@
 * ``eksplatform.scaffold`` (``new-service``) writes service repos from the service API alone;
 * ``eksplatform.guardrails`` (the rules) imports only ``core``: service, cluster and preview
   use it;
+* ``eksplatform.canary`` (``eksplatform canary``) drives a service's stack file with the
+  service API's own checks, never the cluster's or the preview's code;
 * nothing in the library imports ``eksplatform.preview`` except the preview itself and the CLI.
 
 Checked on the source (every ``import`` statement, including ones inside functions), so a lazy
@@ -29,6 +31,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "envoy": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
     "scaffold": ("eksplatform.cluster", "eksplatform.preview"),
     "guardrails": ("eksplatform.cluster", "eksplatform.service", "eksplatform.preview"),
+    "canary": ("eksplatform.cluster", "eksplatform.preview"),
 }
 
 

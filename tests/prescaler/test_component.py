@@ -92,7 +92,8 @@ def test_the_component_and_all_its_parts_are_in_both_stacks(
     )
     topic = _one(result, "aws:sns/topic:Topic", "prescaler-topic")
     assert result.plain_outputs()["prescaleTopicArn"] == topic.outputs["arn"]
-    assert result.plain_outputs()["metricsApis"] == ["metrics.k8s.io"]
+    # metrics-server, and the Datadog Cluster Agent (both stacks set an application key)
+    assert result.plain_outputs()["metricsApis"] == ["metrics.k8s.io", "external.metrics.k8s.io"]
 
 
 def _policy(result: PreviewResult, name: str) -> dict[str, dict[str, Any]]:

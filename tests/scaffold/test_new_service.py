@@ -91,6 +91,8 @@ def test_project_and_stack_files_have_every_required_key(
             "feed:clusterStack": f"organization/eks-platform/{stack}",
             "feed:image": f"{contract['accountId']}.dkr.ecr.{contract['region']}.amazonaws.com"
             "/news/feed:0.1.0",
+            # the monitors' Datadog provider points at the cluster's site
+            "datadog:apiUrl": f"https://api.{contract['datadogSite']}/",
         }
 
 

@@ -562,7 +562,7 @@ CASES: dict[str, Case] = {
             "config_files, config_mount_path, resources, probes, replicas, autoscaling, vpa, "
             "prescaling, prestop_sleep_s, shutdown_timeout_s, run_as_user, "
             "read_only_root_filesystem, automount_service_account_token, namespace, "
-            "service_port, node_port, dependencies, envoy, iam_statements, ingress, alarms, ecr, "
+            "service_port, node_port, dependencies, envoy, iam_statements, ingress, alarms, canary, monitors, ecr, "
             "ecr_keep_images, datadog_tags, tags, kubernetes_provider)",
         ],
         {"min_replica": 3},
@@ -596,7 +596,7 @@ CASES: dict[str, Case] = {
             "resources, probes, replicas, autoscaling, vpa, prescaling, prestop_sleep_s, "
             "shutdown_timeout_s, run_as_user, read_only_root_filesystem, "
             "automount_service_account_token, namespace, service_port, node_port, dependencies, "
-            "envoy, iam_statements, ingress, alarms, ecr, ecr_keep_images, datadog_tags, tags, "
+            "envoy, iam_statements, ingress, alarms, canary, monitors, ecr, ecr_keep_images, datadog_tags, tags, "
             "kubernetes_provider)",
         ],
         {"dependancies": "users"},
@@ -852,7 +852,7 @@ CASES: dict[str, Case] = {
     "config-unknown-key": _config_case(
         [
             "svc:minReplica: got '3': the program does not read this key: did you mean "
-            "'minReplicas'? (keys it reads: clusterStack, image, maxReplicas, minReplicas, "
+            "'minReplicas'? (keys it reads: canary, canaryPolicy, clusterStack, image, maxReplicas, minReplicas, "
             "public, ratio, signingKey); remove it from Pulumi.config-unknown-key.yaml or fix "
             "its name",
         ],
@@ -867,7 +867,7 @@ CASES: dict[str, Case] = {
             "Pulumi.config-everything-at-once.yaml: pulumi config set minReplicas <integer> -s "
             "config-everything-at-once",
             "svc:Public: got 'true': the program does not read this key: did you mean 'public'? "
-            "(keys it reads: clusterStack, image, maxReplicas, minReplicas, public, ratio, "
+            "(keys it reads: canary, canaryPolicy, clusterStack, image, maxReplicas, minReplicas, public, ratio, "
             "signingKey); remove it from Pulumi.config-everything-at-once.yaml or fix its name",
         ],
         "  svc:minReplicas: two\n  svc:Public: true\n",

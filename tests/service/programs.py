@@ -31,8 +31,13 @@ PRESCALE_TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:eks-prod-prescale"
 ALL_METRICS_APIS = ("metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io")
 """The scratch contract's cluster serves every metrics API (as with metrics adapters), so HPA
 rendering tests may use every metric type; tests/prescaler narrows it."""
-STACK_CONFIG = f'config:\n  aws:region: {REGION}\n  aws:allowedAccountIds: ["{ACCOUNT}"]\n'
-"""The platform keys every service stack sets (the cluster is in this region and account)."""
+STACK_CONFIG = (
+    f'config:\n  aws:region: {REGION}\n  aws:allowedAccountIds: ["{ACCOUNT}"]\n'
+    "  datadog:apiKey:\n    secure: v1:dGVzdA==:ZGQtYXBp\n"
+    "  datadog:appKey:\n    secure: v1:dGVzdA==:ZGQtYXBw\n"
+)
+"""The platform keys every service stack sets (the cluster is in this region and account),
+and the Datadog provider's keys its monitors need (secure placeholders, unknown offline)."""
 
 
 def contract_values(
@@ -72,6 +77,8 @@ def contract_values(
         "teamAlertTopicArns": {t: TOPICS.get(t, f"arn:aws:sns:x:{ACCOUNT}:{t}") for t in teams},
         "prescaleTopicArn": PRESCALE_TOPIC,
         "metricsApis": list(ALL_METRICS_APIS),
+        "datadogSite": "datadoghq.com",
+        "teamMonitorChannels": {t: f"@{t}-oncall@example.com" for t in teams},
     }
     values.update(changes)
     return values

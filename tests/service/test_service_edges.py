@@ -547,10 +547,15 @@ CHECKED_OUTPUTS = (
     "costCentre",
     "metricsApis",
     "prescaleTopicArn",
+    "datadogSite",
+    "teamMonitorChannels",
 )
 ABSENT_IS_LEGAL = {"metricsApis": (None,), "prescaleTopicArn": (None, "")}
 """Outputs a cluster stack older than them lacks (read as: resource metrics only, no
 pre-scaler), and the empty topic of a cluster without a pre-scaler."""
+ABSENT_REFUSES_MONITORS = {"datadogSite": (None, ""), "teamMonitorChannels": (None,)}
+"""Outputs whose absence means no Datadog agent / no channels: not a garbled contract, but the
+default monitors are refused with their own problem."""
 
 
 @pytest.mark.parametrize("key", sorted(contract_values()))
@@ -570,7 +575,9 @@ def test_a_garbled_contract_output_is_named_never_a_crash(key: str) -> None:
         named = [p for p in problems if p.startswith("cluster: got '<contract>'") and key in p]
         if key not in CHECKED_OUTPUTS or junk in ABSENT_IS_LEGAL.get(key, ()):
             assert problems == [], (key, junk)  # validation reads nothing else
-        elif junk == {} and key.startswith("team"):  # a cluster without teams: not garbled
+        elif junk in ABSENT_REFUSES_MONITORS.get(key, ()) or (
+            junk == {} and key.startswith("team")
+        ):
             assert problems and not named, (key, problems)
         else:
             assert named, (key, junk, problems)

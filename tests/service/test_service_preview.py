@@ -482,6 +482,8 @@ pulumi.export("roleArn", svc.role_arn)
 REFERENCE_STACK = (
     'config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ["111111111111"]\n'
     "  worker:clusterStack: organization/eks-platform/staging\n"
+    # the cluster's agents send to Datadog's EU site: the monitors are created there
+    "  datadog:apiUrl: https://api.datadoghq.eu/\n"
 )
 
 

@@ -69,11 +69,12 @@ def test_every_problem_is_reported_at_once_with_exact_text() -> None:
         "platform:network.natGateway: got 'single': unknown key; allowed keys here: "
         "availabilityZones, azCount, cidr, flowLogs, interfaceEndpoints, natGateways; "
         "did you mean natGateways?",
-        "platform:controlPlane.endpointPublicAccess: got 'maybe': Input should be a valid "
-        "boolean, unable to interpret input",
+        "platform:controlPlane.endpointPublicAccess: got 'maybe': not a boolean: write true "
+        "or false",
         "platform:nodePool: got 'big': unknown key; allowed keys here: aws:allowedAccountIds, "
         "aws:region, platform:autoscaler, platform:clusterName, platform:controlPlane, "
-        "platform:costCentre, platform:descheduler, platform:eksAddons, "
+        "platform:costCentre, platform:datadog, platform:datadogApiKey, "
+        "platform:datadogAppKey, platform:descheduler, platform:eksAddons, "
         "platform:environment, platform:headroom, platform:interruptionHandler, "
         "platform:kubernetesVersion, platform:logging, platform:network, "
         "platform:nodeAccess, platform:nodePools, platform:ownerTeam, platform:papertrailToken, "
@@ -132,8 +133,8 @@ def test_message_names_the_file_and_counts_problems() -> None:
                     "publicAccessCidrs": ["1.2.3.4/8"],
                 }
             },
-            "platform:controlPlane.publicAccessCidrs: got ['1.2.3.4/8']: not valid IPv4 CIDR blocks: "
-            "'1.2.3.4/8'; write each like 203.0.113.0/24",
+            "platform:controlPlane.publicAccessCidrs: got ['1.2.3.4/8']: '1.2.3.4/8' is not a "
+            "valid CIDR block (1.2.3.4/8 has host bits set); write each like 203.0.113.0/24",
         ),
         (
             {"platform:controlPlane": {"adminRoleArns": ["platform-admin"]}},
@@ -155,8 +156,8 @@ def test_message_names_the_file_and_counts_problems() -> None:
         ),
         (
             {"platform:tags": {"aws:owner": "x"}},
-            "platform:tags: got {'aws:owner': 'x'}: invalid tag keys 'aws:owner': 1-128 characters, not "
-            "starting with 'aws:'",
+            "platform:tags: got {'aws:owner': 'x'}: the key 'aws:owner' starts with 'aws:', "
+            "reserved by AWS",
         ),
     ],
 )

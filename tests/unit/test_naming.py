@@ -20,6 +20,8 @@ from eksplatform.core.naming import (
     SCHEDULER_NAME,
     SQS_QUEUE,
     SSM_PARAMETER,
+    TAG_KEY,
+    TAG_VALUE,
     TARGET_GROUP,
     NameRule,
     autoname_problem,
@@ -42,6 +44,7 @@ LENGTH_EDGES = [
     (EVENTBRIDGE_RULE, "a", "", "a" * 64, "a" * 65),
     (SCHEDULER_NAME, "a", "", "a" * 64, "a" * 65),
     (KUBERNETES_LABEL, "a", "", "a" * 63, "a" * 64),
+    (TAG_KEY, "a", "", "a" * 128, "a" * 129),
 ]
 
 
@@ -209,3 +212,17 @@ def test_scheduler_names() -> None:
     assert name_problem(SCHEDULER_NAME, "restore/push") is not None
     assert name_problem(SCHEDULER_NAME, "restore push") is not None
     assert name_problem(SCHEDULER_NAME, "restore\n") is not None
+
+
+def test_tag_keys_and_values() -> None:
+    assert name_problem(TAG_KEY, "k8s.io/cluster-autoscaler/node-template/label/x") is None
+    assert name_problem(TAG_KEY, "aws:cloudformation:stack") == (
+        "starts with 'aws:', reserved by AWS"
+    )
+    assert name_problem(TAG_KEY, "team\n") is not None
+    assert name_problem(TAG_KEY, "a#b") is not None
+    assert name_problem(TAG_VALUE, "") is None
+    assert name_problem(TAG_VALUE, "x" * 256) is None
+    assert name_problem(TAG_VALUE, "x" * 257) == "is 257 characters long; 0-256 allowed"
+    assert name_problem(TAG_VALUE, "Media Platform: EU/2") is None
+    assert name_problem(TAG_VALUE, "a;b") is not None

@@ -50,9 +50,8 @@ from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import is_region, partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel, field_error
+from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
 from ..core.tags import Tags
 from .priority import EXPENDABLE_PODS_PRIORITY_CUTOFF, SYSTEM_CLUSTER_CRITICAL
 
@@ -84,8 +83,8 @@ PORT = 8085
 DEFAULT_BALANCING_IGNORE_LABELS = ("topology.ebs.csi.aws.com/zone", "k8s.amazonaws.com/eniConfig")
 """Per-zone labels AWS nodes carry: ignored when comparing groups, or zones never balance."""
 
-_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
-_IMAGE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)$")
+_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?\Z")
+_IMAGE_TAG = re.compile(r"^v1\.(\d+)\.(\d+)\Z")
 
 
 def parse_duration(text: str) -> int:
@@ -134,9 +133,9 @@ class AutoscalerConfig(SettingsModel):
     skip_nodes_with_system_pods: bool = False
     """Never remove nodes running kube-system pods (other than DaemonSets). Default: false: the
     platform's system pods have PodDisruptionBudgets, so their nodes can be consolidated."""
-    cpu: CpuQuantity = "100m"
+    cpu: CpuRequest = "100m"
     """CPU request. Default: 100m."""
-    memory: MemoryQuantity = "600Mi"
+    memory: MemoryRequest = "600Mi"
     """Memory request and limit (the autoscaler caches every pod and node). Default: 600Mi."""
 
     @field_validator("image_tag")
@@ -171,9 +170,10 @@ class AutoscalerConfig(SettingsModel):
     @field_validator("scale_down_utilization_threshold")
     @classmethod
     def _threshold(cls, v: float) -> float:
-        if not 0 <= v <= 1:
+        if not 0 < v <= 1:
             raise ValueError(
-                "must be between 0 and 1 (a fraction of the node's allocatable; 0.5 is usual)"
+                "must be above 0 and at most 1 (a fraction of the node's allocatable; 0.5 is "
+                "usual; to stop scale-down set scaleDownEnabled: false)"
             )
         return v
 
@@ -239,7 +239,7 @@ class ClusterAutoscalerArgs:
 
 
 def kubernetes_minor(version: str) -> int | None:
-    m = re.match(r"^1\.(\d+)$", version)
+    m = re.match(r"^1\.(\d+)\Z", version)
     return int(m.group(1)) if m else None
 
 
@@ -269,7 +269,7 @@ def autoscaler_image_tag(kubernetes_version: str, image_tag: str | None = None) 
 def validate_cluster_autoscaler_args(args: ClusterAutoscalerArgs) -> None:
     """Every problem with the args at once, before anything is registered."""
     problems = Problems()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", args.cluster_name):
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}\Z", args.cluster_name):
         problems.add(
             "cluster_name",
             args.cluster_name,
@@ -281,7 +281,7 @@ def validate_cluster_autoscaler_args(args: ClusterAutoscalerArgs) -> None:
         problems.add("kubernetes_version", args.kubernetes_version, str(exc))
     if not is_region(args.region):
         problems.add("region", args.region, "not an AWS region name; write it like eu-west-1")
-    if not re.match(r"^\d{12}$", args.account_id):
+    if not re.match(r"^\d{12}\Z", args.account_id):
         problems.add("account_id", args.account_id, "an AWS account id is 12 digits")
     if not args.pools:
         problems.add("pools", [], "give at least one node pool for the priority expander")

@@ -1,23 +1,26 @@
 """Typed stack configuration of the cluster program.
 
 A stack file (``Pulumi.<stack>.yaml``) holds only what differs between stacks; everything else has
-a documented default here. The whole configuration is parsed and validated once, at the start of
-the program, before any resource is registered: every problem is reported in one
-:class:`~eksplatform.core.errors.ValidationError` naming the key (``platform:network.cidr``), the value
-received and what is allowed.
+a documented default here, in one place per field: a section's model default *is* the documented
+default, so a section that sets one key never changes another (the section is never replaced by
+a differently-configured instance). The whole configuration is parsed and validated once, at the
+start of the program, before any resource is registered: every problem is reported in one
+:class:`~eksplatform.core.errors.ValidationError` naming the key (``platform:network.cidr``), the
+value as written and the fix.
 
 Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys:
 
 ========================================  =====================================================
 ``aws:region``                             required; the region of every resource
-``aws:allowedAccountIds``                  the account the stack may touch (AWS provider guard;
-                                           the offline preview derives ARNs from the first one)
+``aws:allowedAccountIds``                  the one account the stack may touch (AWS provider
+                                           guard; ARNs are derived from it). Default offline:
+                                           123456789012
 ``platform:environment``                   Default: the stack name
 ``platform:clusterName``                   Default: ``eks-<environment>``
 ``platform:kubernetesVersion``             Default: ``1.31`` (1.29 or newer: native sidecars)
 ``platform:costCentre``                    Default: ``platform``
 ``platform:ownerTeam``                     Default: ``platform``
-``platform:tags``                          extra company tags; Default: none
+``platform:tags``                          extra tags (never a company tag); Default: none
 ``platform:network``                       :class:`NetworkConfig`
 ``platform:controlPlane``                  :class:`ControlPlaneConfig`
 ``platform:nodePools``                     :class:`~eksplatform.cluster.node_pools.NodePoolConfig` list
@@ -33,377 +36,108 @@ Keys live in the ``platform`` namespace, plus two of the AWS provider's own keys
 ``platform:descheduler``                   :class:`~eksplatform.cluster.descheduler.DeschedulerConfig`
 ``platform:logging``                       :class:`~eksplatform.cluster.fluentd.LoggingConfig`
 ``platform:papertrailToken``               secure; required when logging.output is papertrail
+``platform:datadog``                       :class:`~eksplatform.cluster.datadog_config.DatadogConfig`
+``platform:datadogApiKey``                 secure; turns the Datadog agents on
+``platform:datadogAppKey``                 secure; turns the external metrics provider on
 ========================================  =====================================================
 
-Each section's model lives beside the component that consumes it; this module composes them.
-Checks that span sections and pin a release to the Kubernetes minor version (kube-proxy, Cluster
-Autoscaler, descheduler) run right after parsing (:func:`release_problems`).
-
-pydantic does the parsing (it is made for exactly this: typed schemas, unknown keys refused, every
-error collected with its location); this module only turns its errors into our messages.
+Order of work (:func:`parse_cluster_config`): decode what the program received (as ``pulumi up``
+hands it: :mod:`eksplatform.core.pulumi_yaml`); refuse numbers the stack file wrote with a leading
+zero (the CLI reads them as octal) and read them as the text written; validate every section
+(pydantic: typed schemas, unknown keys refused, every error collected with its location); then
+run the rules across sections (:mod:`.plan`) on every section that parsed, so one round trip shows
+every problem. The models are in :mod:`.config_model` (re-exported here); each section's model lives
+beside the component that consumes it.
 """
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import json
-import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
-import pulumi
 import pydantic
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from ..core.environments import is_production
 from ..core.errors import MISSING, Problem, ValidationError
-from ..core.settings import FIELD_MARK, SettingsModel, check_retention, field_error
-from ..guardrails.inputs import cluster_findings
-from .autoscaler import AutoscalerConfig
-from .descheduler import DeschedulerConfig
-from .eks_addons import EksAddonsConfig
-from .fluentd import LoggingConfig
-from .headroom import HeadroomConfig
-from .interruption import InterruptionHandlerConfig
-from .node_pools import DEFAULT_NODE_POOLS, NodeAccessConfig, NodePoolList
-from .prescaler_config import PreScalerConfig
-from .service_platform import ServicePlatformConfig
-from .teams import Teams
-from .vpa import VpaConfig
+from ..core.pulumi_yaml import (
+    ConfigFile,
+    Scalar,
+    YamlFileError,
+    find_stack_file,
+    lookup,
+    read_stack_config,
+    shown_as_written,
+)
+from ..core.settings import EMPTY, pydantic_problems
+from .config_model import (
+    COMPANY_TAG_SOURCES,
+    DEFAULT_ACCOUNT_ID,
+    MAX_EXTRA_TAGS,
+    MAX_PUBLIC_ACCESS_CIDRS,
+    MIN_KUBERNETES_MINOR,
+    MIN_PUBLIC_PREFIX,
+    NAMESPACE,
+    NOT_PUBLIC_SOURCES,
+    ClusterConfig,
+    ControlPlaneConfig,
+    FlowLogsConfig,
+    NetworkConfig,
+)
 
-NAMESPACE = "platform"
-"""Config namespace of the cluster program's own keys."""
-
-MIN_KUBERNETES_MINOR = 29
-"""Native sidecars (initContainers with restartPolicy Always) are on by default from 1.29."""
-
-DEFAULT_ACCOUNT_ID = "123456789012"
-"""Account used offline when ``aws:allowedAccountIds`` is not set (AWS's documentation example)."""
-
-_K8S_VERSION = re.compile(r"^1\.(\d{2})$")
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
-
-
-class FlowLogsConfig(SettingsModel):
-    """VPC flow logs to CloudWatch Logs."""
-
-    enabled: bool = True
-    """Default: true."""
-    retention_days: int = 30
-    """Days CloudWatch keeps the flow logs. Default: 30."""
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
-    """Default: ALL."""
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, v: int) -> int:
-        return check_retention(v)
-
-
-class NetworkConfig(SettingsModel):
-    """``platform:network``: the VPC."""
-
-    cidr: str = "10.0.0.0/16"
-    """IPv4 CIDR of the VPC, a /16 to /20. Default: 10.0.0.0/16."""
-    az_count: int = 3
-    """How many availability zones to span (1-6). Default: 3."""
-    availability_zones: tuple[str, ...] | None = None
-    """Explicit zone names. Default: the first ``azCount`` available zones of the region."""
-    nat_gateways: Literal["perAz", "single"] = "perAz"
-    """``perAz`` (one NAT gateway per zone: a zone outage cuts no other zone's egress) or
-    ``single`` (one shared gateway: cheaper, for non-production). Default: perAz."""
-    interface_endpoints: bool = True
-    """Interface endpoints for ECR (api, dkr) and STS, so image pulls and IRSA/Pod Identity token
-    exchanges stay off the NAT gateways. The S3 gateway endpoint is always created (free).
-    Default: true."""
-    flow_logs: FlowLogsConfig = FlowLogsConfig()
-    """Default: enabled, 30 days, ALL traffic."""
-
-    @field_validator("cidr")
-    @classmethod
-    def _cidr(cls, v: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(v, strict=True)
-        except ValueError as exc:
-            raise ValueError(
-                f"not a valid IPv4 CIDR block ({exc}); write it like 10.20.0.0/16"
-            ) from None
-        if not 16 <= net.prefixlen <= 20:
-            raise ValueError(
-                "the VPC must be a /16 to /20 (AWS allows /16 at most; pods need room)"
-            )
-        if not net.is_private:
-            raise ValueError("use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
-        return v
-
-    @field_validator("az_count")
-    @classmethod
-    def _az_count(cls, v: int) -> int:
-        if not 1 <= v <= 6:
-            raise ValueError("must be 1 to 6 (3 is the production norm)")
-        return v
-
-    @model_validator(mode="after")
-    def _zones_match_count(self) -> NetworkConfig:
-        zones = self.availability_zones
-        if zones is not None:
-            if len(zones) != self.az_count:
-                raise field_error(
-                    "availabilityZones",
-                    f"lists {len(zones)} zones but azCount is {self.az_count}; "
-                    "make them agree (or drop availabilityZones to derive the zones)",
-                )
-            if len(set(zones)) != len(zones):
-                raise field_error("availabilityZones", "repeats a zone")
-        return self
+__all__ = [
+    "AWS_KEYS",
+    "COMPANY_TAG_SOURCES",
+    "DEFAULT_ACCOUNT_ID",
+    "MAX_EXTRA_TAGS",
+    "MAX_PUBLIC_ACCESS_CIDRS",
+    "MIN_KUBERNETES_MINOR",
+    "MIN_PUBLIC_PREFIX",
+    "NAMESPACE",
+    "NOT_PUBLIC_SOURCES",
+    "SENSITIVE_KEYS",
+    "ClusterConfig",
+    "ControlPlaneConfig",
+    "FlowLogsConfig",
+    "NetworkConfig",
+    "display_key",
+    "load_cluster_config",
+    "parse_cluster_config",
+    "read_program_config",
+    "release_problems",
+]
 
 
-class ControlPlaneConfig(SettingsModel):
-    """``platform:controlPlane``: the EKS control plane."""
+# --- what the program received ------------------------------------------------------------------
 
-    endpoint_public_access: bool = True
-    """Expose the API server publicly (limited to ``publicAccessCidrs``); the private endpoint is
-    always on. Default: true. Production may turn it off (private only)."""
-    public_access_cidrs: tuple[str, ...] = ()
-    """CIDRs allowed to reach the public endpoint; required when it is on. Default: none."""
-    admin_role_arns: tuple[str, ...] = ()
-    """IAM roles given cluster-admin through EKS access entries (API authentication mode, no
-    aws-auth ConfigMap to lock anyone out), the only cluster-admins: pulumi-eks's creator bootstrap
-    entry is turned off. Default: none."""
-    log_types: tuple[str, ...] = _LOG_TYPES
-    """Control plane log types sent to CloudWatch. Default: all five."""
-    log_retention_days: int = 90
-    """Retention of the control plane log group. Default: 90."""
-    deletion_protection: bool | None = None
-    """Refuse to delete the cluster. Default: true for prod, false otherwise."""
+SENSITIVE_KEYS = frozenset(
+    {"platform:papertrailToken", "platform:datadogApiKey", "platform:datadogAppKey"}
+)
+"""Keys whose value no message ever quotes, even when it was not stored as a secret."""
 
-    @field_validator("public_access_cidrs")
-    @classmethod
-    def _cidrs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = []
-        for cidr in v:
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError:
-                bad.append(cidr)
-        if bad:
-            raise ValueError(
-                f"not valid IPv4 CIDR blocks: {', '.join(map(repr, bad))}; "
-                "write each like 203.0.113.0/24"
-            )
-        return v
-
-    @field_validator("admin_role_arns")
-    @classmethod
-    def _arns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
-        if bad:
-            raise ValueError(
-                f"not IAM role ARNs: {', '.join(map(repr, bad))}; "
-                "write each like arn:aws:iam::123456789012:role/platform-admin"
-            )
-        return v
-
-    @field_validator("log_types")
-    @classmethod
-    def _log_types(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [t for t in v if t not in _LOG_TYPES]
-        if bad:
-            raise ValueError(
-                f"unknown log types {', '.join(map(repr, bad))}; allowed: {', '.join(_LOG_TYPES)}"
-            )
-        return v
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, v: int) -> int:
-        return check_retention(v)
-
-    @model_validator(mode="after")
-    def _public_needs_cidrs(self) -> ControlPlaneConfig:
-        if self.endpoint_public_access and not self.public_access_cidrs:
-            raise field_error(
-                "publicAccessCidrs",
-                "endpointPublicAccess is true but no CIDRs are listed; list the CIDRs "
-                "allowed to reach the API server, or set endpointPublicAccess: false",
-            )
-        return self
+AWS_KEYS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}
+"""The AWS provider's keys the cluster config reads, and their field names."""
+_FIELD_KEYS = {v: k for k, v in AWS_KEYS.items()}
+_TEXT_FIELDS = frozenset(
+    {"environment", "clusterName", "kubernetesVersion", "costCentre", "ownerTeam"}
+)
+"""Top-level fields that are text: never JSON-decoded (``"[x]"`` stays text, as in Pulumi)."""
 
 
-class ClusterConfig(SettingsModel):
-    """The whole cluster stack configuration (``platform:*`` keys plus the AWS region/account)."""
-
-    region: str
-    """From ``aws:region``. Required."""
-    account_id: str = DEFAULT_ACCOUNT_ID
-    """From the first of ``aws:allowedAccountIds``. Default (offline only): 123456789012."""
-    environment: str
-    """Default: the stack name."""
-    cluster_name: str = ""
-    """Default: ``eks-<environment>``."""
-    kubernetes_version: str = "1.31"
-    """EKS Kubernetes version, ``1.MINOR`` with MINOR >= 29. Default: 1.31."""
-    cost_centre: str = "platform"
-    """Company ``cost-centre`` tag. Default: platform."""
-    owner_team: str = "platform"
-    """Company ``team`` tag of cluster resources. Default: platform."""
-    tags: dict[str, str] = Field(default_factory=dict)
-    """Extra tags on every resource (they cannot override the company tags). Default: none."""
-    network: NetworkConfig = NetworkConfig()
-    control_plane: ControlPlaneConfig = Field(
-        default_factory=lambda: ControlPlaneConfig(endpoint_public_access=False)
-    )
-    """Default: private endpoint only."""
-    vpa: VpaConfig = VpaConfig()
-    """``platform:vpa``: the Vertical Pod Autoscaler chart (:mod:`.vpa`). Default: enabled."""
-    headroom: HeadroomConfig = HeadroomConfig()
-    """``platform:headroom``: overprovisioning pause pods (:mod:`.headroom`). Default: 2 x
-    500m/1Gi."""
-    pre_scaler: PreScalerConfig = PreScalerConfig()
-    """``platform:preScaler``: the push pre-scaler (:mod:`.prescaler`). Default: enabled, no
-    publishers but the cluster admins."""
-    teams: Teams = ()
-    """``platform:teams``: service team namespaces (:mod:`.teams`). Default: none."""
-    service_platform: ServicePlatformConfig = ServicePlatformConfig()
-    """``platform:servicePlatform``: permissions boundary, ALB logs (:mod:`.service_platform`)."""
-    node_pools: NodePoolList = DEFAULT_NODE_POOLS
-    """``platform:nodePools``: node pools (:mod:`.node_pools`). Default: one pool ``general``."""
-    node_access: NodeAccessConfig = NodeAccessConfig()
-    """``platform:nodeAccess``: SSM on the nodes (:mod:`.node_pools`). Default: none."""
-    eks_addons: EksAddonsConfig = EksAddonsConfig()
-    """``platform:eksAddons``: EKS add-on versions (:mod:`.eks_addons`). Default: for 1.31."""
-    interruption_handler: InterruptionHandlerConfig = InterruptionHandlerConfig()
-    """``platform:interruptionHandler``: aws-node-termination-handler, queue-processor mode
-    (:mod:`.interruption`). Default: enabled, 2 replicas."""
-    autoscaler: AutoscalerConfig = AutoscalerConfig()
-    """``platform:autoscaler``: the Cluster Autoscaler (:mod:`.autoscaler`). Default: image for the
-    cluster's minor version, 10s scan, scale down after 10m unneeded."""
-    descheduler: DeschedulerConfig = DeschedulerConfig()
-    """``platform:descheduler``: the descheduler CronJob (:mod:`.descheduler`). Default: enabled,
-    ``15 3,15 * * *`` Etc/UTC."""
-    logging: LoggingConfig = LoggingConfig()
-    """``platform:logging``: fluentd log shipping (:mod:`.fluentd`). Default: CloudWatch Logs."""
-    papertrail_token: SecretStr | None = None
-    """``platform:papertrailToken``, a secure value (``pulumi config set --secret``); required when
-    ``logging.output`` is papertrail. The program passes it on as a secret Output. Default: none."""
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", v):
-            raise ValueError("not an AWS region name; write it like eu-west-1")
-        return v
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, v: str) -> str:
-        if not re.match(r"^\d{12}$", v):
-            raise ValueError("an AWS account id is 12 digits")
-        return v
-
-    @field_validator("environment", "cost_centre", "owner_team")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                "use lowercase letters, digits and '-', starting with a letter "
-                "(at most 32 characters)"
-            )
-        return v
-
-    @field_validator("cluster_name")
-    @classmethod
-    def _cluster_name(cls, v: str) -> str:
-        if v and not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", v):
-            raise ValueError(
-                "EKS cluster names are 1-100 letters, digits, '-' and '_', starting with a letter"
-            )
-        return v
-
-    @field_validator("kubernetes_version", mode="before")
-    @classmethod
-    def _version_type(cls, v: Any) -> Any:
-        if isinstance(v, float):
-            raise ValueError(
-                'write the version as a quoted string like "1.31" (YAML reads '
-                "1.30 as the number 1.3)"
-            )
-        return v
-
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _version(cls, v: str) -> str:
-        m = _K8S_VERSION.match(v)
-        if not m:
-            raise ValueError('write it as "1.MINOR", like "1.31"')
-        if int(m.group(1)) < MIN_KUBERNETES_MINOR:
-            raise ValueError(
-                f"must be 1.{MIN_KUBERNETES_MINOR} or newer: the Envoy sidecar runs "
-                "as a native sidecar, on by default only from 1.29"
-            )
-        return v
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if not _TAG_KEY.match(k) or k.lower().startswith("aws:")]
-        if bad:
-            raise ValueError(
-                f"invalid tag keys {', '.join(map(repr, bad))}: 1-128 characters, "
-                "not starting with 'aws:'"
-            )
-        return v
-
-    @model_validator(mode="after")
-    def _derive(self) -> ClusterConfig:
-        # Derive rather than fail: frozen model, so set through object.__setattr__ once here.
-        if not self.cluster_name:
-            object.__setattr__(self, "cluster_name", f"eks-{self.environment}")
-        if self.control_plane.deletion_protection is None:
-            cp = self.control_plane.model_copy(
-                update={"deletion_protection": is_production(self.environment)}
-            )
-            object.__setattr__(self, "control_plane", cp)
-        zones = self.network.availability_zones
-        if zones is not None:
-            bad = [z for z in zones if not z.startswith(self.region)]
-            if bad:
-                raise field_error(
-                    "network.availabilityZones",
-                    f"{', '.join(map(repr, bad))} are not zones of {self.region}",
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _papertrail_token(self) -> ClusterConfig:
-        if (
-            self.logging.enabled
-            and self.logging.output == "papertrail"
-            and not self.papertrail_token
-        ):
-            raise field_error(
-                "papertrailToken",
-                "logging.output is papertrail: set the token as a secret with "
-                "`pulumi config set --secret platform:papertrailToken <token>`",
-            )
-        return self
-
-    @property
-    def is_production(self) -> bool:
-        return is_production(self.environment)
-
-    @property
-    def kubernetes_minor(self) -> int:
-        return int(self.kubernetes_version.split(".")[1])
+def display_key(loc: tuple[int | str, ...]) -> str:
+    """The key as written in the stack file for a location in :class:`ClusterConfig`."""
+    if not loc:
+        return f"{NAMESPACE}:<config>"
+    head, rest = str(loc[0]), loc[1:]
+    key = _FIELD_KEYS.get(head, f"{NAMESPACE}:{head}")
+    for part in rest:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
 
 
-# --- reading and error rendering ----------------------------------------------------------------
-
-_TOP_LEVEL_AWS = {"aws:region": "region", "aws:allowedAccountIds": "accountId"}
+def _top_level_keys(aliases: list[str]) -> list[str]:
+    keys = [f"{NAMESPACE}:{k}" for k in aliases if k not in _FIELD_KEYS]
+    return sorted(keys + list(AWS_KEYS))
 
 
 def _decode(value: Any) -> Any:
@@ -416,151 +150,235 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _display_key(loc: tuple[int | str, ...]) -> str:
-    if not loc:
-        return f"{NAMESPACE}:<config>"
-    head, rest = loc[0], loc[1:]
-    inverse = {v: k for k, v in _TOP_LEVEL_AWS.items()}
-    key = inverse.get(str(head), f"{NAMESPACE}:{head}")
-    for part in rest:
+def _path_key(path: tuple[str | int, ...]) -> str:
+    key = str(path[0])
+    for part in path[1:]:
         key += f"[{part}]" if isinstance(part, int) else f".{part}"
     return key
 
 
-def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class a location points into (to list its allowed keys)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
+def _substitute(data: Any, path: tuple[str | int, ...], expected: Any, text: str) -> bool:
+    """Put ``text`` where ``data`` holds ``expected`` at ``path`` (a leading-zero number read as
+    the text written); False when the value there is not the one the file gave."""
+    try:
+        parent = lookup(data, path[:-1])
+        if lookup(parent, path[-1:]) != expected:
+            return False
+    except (KeyError, IndexError, TypeError):
+        return False
+    parent[path[-1]] = text
+    return True
+
+
+def _received(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    project: str | None,
+    secret_keys: Collection[str],
+    source: ConfigFile | None,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The model's input from the program's config, and the problems of the input itself."""
+    problems: list[Problem] = []
+    decoded = {
+        key: value
+        if key.removeprefix(f"{NAMESPACE}:") in _TEXT_FIELDS or key in secret_keys
+        else _decode(value)
+        for key, value in raw.items()
+        if key.startswith(f"{NAMESPACE}:") or key in AWS_KEYS
+    }
+    for scalar in source.ambiguous() if source else ():
+        key = str(scalar.path[0])
+        if key in decoded and key not in secret_keys:
+            holder = {key: decoded[key]}
+            if _substitute(holder, scalar.path, scalar.value, scalar.text):
+                decoded[key] = holder[key]
+                problems.append(
+                    Problem(
+                        _path_key(scalar.path), shown_as_written(scalar.text), scalar.note() or ""
+                    )
+                )
+    data: dict[str, Any] = {}
+    for key, value in decoded.items():
+        if value == "" and key not in {*secret_keys, *SENSITIVE_KEYS, "aws:region"}:
+            # ``key:`` with nothing after it: the CLI hands over "" (never a default).
+            problems.append(Problem(key, value, EMPTY))
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = next(
-            (
-                f
-                for name, f in current.model_fields.items()
-                if (f.alias or name) == part or name == part
-            ),
-            None,
-        )
-        if field is None:
-            return None
-        current = field.annotation
-        # unwrap Optional[...] / tuple[...]
-        for arg in getattr(current, "__args__", ()) or ():
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                current = arg
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if key == "aws:allowedAccountIds":
+            if not isinstance(value, list):
+                problems.append(
+                    Problem(
+                        key,
+                        value,
+                        'write it as a list of one account id, like ["111111111111"]',
+                    )
+                )
+            elif len(value) != 1:
+                problems.append(
+                    Problem(
+                        key,
+                        value,
+                        "list exactly one account id: the program derives every ARN and "
+                        "policy of the stack from it (use one stack per account)",
+                    )
+                )
+            else:
+                data["accountId"] = value[0]
+            continue
+        data[AWS_KEYS.get(key) or key[len(NAMESPACE) + 1 :]] = value
+    if project:
+        for key in sorted(raw):
+            if key.startswith(f"{project}:"):
+                name = key[len(project) + 1 :]
+                problems.append(
+                    Problem(
+                        key,
+                        "[secret]" if key in secret_keys else _decode(raw[key]),
+                        f"a key without a namespace belongs to the project ({project}); the "
+                        f"cluster program reads the {NAMESPACE} namespace: write "
+                        f"{NAMESPACE}:{name}",
+                    )
+                )
+    data.setdefault("environment", stack)
+    return data, problems
 
 
-def _allowed_keys(model: type[BaseModel]) -> list[str]:
-    return sorted((f.alias or name) for name, f in model.model_fields.items())
+# --- parsing ------------------------------------------------------------------------------------
 
 
-def _problem(err: Any) -> Problem:
-    loc: tuple[int | str, ...] = tuple(err["loc"])
-    kind = err["type"]
-    value = err.get("input", MISSING)
-    if kind == "extra_forbidden":
-        parent = _model_at(ClusterConfig, loc[:-1])
-        allowed = _allowed_keys(parent) if parent else []
-        if not loc[:-1]:
-            allowed = [f"{NAMESPACE}:{k}" for k in allowed if k not in ("region", "accountId")]
-            allowed += list(_TOP_LEVEL_AWS)
-        message = f"unknown key; allowed keys here: {', '.join(sorted(allowed))}"
-        typed = _display_key(loc) if not loc[:-1] else str(loc[-1])
-        close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.8)
-        if close:
-            message += f"; did you mean {close[0]}?"
-        return Problem(_display_key(loc), value, message)
-    if kind == "missing":
-        return Problem(_display_key(loc), MISSING, "required; add it to the stack file")
-    message = str(err["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    elif message.startswith("Assertion failed, "):
-        message = message[len("Assertion failed, ") :]
-    if message.startswith(FIELD_MARK):
-        # A model-level check that names its field: point at that field and quote its value.
-        _, path, message = message.split(FIELD_MARK, 2)
-        for part in path.split("."):
-            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
-            loc = (*loc, part)
-    return Problem(_display_key(loc), value, message)
+def _sections(located: Iterable[tuple[tuple[int | str, ...], Problem]]) -> set[str]:
+    return {str(loc[0]) for loc, _ in located if loc}
 
 
-def parse_cluster_config(raw: Mapping[str, Any], *, stack: str, source: str) -> ClusterConfig:
+_PLACEHOLDERS = {"region": "us-east-1", "environment": "placeholder"}
+"""Stand-ins for a required field that failed, so the other sections can still be checked
+(every rule reading a failed field is skipped)."""
+
+
+def _partial(data: dict[str, Any], failed: set[str]) -> ClusterConfig | None:
+    """The config with every failed section left at its default (None if even that fails)."""
+    kept = {k: v for k, v in data.items() if k not in failed}
+    for key, placeholder in _PLACEHOLDERS.items():
+        if key in failed:
+            kept[key] = placeholder
+    try:
+        return ClusterConfig.model_validate(kept)
+    except pydantic.ValidationError:
+        return None
+
+
+def parse_cluster_config(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    source: str,
+    project: str | None = None,
+    secret_keys: Collection[str] = (),
+    stack_file: ConfigFile | None = None,
+    available_zones: Callable[[str], Iterable[str]] | None = None,
+) -> ClusterConfig:
     """Parse raw Pulumi config (``{"platform:network": ..., "aws:region": ...}``) into a
     :class:`ClusterConfig`, or raise one :class:`ValidationError` listing every problem.
 
-    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``).
-    """
-    data: dict[str, Any] = {}
-    prefix = NAMESPACE + ":"
-    for key, value in raw.items():
-        if key.startswith(prefix):
-            data[key[len(prefix) :]] = _decode(value)
-        elif key in _TOP_LEVEL_AWS:
-            decoded = _decode(value)
-            if key == "aws:allowedAccountIds":
-                if isinstance(decoded, list) and decoded:
-                    decoded = decoded[0]
-                elif isinstance(decoded, list):
-                    continue
-            data[_TOP_LEVEL_AWS[key]] = decoded
-    data.setdefault("environment", stack)
+    ``source`` names the input in the message (e.g. ``Pulumi.prod.yaml``); ``project`` is the
+    Pulumi project (keys written without a namespace land in it); ``secret_keys`` are never
+    quoted; ``stack_file`` is the stack file as read (values are then shown as written);
+    ``available_zones(region)`` lists the region's zones (an AWS read; without it the zones are
+    not checked against the region's and stay unresolved)."""
+    from .plan import PlanContext, plan_problems
+
+    data, problems = _received(
+        raw, stack=stack, project=project, secret_keys=secret_keys, source=stack_file
+    )
+    failed: set[str] = set()
+    cfg: ClusterConfig | None
     try:
         cfg = ClusterConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems = [_problem(e) for e in exc.errors(include_url=False)]
-        raise ValidationError(f"{source}: invalid stack configuration", problems) from None
-    problems = release_problems(cfg)
-    # The guardrail rules on this config (eksplatform.guardrails): errors and advisories.
-    found = cluster_findings(cfg)
-    problems += found.problems
-    for warning in found.warnings:
-        pulumi.log.warn(f"{source}: {warning}")
+        located = pydantic_problems(exc, ClusterConfig, display_key, top_level_keys=_top_level_keys)
+        problems += [p for _, p in located]
+        failed = _sections(located)
+        cfg = _partial(data, failed)
+    if cfg is not None:
+        context = PlanContext.build(
+            cfg,
+            failed=frozenset(failed),
+            given=frozenset(data),
+            secret_keys=frozenset(secret_keys),
+            available_zones=available_zones,
+        )
+        problems += plan_problems(cfg, context)
+        if context.zones_resolved:
+            cfg._zones = context.zones
+        problems += _guardrail_problems(cfg, failed, problems, source)
+    problems = _as_written(problems, stack_file, secret_keys)
     if problems:
         raise ValidationError(f"{source}: invalid stack configuration", problems)
+    assert cfg is not None
     return cfg
 
 
-def release_problems(cfg: ClusterConfig) -> list[Problem]:
-    """Checks across sections that pin a release to the Kubernetes minor version (kube-proxy,
-    Cluster Autoscaler and descheduler images): all reported together, once every section is
-    valid on its own, and before the program registers anything."""
-    from .autoscaler import autoscaler_image_tag
-    from .descheduler import IMAGE_TAGS as DESCHEDULER_TAGS
-    from .eks_addons import kube_proxy_problem
+def _guardrail_problems(
+    cfg: ClusterConfig, failed: Collection[str], found: list[Problem], source: str
+) -> list[Problem]:
+    """The guardrail rules on this config (:mod:`eksplatform.guardrails`): mandatory findings as
+    problems, advisories as warnings. A section that failed to parse is not judged again, and a
+    field that already has a problem gets no second one."""
+    import pulumi
 
-    problems: list[Problem] = []
-    version = cfg.kubernetes_version
-    kube_proxy = kube_proxy_problem(version, cfg.eks_addons.kube_proxy)
-    if kube_proxy:
-        problems.append(
-            Problem("platform:eksAddons.kubeProxy", cfg.eks_addons.kube_proxy, kube_proxy)
-        )
-    try:
-        autoscaler_image_tag(version, cfg.autoscaler.image_tag)
-    except ValueError as exc:
-        tag = cfg.autoscaler.image_tag
-        key, value = (
-            ("platform:autoscaler.imageTag", tag)
-            if tag is not None
-            else ("platform:kubernetesVersion", version)
-        )
-        problems.append(Problem(key, value, str(exc)))
-    if cfg.descheduler.enabled and cfg.kubernetes_minor not in DESCHEDULER_TAGS:
-        known = ", ".join(f"1.{m}" for m in sorted(DESCHEDULER_TAGS))
-        problems.append(
-            Problem(
-                "platform:kubernetesVersion",
-                version,
-                f"no descheduler release is pinned for it (known: {known}); add its tag to "
-                "eksplatform.cluster.descheduler.IMAGE_TAGS or set platform:descheduler.enabled: false",
-            )
-        )
-    return problems
+    from ..guardrails.inputs import cluster_findings
+
+    findings = cluster_findings(cfg)
+    seen = {p.field for p in found}
+    out = []
+    for p in findings.problems:
+        section = p.field.split(":", 1)[-1].split(".", 1)[0].split("[", 1)[0]
+        if p.field not in seen and section not in failed:
+            out.append(p)
+    for warning in findings.warnings:
+        pulumi.log.warn(f"{source}: {warning}")
+    return out
+
+
+def _as_written(
+    problems: list[Problem], stack_file: ConfigFile | None, secret_keys: Collection[str]
+) -> list[Problem]:
+    """Problems with secrets hidden and each value shown as the stack file wrote it, with how
+    YAML read it when that is likely not what was meant."""
+    scalars: dict[str, Scalar] = {}
+    if stack_file is not None:
+        scalars = {_path_key(s.path): s for s in stack_file.scalars.values()}
+    out = []
+    for p in problems:
+        key = p.field.split(".", 1)[0].split("[", 1)[0]
+        if (key in secret_keys or key in SENSITIVE_KEYS) and p.value is not MISSING:
+            hidden = "[secret]" if key in secret_keys else "[not shown]"
+            out.append(Problem(p.field, shown_as_written(hidden), p.message))
+            continue
+        scalar = scalars.get(p.field)
+        if scalar is not None and scalar.value is None and p.value is None:
+            out.append(Problem(p.field, shown_as_written(scalar.text or "(nothing)"), p.message))
+            continue
+        note = scalar.note() if scalar and not scalar.leading_zero else None
+        if scalar is None or note is None:
+            out.append(p)
+            continue
+        message = p.message
+        if note not in message:
+            message = f"{message.removesuffix('; quote it in the stack file')}; {note}"
+        out.append(Problem(p.field, shown_as_written(scalar.text), message))
+    return out
+
+
+def release_problems(cfg: ClusterConfig) -> list[Problem]:
+    """Checks that pin a release to the Kubernetes minor version (kube-proxy, Cluster
+    Autoscaler and descheduler images); see :func:`eksplatform.cluster.plan.release_problems`."""
+    from .plan import release_problems as plan_release_problems
+
+    return plan_release_problems(cfg)
+
+
+# --- the running program ------------------------------------------------------------------------
 
 
 def read_program_config() -> dict[str, Any]:
@@ -574,9 +392,45 @@ def read_program_config() -> dict[str, Any]:
     return merged
 
 
+def _secret_keys(keys: Iterable[str]) -> set[str]:
+    from pulumi.runtime import config as runtime_config
+
+    env = set(runtime_config.get_config_secret_keys_env())
+    return {k for k in keys if k in env or runtime_config.is_config_secret(k)}
+
+
+def _stack_file(stack: str, project: str) -> ConfigFile | None:
+    """The running stack's file as read (Pulumi runs a program from its project directory, or
+    below it), or None when it is not there (config from elsewhere, e.g. an ESC environment)."""
+    path = find_stack_file(stack, Path.cwd())
+    if path is None:
+        return None
+    try:
+        return read_stack_config(path, project)[1]
+    except YamlFileError:
+        return None  # the CLI reports a broken stack file itself
+
+
+def _available_zones(region: str) -> list[str]:
+    import pulumi_aws as aws
+
+    return list(aws.get_availability_zones(state="available").names)
+
+
 def load_cluster_config() -> ClusterConfig:
-    """Read and validate the running cluster program's stack configuration."""
+    """Read and validate the running cluster program's stack configuration, and resolve its
+    zones (an AWS read, not a registration): the program's first step, before it registers
+    anything."""
     import pulumi
 
-    stack = pulumi.get_stack()
-    return parse_cluster_config(read_program_config(), stack=stack, source=f"Pulumi.{stack}.yaml")
+    stack, project = pulumi.get_stack(), pulumi.get_project()
+    raw = read_program_config()
+    return parse_cluster_config(
+        raw,
+        stack=stack,
+        source=f"Pulumi.{stack}.yaml",
+        project=project,
+        secret_keys=_secret_keys(raw),
+        stack_file=_stack_file(stack, project),
+        available_zones=_available_zones,
+    )

@@ -44,6 +44,9 @@ from ..core.tags import Tags
 
 _TOKEN = "eksplatform:cluster:ControlPlane"
 _ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+SERVICE_CIDR = "172.20.0.0/16"
+"""The Kubernetes service CIDR the platform gives every cluster (the VPC must not overlap it)."""
+
 _EKS_CLUSTER = "aws:eks/cluster:Cluster"
 
 
@@ -93,11 +96,21 @@ class ControlPlaneArgs:
     """Default: 90."""
     deletion_protection: bool = False
     """Default: false."""
-    service_cidr: str = "172.20.0.0/16"
+    service_cidr: str = SERVICE_CIDR
     """Kubernetes service CIDR (a /12 to /24 private range that overlaps neither the VPC nor
     any network the pods reach). Default: 172.20.0.0/16 (one of the two EKS picks itself)."""
     vpc_cidr: str | None = None
     """The VPC's CIDR, to check that ``service_cidr`` does not overlap it. Default: unchecked."""
+
+
+def log_group_name(cluster_name: str) -> str:
+    """The log group EKS writes control plane logs to (fixed by EKS)."""
+    return f"/aws/eks/{cluster_name}/cluster"
+
+
+def secrets_key_alias(cluster_name: str) -> str:
+    """KMS alias of the key that envelope-encrypts the cluster's Secrets."""
+    return f"alias/eks/{cluster_name}-secrets"
 
 
 def validate_control_plane_args(args: ControlPlaneArgs) -> None:
@@ -190,14 +203,14 @@ class ControlPlane(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-secrets",
-            name=f"alias/eks/{args.cluster_name}-secrets",
+            name=secrets_key_alias(args.cluster_name),
             target_key_id=key.key_id,
             opts=child,
         )
         # EKS writes to exactly this group; creating it first lets us own its retention.
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/eks/{args.cluster_name}/cluster",
+            name=log_group_name(args.cluster_name),
             retention_in_days=args.log_retention_days,
             tags=tags,
             opts=child,

@@ -108,22 +108,38 @@ _CRON_FIELDS = (
 )
 
 
-def _check_cron_part(part: str, spec: _CronField) -> None:
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+"""Longest each month gets (February 29 comes in leap years)."""
+
+
+def _check_cron_part(part: str, spec: _CronField) -> set[int]:
+    """The values one comma-separated item of a field selects (``ValueError`` when invalid)."""
     body, _, step = part.partition("/")
     if "/" in part and (not step.isdigit() or int(step) == 0):
         raise ValueError(f"{spec.name} step {step!r} must be a positive number")
+    stride = int(step) if step else 1
     if body in ("*", "?"):
         if body == "?" and not spec.question:
             raise ValueError("'?' is only allowed in the day-of-month and day-of-week fields")
-        return
+        return set(range(spec.low, spec.high + 1, stride))
     low_text, dash, high_text = body.partition("-")
     if not low_text:
-        raise ValueError(f"{spec.name} {part!r} is empty")
+        raise ValueError(
+            f"{spec.name} entry {part!r} has no value; write a number, a range like 1-5, or *"
+        )
     low = spec.value(low_text)
+    high = spec.high if step and not dash else low
     if dash:
         high = spec.value(high_text)
         if low > high:
             raise ValueError(f"{spec.name} range {body!r} runs backwards")
+    return set(range(low, high + 1, stride))
+
+
+def _is_star(field: str) -> bool:
+    """Kubernetes' cron parser (robfig/cron) treats ``*``, ``?`` and ``*/1`` as "any"; a
+    day-of-month and a day-of-week that are both restricted match either (OR), otherwise both."""
+    return field in ("*", "?", "*/1", "?/1")
 
 
 def check_cron(expression: str) -> str:
@@ -141,9 +157,20 @@ def check_cron(expression: str) -> str:
             f"has {len(parts)} field{'' if len(parts) == 1 else 's'}; a CronJob schedule has 5: minute hour day-of-month "
             'month day-of-week, like "15 3,15 * * *"'
         )
+    selected = []
     for part, spec in zip(parts, _CRON_FIELDS, strict=True):
+        values: set[int] = set()
         for item in part.split(","):
-            _check_cron_part(item, spec)
+            values |= _check_cron_part(item, spec)
+        selected.append(values)
+    days, months = selected[2], selected[3]
+    restricted_day = not _is_star(parts[2]) and _is_star(parts[4])
+    if restricted_day and not any(d <= _DAYS_IN_MONTH[m - 1] for m in months for d in days):
+        month_names = ", ".join(_MONTHS[m - 1] for m in sorted(months))
+        raise ValueError(
+            f"never runs: day {', '.join(map(str, sorted(days)))} of {month_names} never "
+            "comes; pick a day the month has"
+        )
     return expression
 
 
@@ -151,11 +178,15 @@ def check_cron(expression: str) -> str:
 
 
 class UtilizationThresholds(SettingsModel):
-    """Percentages of a node's allocatable capacity taken by pod requests."""
+    """Percentages of a node's allocatable capacity taken by pod requests (a node under all of
+    them is underutilized)."""
 
-    cpu: int
-    memory: int
-    pods: int
+    cpu: int = 20
+    """Default: 20."""
+    memory: int = 20
+    """Default: 20."""
+    pods: int = 20
+    """Default: 20."""
 
     @field_validator("cpu", "memory", "pods")
     @classmethod
@@ -165,13 +196,25 @@ class UtilizationThresholds(SettingsModel):
         return v
 
 
+class TargetThresholds(UtilizationThresholds):
+    """Percentages above which a node is overutilized (any of them)."""
+
+    cpu: int = 60
+    """Default: 60."""
+    memory: int = 60
+    """Default: 60."""
+    pods: int = 60
+    """Default: 60."""
+
+
 class LowNodeUtilizationConfig(SettingsModel):
     """LowNodeUtilization: evict from nodes above ``targetThresholds`` (any resource) when some
     nodes are below ``thresholds`` (every resource), so the pods land on the cold nodes."""
 
-    thresholds: UtilizationThresholds = UtilizationThresholds(cpu=20, memory=20, pods=20)
-    """A node under all of these is underutilized. Default: cpu 20, memory 20, pods 20."""
-    target_thresholds: UtilizationThresholds = UtilizationThresholds(cpu=60, memory=60, pods=60)
+    thresholds: UtilizationThresholds = UtilizationThresholds()
+    """A node under all of these is underutilized. Default: cpu 20, memory 20, pods 20 (each
+    key keeps its default when the section names others)."""
+    target_thresholds: TargetThresholds = TargetThresholds()
     """A node over any of these is overutilized. Default: cpu 60, memory 60, pods 60."""
     number_of_nodes: int = 0
     """Act only when more than this many nodes are underutilized. Default: 0."""
@@ -380,7 +423,7 @@ class DeschedulerArgs:
 
 def validate_descheduler_args(args: DeschedulerArgs) -> None:
     problems = Problems()
-    m = re.match(r"^1\.(\d+)$", args.kubernetes_version)
+    m = re.match(r"^1\.(\d+)\Z", args.kubernetes_version)
     if not m:
         problems.add("kubernetes_version", args.kubernetes_version, 'write it as "1.MINOR"')
     elif int(m.group(1)) not in IMAGE_TAGS:

@@ -43,7 +43,7 @@ from ..core.settings import SettingsModel
 from ..core.tags import Tags
 
 _TOKEN = "eksplatform:compute:EksAddons"
-_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
 
 CNI_NAMESPACE = "kube-system"
 CNI_SERVICE_ACCOUNT = "aws-node"

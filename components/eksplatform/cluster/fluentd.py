@@ -84,9 +84,15 @@ from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel, check_retention, field_error
+from ..core.settings import (
+    DNS_LABEL,
+    CpuRequest,
+    MemoryRequest,
+    SettingsModel,
+    check_retention,
+    field_error,
+)
 from ..core.tags import Tags
 from .priority import SYSTEM_NODE_CRITICAL
 
@@ -109,13 +115,15 @@ MONITOR_PORT = 24220
 CONTAINER_NAME = "fluentd"
 SERVICE_ACCOUNT = "fluentd"
 
-_SIZE = re.compile(r"^(\d+)([kmgt])?b?$", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d+)([kmgt])?b?\Z", re.IGNORECASE)
 _SIZE_FACTORS = {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?$")
-_HOST = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
-_LOG_GROUP = re.compile(r"^[\w\-./#]{1,512}$")
-_IMAGE_TAG = re.compile(r"^v1\.\d+[\w.-]*$")
-_PARAM_KEY = re.compile(r"^@?[a-z][a-z0-9_]*$")
+_DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?\Z")
+_HOST = re.compile(
+    r"^(?=.{1,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\Z"
+)
+_LOG_GROUP = re.compile(r"^[\w\-./#]{1,512}\Z")
+_IMAGE_TAG = re.compile(r"^v1\.\d+[\w.-]*\Z")
+_PARAM_KEY = re.compile(r"^@?[a-z][a-z0-9_]*\Z")
 
 
 def parse_size(text: str) -> int:
@@ -157,7 +165,7 @@ def _render_value(value: ParamValue) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, EnvRef):
-        if not re.match(r"^[A-Z_][A-Z0-9_]*$", value.name):
+        if not re.match(r"^[A-Z_][A-Z0-9_]*\Z", value.name):
             raise ValueError(f"environment variable name {value.name!r} is not valid")
         return f"\"#{{ENV['{value.name}']}}\""
     if isinstance(value, tuple):
@@ -184,7 +192,7 @@ def render_config(directives: Sequence[Directive]) -> str:
 
     def emit(d: Directive, depth: int) -> None:
         pad = "  " * depth
-        if not re.match(r"^[a-z]+$", d.name):
+        if not re.match(r"^[a-z]+\Z", d.name):
             raise ValueError(f"directive name {d.name!r} is not valid")
         lines.append(f"{pad}<{d.name}{' ' + d.arg if d.arg else ''}>")
         for key, value in d.params:
@@ -309,12 +317,23 @@ class BufferConfig(SettingsModel):
 class ResourcesConfig(SettingsModel):
     """Requests and limits of each fluentd pod."""
 
-    cpu: CpuQuantity = "100m"
+    cpu: CpuRequest = "100m"
     """CPU request. Default: 100m."""
-    memory: MemoryQuantity = "400Mi"
+    memory: MemoryRequest = "400Mi"
     """Memory request and limit. Default: 400Mi."""
-    cpu_limit: CpuQuantity = "1"
-    """CPU limit (a log burst must not starve the node's workloads). Default: 1."""
+    cpu_limit: CpuRequest = "1"
+    """CPU limit (a log burst must not starve the node's workloads), at least the request.
+    Default: 1."""
+
+    @model_validator(mode="after")
+    def _limit_above_request(self) -> ResourcesConfig:
+        if kube.parse_cpu(self.cpu) > kube.parse_cpu(self.cpu_limit):
+            raise field_error(
+                "cpu",
+                f"is above cpuLimit ({self.cpu_limit}): Kubernetes refuses a request above its "
+                "limit; lower it or raise cpuLimit",
+            )
+        return self
 
 
 class LoggingConfig(SettingsModel):
@@ -377,6 +396,11 @@ class LoggingConfig(SettingsModel):
     @property
     def image(self) -> str:
         return f"{IMAGE_REPOSITORY}:{self.image_tag or DEFAULT_IMAGE_TAGS[self.output]}"
+
+
+def log_group_name(settings: LoggingConfig, cluster_name: str) -> str:
+    """The CloudWatch log group the containers' logs go to."""
+    return settings.cloudwatch.log_group_name or f"/eks/{cluster_name}/containers"
 
 
 # --- the generated configuration ----------------------------------------------------------------
@@ -574,7 +598,7 @@ class LogShipping(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         aws_opts = pulumi.ResourceOptions(parent=self)
         ns = args.namespace
-        group_name = settings.cloudwatch.log_group_name or f"/eks/{args.cluster_name}/containers"
+        group_name = log_group_name(settings, args.cluster_name)
         config_text = render_config(
             build_fluentd_config(
                 settings, namespace=ns, region=args.region, log_group_name=group_name

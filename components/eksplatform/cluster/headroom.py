@@ -43,7 +43,14 @@ from pydantic import field_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.settings import DNS_LABEL, SettingsModel
+from ..core.settings import (
+    DNS_LABEL,
+    CpuRequest,
+    MemoryRequest,
+    SettingsModel,
+    cpu_request_problem,
+    memory_request_problem,
+)
 from . import priority
 
 _TOKEN = "eksplatform:addons:Headroom"
@@ -65,26 +72,6 @@ BASELINE_ANNOTATION = "eksplatform.io/baseline-replicas"
 """Annotation on the Deployment holding the configured replica count the pre-scaler returns to."""
 
 
-def _check_cpu(value: str) -> str:
-    try:
-        millis = kube.parse_cpu(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-    if millis <= 0:
-        raise ValueError("must be more than 0")
-    return value
-
-
-def _check_memory(value: str) -> str:
-    try:
-        size = kube.parse_memory(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-    if size <= 0:
-        raise ValueError("must be more than 0")
-    return value
-
-
 class HeadroomConfig(SettingsModel):
     """``platform:headroom``: standing spare capacity (pause pods real pods preempt)."""
 
@@ -93,9 +80,9 @@ class HeadroomConfig(SettingsModel):
     replicas: int = 2
     """Baseline number of pause pods (0 keeps the Deployment for the pre-scaler but reserves
     nothing). Default: 2."""
-    cpu: str = "500m"
+    cpu: CpuRequest = "500m"
     """CPU each pause pod reserves (its request). Default: 500m."""
-    memory: str = "1Gi"
+    memory: MemoryRequest = "1Gi"
     """Memory each pause pod reserves (request and limit). Default: 1Gi."""
 
     @field_validator("replicas")
@@ -107,16 +94,6 @@ class HeadroomConfig(SettingsModel):
                 "no headroom)"
             )
         return v
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, v: str) -> str:
-        return _check_cpu(v)
-
-    @field_validator("memory")
-    @classmethod
-    def _memory(cls, v: str) -> str:
-        return _check_memory(v)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,13 +124,12 @@ def validate_headroom_args(args: HeadroomArgs) -> None:
     if args.replicas < 0:
         problems.add("replicas", args.replicas, "must be 0 or more")
     for field, check, value in (
-        ("cpu", _check_cpu, args.cpu),
-        ("memory", _check_memory, args.memory),
+        ("cpu", cpu_request_problem, args.cpu),
+        ("memory", memory_request_problem, args.memory),
     ):
-        try:
-            check(value)
-        except ValueError as exc:
-            problems.add(field, value, str(exc))
+        problem = check(value)
+        if problem:
+            problems.add(field, value, problem)
     if ":" not in args.image.rsplit("/", 1)[-1] and "@" not in args.image:
         problems.add("image", args.image, "pin a tag or digest, like registry.k8s.io/pause:3.10")
     if not DNS_LABEL.match(args.scaler_namespace):

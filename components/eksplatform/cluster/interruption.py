@@ -60,13 +60,12 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.pod_identity import is_region, partition_of, pod_identity_role
-from ..core.settings import DNS_LABEL, SettingsModel
+from ..core.settings import DNS_LABEL, CpuRequest, MemoryRequest, SettingsModel, field_error
 from ..core.tags import Tags
 from .priority import SYSTEM_CLUSTER_CRITICAL
 
@@ -91,8 +90,8 @@ TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 INSTANCE_STATES_TO_DRAIN = ("stopping", "stopped", "shutting-down", "terminated")
 """The only EC2 states NTH acts on; the rule filters the rest out at the source."""
 
-_VERSION_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_VERSION_TAG = re.compile(r"^v\d+\.\d+\.\d+\Z")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}\Z")
 
 
 class InterruptionHandlerConfig(SettingsModel):
@@ -118,9 +117,9 @@ class InterruptionHandlerConfig(SettingsModel):
     """Taint the node as well as cordoning it, so nothing schedules there. Default: true."""
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     """Default: info."""
-    cpu: CpuQuantity = "50m"
+    cpu: CpuRequest = "50m"
     """CPU request. Default: 50m."""
-    memory: MemoryQuantity = "64Mi"
+    memory: MemoryRequest = "64Mi"
     """Memory request and limit. Default: 64Mi."""
 
     @field_validator("image_tag")
@@ -165,6 +164,25 @@ class InterruptionHandlerConfig(SettingsModel):
             raise ValueError("must be -1 (each pod's own) or 0 to 7200 seconds")
         return v
 
+    @model_validator(mode="after")
+    def _timings(self) -> InterruptionHandlerConfig:
+        node = self.node_termination_grace_period_seconds
+        if self.lifecycle_heartbeat_timeout_seconds < node:
+            raise field_error(
+                "lifecycleHeartbeatTimeoutSeconds",
+                f"is shorter than nodeTerminationGracePeriodSeconds ({node}): the Auto Scaling "
+                "group would terminate the instance while the handler still drains it; make it "
+                "at least the drain budget",
+            )
+        if self.pod_termination_grace_period_seconds > node:
+            raise field_error(
+                "podTerminationGracePeriodSeconds",
+                f"is longer than nodeTerminationGracePeriodSeconds ({node}): a pod would still "
+                "be stopping when the node's drain budget runs out; lower it or raise the "
+                "node's",
+            )
+        return self
+
 
 @dataclass(frozen=True, kw_only=True)
 class InterruptionHandlerArgs:
@@ -200,7 +218,7 @@ class InterruptionHandlerArgs:
 def validate_interruption_handler_args(args: InterruptionHandlerArgs) -> None:
     """Every problem with the args at once, before anything is registered."""
     problems = Problems()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$", args.cluster_name):
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}\Z", args.cluster_name):
         problems.add(
             "cluster_name",
             args.cluster_name,
@@ -208,7 +226,7 @@ def validate_interruption_handler_args(args: InterruptionHandlerArgs) -> None:
         )
     if not is_region(args.region):
         problems.add("region", args.region, "not an AWS region name; write it like eu-west-1")
-    if not re.match(r"^\d{12}$", args.account_id):
+    if not re.match(r"^\d{12}\Z", args.account_id):
         problems.add("account_id", args.account_id, "an AWS account id is 12 digits")
     if not args.asg_names:
         problems.add(

@@ -23,6 +23,7 @@ Configured by ``platform:servicePlatform`` (:class:`ServicePlatformConfig`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,8 @@ DEFAULT_ALLOWED_SERVICES: tuple[str, ...] = (
 """AWS services (IAM action prefixes) a service role may use at most."""
 
 _NEVER_ALLOWED = frozenset({"iam", "organizations", "account", "sts", "*"})
+_SERVICE_PREFIX = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+"""An IAM service prefix as AWS writes it (``dynamodb``, ``execute-api``)."""
 
 
 class ServicePlatformConfig(SettingsModel):
@@ -90,7 +93,7 @@ class ServicePlatformConfig(SettingsModel):
     def _services(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
             raise ValueError("list at least one AWS service prefix, like dynamodb")
-        bad = [s for s in v if s in _NEVER_ALLOWED or not s.replace("-", "").isalnum()]
+        bad = [s for s in v if s in _NEVER_ALLOWED or not _SERVICE_PREFIX.fullmatch(s)]
         if bad:
             raise ValueError(
                 f"{', '.join(map(repr, bad))} cannot be allowed: give IAM service prefixes "
@@ -175,6 +178,27 @@ def _team_name_problems(problems: Problems, teams: Sequence[str], owner_team: st
                 )
 
 
+def boundary_policy_name(cluster_name: str) -> str:
+    """Physical name of the permissions boundary policy."""
+    return f"{cluster_name}-service-boundary"
+
+
+def alb_log_bucket_prefix(cluster_name: str) -> str:
+    """``bucket_prefix`` of the ALB access log bucket (the provider appends 26 characters; S3
+    allows 63, so the prefix is cut at 37)."""
+    return f"{cluster_name}-alb-logs-"[:37]
+
+
+def alerts_key_alias(cluster_name: str) -> str:
+    """KMS alias of the key the alert topics are encrypted with."""
+    return f"alias/eksplatform/{cluster_name}-alerts"
+
+
+def alert_topic_name(cluster_name: str, team: str) -> str:
+    """Physical name of a team's SNS alert topic."""
+    return f"{cluster_name}-{team}-alerts"
+
+
 def validate_service_platform_args(args: ServicePlatformArgs) -> None:
     problems = Problems()
     _team_name_problems(problems, list(args.team_alert_emails), args.tags.team)
@@ -218,7 +242,7 @@ class ServicePlatform(pulumi.ComponentResource):
 
         boundary = aws.iam.Policy(
             f"{name}-boundary",
-            name=f"{args.cluster_name}-service-boundary",
+            name=boundary_policy_name(args.cluster_name),
             path="/eksplatform/",
             description=f"Ceiling of every service role on {args.cluster_name}",
             policy=pulumi.Output.from_input(partition).apply(
@@ -254,7 +278,7 @@ class ServicePlatform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-alb-logs",
-            bucket_prefix=f"{args.cluster_name}-alb-logs-"[:37],
+            bucket_prefix=alb_log_bucket_prefix(args.cluster_name),
             force_destroy=False,
             tags=tags,
             opts=child,
@@ -331,7 +355,7 @@ class ServicePlatform(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-alerts",
-            name=f"alias/eksplatform/{args.cluster_name}-alerts",
+            name=alerts_key_alias(args.cluster_name),
             target_key_id=key.key_id,
             opts=child,
         )
@@ -342,7 +366,7 @@ class ServicePlatform(pulumi.ComponentResource):
             )
             topic = aws.sns.Topic(
                 f"{name}-{team}-alerts",
-                name=f"{args.cluster_name}-{team}-alerts",
+                name=alert_topic_name(args.cluster_name, team),
                 kms_master_key_id=key.arn,
                 tags=team_tags,
                 opts=child,

@@ -62,8 +62,15 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
-from ..core.settings import DNS_LABEL, SettingsModel, field_error
+from ..core.kube import CpuQuantity
+from ..core.settings import (
+    DNS_LABEL,
+    NUMBERS_AS_TEXT,
+    CpuRequest,
+    MemoryRequest,
+    SettingsModel,
+    field_error,
+)
 from ..core.tags import Tags
 from ..envoy import EnvoySettings
 from ..guardrails.admission import team_group
@@ -80,22 +87,32 @@ POD_IDENTITY_AGENT = "169.254.170.23/32"
 DATADOG_PORTS = (("UDP", 8125), ("TCP", 8126))
 """DogStatsD and APM ports of the node's Datadog agent."""
 RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "overprovisioning", "vpa-system"}
+    {
+        *("default", "kube-system", "kube-public", "kube-node-lease"),
+        *("logging", "overprovisioning", "vpa-system"),
+    }
 )
-"""Namespaces a team can never take (system and platform namespaces)."""
+"""Namespaces a team can never take (system and platform namespaces); every ``kube-`` name is
+Kubernetes' own as well."""
 
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+
+def reserved_namespace(namespace: str) -> bool:
+    """A namespace no team may take."""
+    return namespace in RESERVED_NAMESPACES or namespace.startswith("kube-")
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}\Z")
 
 
 class QuotaConfig(SettingsModel):
     """A team namespace's ResourceQuota."""
 
-    requests_cpu: CpuQuantity = "8"
+    requests_cpu: Annotated[CpuQuantity, NUMBERS_AS_TEXT] = "8"
     """Sum of CPU requests. Default: 8."""
-    requests_memory: MemoryQuantity = "16Gi"
+    requests_memory: MemoryRequest = "16Gi"
     """Sum of memory requests. Default: 16Gi."""
-    limits_memory: MemoryQuantity = "16Gi"
+    limits_memory: MemoryRequest = "16Gi"
     """Sum of memory limits. Default: 16Gi."""
     pods: int = 100
     """Default: 100."""
@@ -103,6 +120,13 @@ class QuotaConfig(SettingsModel):
     """Default: 20."""
     services_node_ports: int = 20
     """Services of type NodePort (each ALB-fronted service has one). Default: 20."""
+
+    @field_validator("requests_cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        if kube.parse_cpu(v) < 1:
+            raise ValueError("must be at least 1m: a quota of 0 CPU admits no pod")
+        return v
 
     @field_validator("pods", "services", "services_node_ports")
     @classmethod
@@ -115,14 +139,14 @@ class QuotaConfig(SettingsModel):
 class LimitRangeConfig(SettingsModel):
     """A team namespace's LimitRange (per container)."""
 
-    default_request_cpu: CpuQuantity = "100m"
+    default_request_cpu: CpuRequest = "100m"
     """CPU request of a container that sets none. Default: 100m."""
-    default_request_memory: MemoryQuantity = "256Mi"
+    default_request_memory: MemoryRequest = "256Mi"
     """Memory request of a container that sets none. Default: 256Mi."""
-    default_limit_memory: MemoryQuantity = "256Mi"
+    default_limit_memory: MemoryRequest = "256Mi"
     """Memory limit of a container that sets none (equal to the request: no overcommit).
     Default: 256Mi."""
-    max_memory: MemoryQuantity = "8Gi"
+    max_memory: MemoryRequest = "8Gi"
     """Largest memory limit a container may have. Default: 8Gi."""
 
     @model_validator(mode="after")
@@ -177,9 +201,10 @@ class TeamConfig(SettingsModel):
     def _namespace(cls, v: str) -> str:
         if v and not DNS_LABEL.match(v):
             raise ValueError("a namespace is a DNS label: lowercase letters, digits and '-'")
-        if v in RESERVED_NAMESPACES:
+        if reserved_namespace(v):
             raise ValueError(
-                f"is a system or platform namespace; reserved: {', '.join(sorted(RESERVED_NAMESPACES))}"
+                "is a system or platform namespace; reserved: "
+                f"{', '.join(sorted(RESERVED_NAMESPACES))} and every kube-* name"
             )
         return v
 
@@ -192,6 +217,9 @@ class TeamConfig(SettingsModel):
                 f"not IAM role ARNs: {', '.join(map(repr, bad))}; "
                 "write each like arn:aws:iam::123456789012:role/news-developers"
             )
+        repeated = sorted({a for a in v if v.count(a) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} twice")
         return v
 
     @field_validator("alert_emails")
@@ -216,7 +244,7 @@ class TeamConfig(SettingsModel):
     @model_validator(mode="after")
     def _fits(self) -> TeamConfig:
         if not self.namespace:
-            if self.name in RESERVED_NAMESPACES:
+            if reserved_namespace(self.name):
                 raise field_error(
                     "name",
                     "is a system or platform namespace and the namespace defaults to the "

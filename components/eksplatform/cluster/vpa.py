@@ -47,8 +47,7 @@ from pydantic import field_validator
 
 from ..core import kube
 from ..core.errors import Problems
-from ..core.kube import CpuQuantity, MemoryQuantity
-from ..core.settings import SettingsModel
+from ..core.settings import CpuRequest, MemoryRequest, SettingsModel
 from . import priority
 
 _TOKEN = "eksplatform:addons:Vpa"
@@ -72,9 +71,9 @@ class VpaComponentConfig(SettingsModel):
     """Default: true."""
     replicas: int = 1
     """Default: 1 (one active recommender/updater is enough; they restart in seconds)."""
-    cpu: CpuQuantity = "50m"
+    cpu: CpuRequest = "50m"
     """CPU request. Default: 50m."""
-    memory: MemoryQuantity = "256Mi"
+    memory: MemoryRequest = "256Mi"
     """Memory request and limit. Default: 256Mi."""
 
     @field_validator("replicas")
@@ -88,7 +87,7 @@ class VpaComponentConfig(SettingsModel):
 class VpaRecommenderConfig(VpaComponentConfig):
     """The recommender: watches usage and writes recommendations into each VPA object."""
 
-    memory: MemoryQuantity = "512Mi"
+    memory: MemoryRequest = "512Mi"
     """Memory request and limit (it keeps usage histograms of every container). Default: 512Mi."""
 
 

@@ -158,6 +158,16 @@ class ClusterOutputs:
     ``external.metrics.k8s.io`` (``External`` metrics) once an adapter that serves them is
     installed. ServiceStack refuses HPA metrics of an API not listed; a cluster stack older
     than this field served ``metrics.k8s.io`` only."""
+    # --- Datadog -----------------------------------------------------------------------------
+    datadog_site: pulumi.Output[str]
+    """The Datadog site the cluster's agents send to (``datadoghq.com``, ``datadoghq.eu``...):
+    service monitors live in that site's organisation (the service program's Datadog provider
+    must point at ``https://api.<site>/``); ``""`` when the cluster runs no Datadog agent, and
+    for a cluster stack older than this field."""
+    team_monitor_channels: pulumi.Output[dict[str, str]]
+    """Team name -> the Datadog notification handles its services' monitors notify,
+    space-separated as a monitor message takes them (``"@slack-news-alerts @pagerduty-news"``;
+    default: the team's alert e-mails as ``@<email>``)."""
     # --- not exported ----------------------------------------------------------------------------
     facts: ClusterFacts | None = field(default=None, compare=False)
     """Deprecated (see :class:`ClusterFacts`): plain facts the program states; not a stack
@@ -260,7 +270,10 @@ class ClusterOutputs:
         """The contract from plain values (camelCase output names, the shape of
         ``pulumi stack output --json`` or a contract file), known before registration.
 
-        Every field must be present; ``kubeconfig`` is marked secret."""
+        Every field must be present but those added after contract version 1, which a
+        contract file from an older cluster stack lacks (:data:`ADDED_OUTPUTS`: absent reads
+        as their "not provided" value); ``kubeconfig`` is marked secret."""
+        values = {**ADDED_OUTPUTS, **values}
         missing = [n for n in cls.output_names() if n != "contractVersion" and n not in values]
         if missing:
             raise ValueError(f"contract values lack {', '.join(missing)}")
@@ -269,6 +282,11 @@ class ClusterOutputs:
         }
         fields_["kubeconfig"] = pulumi.Output.secret(values["kubeconfig"])
         return cls(**fields_, known=dict(values), stack_reference=stack_reference)
+
+
+ADDED_OUTPUTS: Mapping[str, Any] = {"datadogSite": "", "teamMonitorChannels": {}}
+"""Outputs added after contract version 1 and what their absence means (no Datadog agent, no
+monitor channels): readers treat a missing one like this value."""
 
 
 # --- contracts known before the program runs -------------------------------------------------

@@ -35,8 +35,8 @@ MANAGED_BY_LABEL = "eksplatform"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 
-_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m)?$")
-_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m)?\Z")
+_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?\Z")
 _MEMORY_FACTORS = {
     None: 1,
     "m": 0.001,

@@ -25,8 +25,10 @@ quotas, name requirements ("IAM and AWS STS quotas"); CreateLaunchTemplate
 Reference); CreateQueue ``QueueName`` (SQS); CreateTopic ``Name`` (SNS); CreateRepository
 ``repositoryName`` (ECR); CreateCluster ``name`` (EKS); CreateAutoScalingGroup; PutRule ``Name``
 (EventBridge); PutMetricAlarm ``AlarmName`` (CloudWatch); CreateFunction ``FunctionName``
-(Lambda); CreateSchedule ``Name`` and CreateScheduleGroup ``Name`` (EventBridge Scheduler); CreateAlias ``AliasName`` (KMS); CreateSecurityGroup ``GroupName`` (EC2); CreateTable
-``TableName`` (DynamoDB); CreateSecret ``Name`` (Secrets Manager); PutParameter ``Name`` (SSM).
+(Lambda); CreateSchedule ``Name`` and CreateScheduleGroup ``Name`` (EventBridge Scheduler);
+CreateAlias ``AliasName`` (KMS); CreateSecurityGroup ``GroupName`` (EC2); CreateTable ``TableName`` (DynamoDB); CreateSecret ``Name`` (Secrets Manager); PutParameter ``Name`` (SSM);
+"Tag naming limits and requirements" (Tagging AWS Resources) and CreateOrUpdateTags (Auto
+Scaling).
 Kubernetes: "Object Names and IDs" and "Labels and Selectors" (DNS-1123 label and subdomain,
 label values).
 """
@@ -219,6 +221,22 @@ SSM_PARAMETER = NameRule(
     r"/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*",
     "letters, digits and _.- in '/'-separated levels",
     reserved_prefixes=("aws", "ssm", "/aws", "/ssm"),
+)
+TAG_KEY = NameRule(
+    "AWS tag key",
+    1,
+    128,
+    r"[\w .:/=+@-]+",
+    "letters, digits, spaces and _.:/=+-@ (the rule every tagging service shares)",
+    reserved_prefixes=("aws:",),
+)
+"""Tag keys as the Resource Groups Tagging API and Auto Scaling accept them (case-sensitive)."""
+TAG_VALUE = NameRule(
+    "AWS tag value",
+    0,
+    256,
+    r"[\w .:/=+@-]*",
+    "letters, digits, spaces and _.:/=+-@ (the rule every tagging service shares)",
 )
 KUBERNETES_LABEL = NameRule(
     "Kubernetes name (DNS-1123 label)",

@@ -31,7 +31,7 @@ import pulumi_aws as aws
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\Z")
 
 
 def partition_of(region: str) -> str:

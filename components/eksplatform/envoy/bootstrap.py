@@ -47,6 +47,13 @@ def build_bootstrap(settings: EnvoySettings) -> dict[str, Any]:
     }
     if s.dogstatsd is not None and s.dogstatsd.host is not None:
         bootstrap["stats_sinks"] = [_dogstatsd_sink(s.dogstatsd, s.dogstatsd.host)]
+    if s.dogstatsd is not None and s.dogstatsd.tags:
+        bootstrap["stats_config"] = {
+            "stats_tags": [
+                {"tag_name": key, "fixed_value": value}
+                for key, value in sorted(s.dogstatsd.tags.items())
+            ]
+        }
     return bootstrap
 
 

@@ -15,7 +15,7 @@ whatever clients send) and calls other services that may be slow, overloaded or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -222,6 +222,12 @@ class DogStatsd:
     """Agent UDP port. Default: 8125."""
     prefix: str = "envoy"
     """Metric name prefix. Default: "envoy"."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Fixed tags on every stat (the bootstrap's ``stats_config.stats_tags``): the sink sends
+    them with each metric, beside the tags Envoy extracts (``envoy.response_code_class``...).
+    The agent cannot tell which pod a UDP packet came from, so a service names itself here
+    (ServiceStack sets ``service`` and ``kube_namespace``). Keys are lowercase Datadog tag keys,
+    not starting with ``envoy.`` (Envoy's own). Default: none."""
 
 
 @dataclass(frozen=True, kw_only=True)

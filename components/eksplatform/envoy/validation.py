@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +35,8 @@ from .settings import (
 _DNS_1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _HOST = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?")
 _STATS_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
+_STAT_TAG_KEY = re.compile(r"[a-z][a-z0-9_.:/-]{0,99}")
+_STAT_TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
 _DEFAULT_STREAMS = EnvoyDependency.__dataclass_fields__["max_concurrent_streams"].default
 MAX_MEMORY_MIB = 65536
 BUFFER_KIB = (4, 1024)
@@ -350,6 +352,26 @@ def envoy_problems(settings: EnvoySettings) -> Problems:
             problems.add(
                 "dogstatsd.prefix", d.prefix, "must start with a letter; letters, digits, '_', '.'"
             )
+        tags = d.tags if isinstance(d.tags, Mapping) else {}
+        if not isinstance(d.tags, Mapping):
+            problems.add("dogstatsd.tags", d.tags, "must be a mapping of tag key to value")
+        for key, value in tags.items():
+            where = f"dogstatsd.tags[{key!r}]"
+            if not isinstance(key, str) or not _STAT_TAG_KEY.fullmatch(key):
+                problems.add(
+                    where,
+                    key,
+                    "a tag key is a lowercase letter, then lowercase letters, digits or _.:/- "
+                    "(at most 100 characters)",
+                )
+            elif key.startswith("envoy."):
+                problems.add(where, key, "keys starting with 'envoy.' are Envoy's own tags")
+            elif not isinstance(value, str) or not _STAT_TAG_VALUE.fullmatch(value):
+                problems.add(
+                    where,
+                    value,
+                    "a tag value is 1-100 letters, digits or _.:/- (Datadog tag characters)",
+                )
 
     _check_int(problems, "drain_time_s", s.drain_time_s, 1, 300)
     _check_choice(problems, "drain_strategy", s.drain_strategy, ("gradual", "immediate"))

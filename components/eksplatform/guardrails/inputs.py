@@ -65,6 +65,9 @@ def service_findings(
     envoy_image = getattr(getattr(args, "envoy", None), "image", None)
     if envoy_image is not None:
         images.append(("envoy.image", envoy_image))
+    canary_image = getattr(getattr(args, "canary", None), "image", None)
+    if canary_image is not None:
+        images.append(("canary.image", canary_image))
     for name, image in images:
         # The allowed registries are the pack's config, which a program cannot see before the
         # contract resolves: that rule runs in the pack and at admission only.

@@ -23,6 +23,13 @@ from .settings import GuardrailSettings
 _SSH = 22
 
 
+WORLD_PREFIX_V4 = 8
+"""A public IPv4 block this wide or wider (a /8 admits 16.7 million addresses) counts as the
+internet; the cluster config's public endpoint check agrees
+(:data:`eksplatform.cluster.config_model.MIN_PUBLIC_PREFIX`)."""
+WORLD_PREFIX_V6 = 16
+
+
 def is_world(cidr: str) -> bool:
     """Whether a CIDR opens to the internet at large: any public range of /8 or wider (IPv4) or
     /16 or wider (IPv6); ``0.0.0.0/1`` + ``128.0.0.0/1`` count as the world."""
@@ -30,7 +37,7 @@ def is_world(cidr: str) -> bool:
         net = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
-    wide = net.prefixlen <= (8 if net.version == 4 else 16)
+    wide = net.prefixlen <= (WORLD_PREFIX_V4 if net.version == 4 else WORLD_PREFIX_V6)
     return wide and not net.is_private
 
 

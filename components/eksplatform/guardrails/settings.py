@@ -24,6 +24,7 @@ PLATFORM_NAMESPACES = (
     "logging",
     "vpa-system",
     "overprovisioning",
+    "datadog",
 )
 """Namespaces of the platform's own workloads (not application pods)."""
 
@@ -66,11 +67,13 @@ class GuardrailSettings:
     registry.k8s.io, the Envoy and fluentd organisations on Docker Hub."""
     platform_namespaces: tuple[str, ...] = PLATFORM_NAMESPACES
     """Namespaces of platform workloads: the probe and team-label rules are for application
-    pods only. Default: the system namespaces plus logging, vpa-system, overprovisioning."""
-    pod_security_exempt_namespaces: tuple[str, ...] = ("kube-system", "logging")
+    pods only. Default: the system namespaces plus logging, vpa-system, overprovisioning,
+    datadog."""
+    pod_security_exempt_namespaces: tuple[str, ...] = ("kube-system", "logging", "datadog")
     """Namespaces whose pods may break Pod Security "restricted": EKS's own DaemonSets
-    (kube-system) and the log shipper that reads node files as root (logging). Default: those
-    two."""
+    (kube-system), the log shipper that reads node files as root (logging) and the Datadog node
+    agent that reads /proc, cgroups and the runtime socket and binds DogStatsD's host port
+    (datadog). Default: those three."""
     admission_exempt_namespaces: tuple[str, ...] = ("kube-system",)
     """Namespaces no admission guardrail applies to: EKS-managed add-ons live there and are
     not ours to change. Default: kube-system."""

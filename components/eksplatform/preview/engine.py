@@ -221,14 +221,22 @@ def _drop_leftover_outputs() -> None:
         SETTINGS.outputs.clear()
 
 
-def run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewResult:
+def run_preview(
+    workspace: Workspace, program_id: str, stack: str, *, fail_on_register: bool = False
+) -> PreviewResult:
     """Run one stack of one program offline. Never raises for program failures: they become
-    diagnostics and a non-zero ``exit_code``."""
+    diagnostics and a non-zero ``exit_code``.
+
+    ``fail_on_register`` runs the program under a monitor that refuses the first resource
+    registration (see :class:`~eksplatform.preview.mocks.RecordingMonitor`): a program that
+    registers anything fails, and every refused URN is in ``registered_before_error``."""
     with no_full_collections():  # see eksplatform.preview.runtime
-        return _run_preview(workspace, program_id, stack)
+        return _run_preview(workspace, program_id, stack, fail_on_register)
 
 
-def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewResult:
+def _run_preview(
+    workspace: Workspace, program_id: str, stack: str, fail_on_register: bool = False
+) -> PreviewResult:
     t0 = time.perf_counter()
     try:
         spec = load_stack(workspace.program_dir(program_id), stack)
@@ -285,7 +293,7 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
         return found.outputs, list(found.secret_names)
 
     mocks = PreviewMocks(_account_from_config(spec), resolve_stack)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, fail_on_register=fail_on_register)
     engine = _CapturingEngine()
     logging.getLogger("pulumi").setLevel(logging.ERROR)
     set_contract_resolver(lambda name: resolve(name, refuse=True).outputs)
@@ -338,6 +346,17 @@ def _run_preview(workspace: Workspace, program_id: str, stack: str) -> PreviewRe
             monitor.recorded.clear()
             monitor.order.clear()
 
+    if monitor.refused:
+        result.registered_before_error = list(monitor.refused)
+        if result.exit_code == EXIT_OK:
+            result.exit_code = EXIT_PROGRAM_FAILED
+        result.diagnostics.append(
+            Diagnostic(
+                "error",
+                f"strict monitor: {_count(len(monitor.refused), 'registration was', 'registrations were')} "
+                f"refused, first {monitor.refused[0]}",
+            )
+        )
     result.resources = order_resources(list(monitor.recorded.values()))
     result.outputs = dict(monitor.stack_outputs) if error is None else {}
     result.kubernetes_version = _kubernetes_version(spec, result.outputs, resolved_versions)

@@ -25,6 +25,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 from ..core.kinds import CLUSTER_SCOPED_KINDS
+from .datadog_mocks import datadog_resource
 from .runtime import needs_own_loop, on_inline_thread, serialize_now
 
 SECRET_SIG = rpc._special_secret_sig
@@ -187,6 +188,8 @@ class PreviewMocks(Mocks):
             return f"{args.name}-provider-id", dict(args.inputs)
         if pkg == "aws":
             return self._aws(args, module, kind)
+        if pkg == "datadog":
+            return datadog_resource(typ, args.name, dict(args.inputs))
         return f"{args.name}-{digest(typ, args.name, length=8)}", dict(args.inputs)
 
     def _aws(self, args: MockResourceArgs, module: str, kind: str) -> tuple[str, dict[str, Any]]:
@@ -619,14 +622,25 @@ def render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
 # --- the recording monitor -----------------------------------------------------------------------
 
 
+class RegistrationRefusedError(RuntimeError):
+    """Raised by a strict :class:`RecordingMonitor` on the first resource registration."""
+
+
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that records parent, provider, dependencies and inputs of every resource,
-    answers ``Call`` (component methods), and keeps the stack's registered outputs."""
+    answers ``Call`` (component methods), and keeps the stack's registered outputs.
 
-    def __init__(self, mocks: PreviewMocks) -> None:
+    With ``fail_on_register`` it refuses every registration but the stack's own (reads and
+    invokes still answer): the monitor a bad-input test runs under, so a program that registers
+    anything before its validation error fails the way ``pulumi up`` would have started
+    creating it. Refused registrations are listed in :attr:`refused`."""
+
+    def __init__(self, mocks: PreviewMocks, *, fail_on_register: bool = False) -> None:
         super().__init__(mocks)
         mocks.monitor = self
         self.preview_mocks = mocks
+        self.fail_on_register = fail_on_register
+        self.refused: list[str] = []
         self.recorded: dict[str, Recorded] = {}
         self.order: list[str] = []
         self.stack_urn: str = ""
@@ -682,6 +696,10 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = self.make_urn(request.parent, request.type, request.name)
             return super().RegisterResource(request)
+        if self.fail_on_register:
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.refused.append(urn)
+            raise RegistrationRefusedError(f"registration of {urn} refused: the monitor is strict")
         self._local.parent = request.parent
         response, inputs = self._register(request)
         urn = response.urn

@@ -1,6 +1,16 @@
 """Read a Pulumi program directory the way the Pulumi CLI does: ``Pulumi.yaml`` (project name,
-``main``, project-level config defaults) and ``Pulumi.<stack>.yaml`` (stack config, ``secure:``
-values)."""
+``main``, project-level config) and ``Pulumi.<stack>.yaml`` (stack config, ``secure:`` values).
+
+The files are read as the CLI reads them (YAML 1.2 through yaml.v3, scalars handed over as their
+text, structured values as JSON): see :mod:`eksplatform.core.pulumi_yaml`. The program then sees
+offline exactly the strings ``pulumi up`` would give it; only ``secure:`` values differ (they are
+unknown offline and read as a marked placeholder, still secret).
+
+Project-level config follows the CLI's rules: a key of the project's own namespace takes a
+``default``, a key of another namespace (``aws:region``) a ``value``; a declared ``type`` is
+checked against the stack's value; a declared key with neither a default nor a stack value is
+missing; a ``secret: true`` key must be ``secure:`` in the stack file.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ..core.pulumi_yaml import (
+    ConfigFile,
+    YamlFileError,
+    load_yaml,
+    project_config_value,
+    qualify,
+    read_stack_config,
+)
 
 
 class ProjectError(Exception):
@@ -18,6 +35,12 @@ class ProjectError(Exception):
 
 SECRET_PLACEHOLDER = "[secret {key}: unknown offline]"
 """What a ``secure:`` config value reads as offline (it stays marked secret)."""
+
+_STACK_TOP_LEVEL = frozenset(
+    {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+)
+_DECLARATION_KEYS = frozenset({"type", "description", "default", "value", "secret", "items"})
+_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
 
 @dataclass(frozen=True)
@@ -35,34 +58,15 @@ class StackSpec:
     """Config as the Pulumi CLI hands it to a program: ``namespace:key`` -> string
     (objects and lists JSON-encoded)."""
     secret_keys: tuple[str, ...] = ()
-
-
-def _qualify(key: str, project: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
-def _as_config_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=False)
-    return str(value)
+    source: ConfigFile | None = None
+    """The stack file as read (plain scalars with their text), for messages."""
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ProjectError(f"{path.name}: not found in {path.parent.name or '.'}/") from None
-    except yaml.YAMLError as exc:
-        raise ProjectError(f"{path.name}: not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ProjectError(f"{path.name}: expected a mapping at the top level")
-    return data
+        return load_yaml(path)
+    except YamlFileError as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def project_name(program_dir: Path) -> str:
@@ -73,9 +77,68 @@ def project_name(program_dir: Path) -> str:
     return name
 
 
+def stack_config_dir(program_dir: Path) -> Path:
+    """Where the stack files live (``stackConfigDir`` of Pulumi.yaml, else beside it)."""
+    data = _load_yaml(program_dir / "Pulumi.yaml")
+    configured = data.get("stackConfigDir")
+    return program_dir / configured if isinstance(configured, str) and configured else program_dir
+
+
 def list_stacks(program_dir: Path) -> list[str]:
     """Stacks that have a stack file, sorted."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
+    return sorted(
+        p.name[len("Pulumi.") : -len(".yaml")]
+        for p in stack_config_dir(program_dir).glob("Pulumi.*.yaml")
+    )
+
+
+def _declarations(project: dict[str, Any], name: str, file: str) -> dict[str, dict[str, Any]]:
+    """``config:`` of Pulumi.yaml as ``qualified key -> declaration`` (shorthand values become
+    ``{value: ...}`` or ``{default: ...}``)."""
+    raw = project.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ProjectError(f"{file}: 'config' must be a mapping of keys to declarations")
+    out: dict[str, dict[str, Any]] = {}
+    for key, decl in raw.items():
+        qualified = qualify(key, name)
+        own = ":" not in key or key.startswith(f"{name}:")
+        if isinstance(decl, dict) and decl and set(decl) <= _DECLARATION_KEYS:
+            if own and "value" in decl:
+                raise ProjectError(
+                    f"{file}: config key {key!r} belongs to the project: give it a 'default', "
+                    "not a 'value'"
+                )
+            if not own and "default" in decl:
+                raise ProjectError(
+                    f"{file}: config key {key!r} is not namespaced by the project and cannot "
+                    "have a 'default'; use 'value' instead"
+                )
+            kind = decl.get("type")
+            if kind is not None and kind not in _TYPES:
+                raise ProjectError(
+                    f"{file}: config key {key!r}: type {kind!r} is not one of {', '.join(_TYPES)}"
+                )
+            out[qualified] = decl
+        else:
+            out[qualified] = {"default" if own else "value": decl}
+    return out
+
+
+def _type_ok(kind: str, text: str, is_object: bool) -> bool:
+    expected = _TYPES[kind]
+    if expected is str:
+        return not is_object
+    if is_object:
+        return expected is list and isinstance(json.loads(text), list)
+    if expected is bool:
+        return text in ("true", "false")
+    if expected is int:
+        try:
+            int(text, 10)
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 def load_stack(program_dir: Path, stack: str) -> StackSpec:
@@ -92,47 +155,59 @@ def load_stack(program_dir: Path, stack: str) -> StackSpec:
     main_dir = (program_dir / str(project.get("main") or ".")).resolve()
     if not (main_dir / "__main__.py").is_file():
         raise ProjectError(f"{project_file.name}: main {project.get('main')!r} has no __main__.py")
+    declarations = _declarations(project, name, project_file.name)
 
-    config: dict[str, str] = {}
-    secret_keys: set[str] = set()
-    # Project-level defaults: `key: value` or `key: {type, description, default|value, secret}`.
-    for key, decl in (project.get("config") or {}).items():
-        qualified = _qualify(str(key), name)
-        if isinstance(decl, dict) and (
-            {"default", "value", "type", "description", "secret"} & set(decl)
-        ):
-            if "value" in decl:
-                config[qualified] = _as_config_string(decl["value"])
-            elif "default" in decl:
-                config[qualified] = _as_config_string(decl["default"])
-            if decl.get("secret"):
-                secret_keys.add(qualified)
-        else:
-            config[qualified] = _as_config_string(decl)
-
-    stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    stack_file = stack_config_dir(program_dir) / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = ", ".join(list_stacks(program_dir)) or "none"
         raise ProjectError(f"{stack_file.name}: no such stack file (stacks here: {known})")
-    stack_data = _load_yaml(stack_file)
-    unknown_top = sorted(
-        set(stack_data)
-        - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
-    )
+    try:
+        top, source = read_stack_config(
+            stack_file, name, reveal=lambda key, _: SECRET_PLACEHOLDER.format(key=key)
+        )
+    except YamlFileError as exc:
+        raise ProjectError(str(exc)) from None
+    unknown_top = sorted(set(top) - _STACK_TOP_LEVEL)
     if unknown_top:
         raise ProjectError(
             f"{stack_file.name}: unknown top-level keys {unknown_top}; "
             "stack settings go under 'config:'"
         )
-    for key, value in (stack_data.get("config") or {}).items():
-        qualified = _qualify(str(key), name)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[qualified] = SECRET_PLACEHOLDER.format(key=qualified)
-            secret_keys.add(qualified)
-        else:
-            config[qualified] = _as_config_string(
-                _reveal_nested_secure(value, qualified, secret_keys)
-            )
+
+    config = dict(source.config)
+    secret_keys = set(source.secret_keys)
+    objects = {k for k, v in config.items() if k not in secret_keys and v[:1] in "[{"}
+    missing = []
+    for key, decl in sorted(declarations.items()):
+        if key in config:
+            if decl.get("secret") and key not in secret_keys:
+                raise ProjectError(
+                    f"{stack_file.name}: config key {key!r} is declared secret in "
+                    f"{project_file.name}; store it encrypted: pulumi config set --secret {key} "
+                    "<value>"
+                )
+            kind = decl.get("type")
+            if kind and key not in secret_keys and not _type_ok(kind, config[key], key in objects):
+                raise ProjectError(
+                    f"{stack_file.name}: config key {key!r} must be of type {kind} (declared "
+                    f"in {project_file.name}); got {config[key]!r}"
+                )
+            continue
+        if "value" in decl:
+            config[key] = project_config_value(decl["value"])
+        elif "default" in decl:
+            config[key] = project_config_value(decl["default"])
+        elif "type" in decl:
+            missing.append(key)
+            continue
+        if decl.get("secret"):
+            secret_keys.add(key)
+    if missing:
+        raise ProjectError(
+            f"{stack_file.name}: missing required configuration "
+            f"{', '.join(repr(k) for k in missing)} (declared in {project_file.name} without a "
+            f"default); set {'it' if len(missing) == 1 else 'each'} with pulumi config set"
+        )
     return StackSpec(
         project=name,
         program_dir=program_dir,
@@ -141,17 +216,5 @@ def load_stack(program_dir: Path, stack: str) -> StackSpec:
         stack_file=stack_file,
         config=config,
         secret_keys=tuple(sorted(secret_keys)),
+        source=source,
     )
-
-
-def _reveal_nested_secure(value: Any, key: str, secret_keys: set[str]) -> Any:
-    """Structured values may hold ``{secure: ...}`` leaves: replace them with the placeholder and
-    mark the whole key secret (as the CLI does)."""
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            secret_keys.add(key)
-            return SECRET_PLACEHOLDER.format(key=key)
-        return {k: _reveal_nested_secure(v, key, secret_keys) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_reveal_nested_secure(v, key, secret_keys) for v in value]
-    return value

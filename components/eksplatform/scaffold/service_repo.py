@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core.datadog import SITES, api_url
 from ..core.errors import MISSING, Problems
 from ..service.validate import NAME_MAX, parse_image
 
@@ -58,6 +59,9 @@ class StackPlan:
     image: str
     contract: Path | None
     """The cluster's contract file, copied to ``contracts/contract-<stack>.json``."""
+    datadog_site: str = ""
+    """The cluster's Datadog site (contract ``datadogSite``; ``""``: none or not known): the
+    monitors' provider must use its API."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +264,7 @@ def plan(
                 account=stack_account or "",
                 image=image or default_image,
                 contract=path,
+                datadog_site=_datadog_site(problems, stack, contract),
             )
         )
     if len(set(namespaces.values())) > 1:
@@ -285,6 +290,31 @@ def plan(
         library_requirement=library,
         stacks=tuple(stacks),
     )
+
+
+def _datadog_site(problems: Problems, stack: str, contract: Mapping[str, Any]) -> str:
+    site = contract.get("datadogSite", "")
+    if site == "" or site in SITES:
+        return str(site)
+    problems.add(
+        "--contract",
+        f"{stack}=...",
+        f"its datadogSite {site!r} is not a Datadog site ({', '.join(SITES)}): is it the "
+        "platform's cluster contract?",
+    )
+    return ""
+
+
+def datadog_lines(site: str) -> str:
+    """The stack file's Datadog provider lines: its API for the cluster's site, and how to set
+    the keys (secrets are never written by a generator)."""
+    how = (
+        "  # The monitors' Datadog provider: set its keys as secrets (or from a Pulumi ESC\n"
+        "  # environment): pulumi config set --secret datadog:apiKey <key>, and datadog:appKey.\n"
+    )
+    if not site:
+        return how + "  # For a Datadog site other than datadoghq.com, also set datadog:apiUrl.\n"
+    return how + f"  datadog:apiUrl: {api_url(site)}\n"
 
 
 def _check_directory(problems: Problems, directory: Path) -> None:
@@ -374,6 +404,7 @@ def render(repo: ServiceRepo) -> dict[str, str]:
             "region": s.region,
             "account": s.account,
             "image": s.image,
+            "datadog": datadog_lines(s.datadog_site),
         }
         files[f"Pulumi.{s.stack}.yaml"] = fill(template("stack.yaml.tmpl"), stack_values)
     return files

@@ -2,8 +2,9 @@
 
 Files by concern: ``args`` (typed arguments and their defaults), ``validate`` (every check, the
 derived plan), ``workload`` (Kubernetes objects), ``iam`` (role), ``ingress`` (ALB, target group,
-security groups, ASG attachments), ``alarms`` (CloudWatch), ``ecr`` (repository), ``stack`` (the
-ComponentResource wiring them).
+security groups, ASG attachments), ``alarms`` (CloudWatch), ``monitors`` (Datadog), ``ecr``
+(repository), ``canary`` (a canary release on the ALB; ``canary_checks``, ``canary_config``),
+``stack`` (the ComponentResource wiring them).
 
 The public API of the library: service repos import from here only. Shortest real use (a service
 repo's ``__main__.py``; its ``Pulumi.<stack>.yaml`` sets ``clusterStack``, ``aws:region``,
@@ -41,17 +42,23 @@ from ..envoy import RetryPolicy
 from .args import (
     Alarms,
     Autoscaling,
+    Canary,
+    CanaryAnalysis,
+    CanaryHeader,
     Dependency,
     EnvoyOptions,
     IamStatement,
     Ingress,
     MetricTarget,
+    Monitors,
     PreScaling,
     Probes,
+    QueueMonitor,
     Resources,
     ServiceStackArgs,
     Vpa,
 )
+from .canary_config import canary_config
 from .config import cluster_contract, load_config, setting
 from .stack import TOKEN, ServiceStack
 from .validate import ServicePlan, plan_service
@@ -61,6 +68,9 @@ __all__ = [
     "TOKEN",
     "Alarms",
     "Autoscaling",
+    "Canary",
+    "CanaryAnalysis",
+    "CanaryHeader",
     "ClusterFacts",
     "ClusterOutputs",
     "Dependency",
@@ -68,9 +78,11 @@ __all__ = [
     "IamStatement",
     "Ingress",
     "MetricTarget",
+    "Monitors",
     "PreScaling",
     "Probes",
     "Problem",
+    "QueueMonitor",
     "Resources",
     "RetryPolicy",
     "ServicePlan",
@@ -79,6 +91,7 @@ __all__ = [
     "Tags",
     "ValidationError",
     "Vpa",
+    "canary_config",
     "cluster_contract",
     "is_production",
     "load_config",

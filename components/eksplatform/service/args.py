@@ -270,6 +270,67 @@ class Alarms:
     """Breaching periods (of ``evaluation_periods``) that fire the alarm. Default: 3."""
 
 
+MonitorWindow = Literal[5, 10, 15, 30, 60, 120, 240, 1440]
+"""Evaluation windows of the monitors, minutes (Datadog's ``last_5m`` ... ``last_1d``)."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class QueueMonitor:
+    """The SQS queue a worker drains: monitors on its oldest message's age and/or its depth,
+    read from Datadog's AWS integration (``aws.sqs.*``, about 10 minutes behind)."""
+
+    name: pulumi.Input[str]
+    """The queue's name (an Output of the program's ``aws.sqs.Queue`` is fine). Required."""
+    max_age_s: int | None = 1800
+    """Alert when the oldest message has waited longer, seconds (60-1209600). None: no age
+    monitor. Default: 1800 (30 minutes)."""
+    max_depth: int | None = None
+    """Alert when more messages than this are waiting (visible), 1-100000000. None: no depth
+    monitor. Default: None."""
+    window_min: MonitorWindow = 15
+    """Evaluation window, minutes. Default: 15."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class Monitors:
+    """Datadog monitors of the service (pulumi-datadog), notifying the team's channels from the
+    cluster contract (``teamMonitorChannels``). See :mod:`eksplatform.service.monitors` for the
+    queries."""
+
+    http: bool = True
+    """Error rate and p99 latency of the Envoy ingress listener (every request the service
+    serves, ALB or in-cluster). False for a service nothing calls (a queue worker).
+    Default: True."""
+    error_rate_percent: float = 5.0
+    """Alert when 5xx responses exceed this share of the requests, % (0-100, above 0).
+    Default: 5."""
+    p99_latency_ms: int = 1000
+    """Alert when the slowest pod's p99 request time exceeds this, ms (1-600000).
+    Default: 1000."""
+    http_window_min: MonitorWindow = 5
+    """Evaluation window of the error rate and latency, minutes. Default: 5."""
+    restarts: int = 3
+    """Alert when a pod's containers restart this many times within ``restarts_window_min``
+    (1-100). Default: 3."""
+    restarts_window_min: MonitorWindow = 15
+    """Window of the restart and OOM kill monitors, minutes. Default: 15."""
+    oom_kills: bool = True
+    """Alert when a container's last exit was an OOM kill. Default: True."""
+    replicas_window_min: MonitorWindow = 10
+    """Alert when fewer pods are available than the floor (the HPA's current ``minReplicas``,
+    which follows the pre-scaler, or ``replicas``) for this long, minutes. Default: 10."""
+    queue: QueueMonitor | None = None
+    """The queue the service drains (workers). Default: None."""
+    runbook_url: str | None = None
+    """An https URL every monitor's message links to. Default: None."""
+    priority: int | None = None
+    """Datadog priority of every monitor, 1 (P1, highest) to 5. Default: None (unset)."""
+    notify: Sequence[str] = ()
+    """Handles notified besides the team's channels (``@slack-feed-dev``). Default: none."""
+
+
 @keyword_arguments
 @dataclass(frozen=True, kw_only=True)
 class PreScaling:
@@ -277,6 +338,81 @@ class PreScaling:
 
     factor: int = 10
     """How many times the current replicas the pre-scaler may ask for (2-100). Default: 10."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class CanaryHeader:
+    """A request header that sends a request to the canary whatever the weight (testers,
+    synthetic checks). The ALB compares the name and value case-insensitively."""
+
+    name: str
+    """HTTP header name (RFC 7230 token characters, 1-40; not ``Host``), e.g. ``x-canary``.
+    Required."""
+    value: str
+    """The exact value (1-128 visible ASCII characters; ``*`` and ``?`` are refused: the ALB
+    reads them as wildcards). Required."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class CanaryAnalysis:
+    """Thresholds ``eksplatform canary analyze`` judges the canary's target group by, against
+    the stable one over the same window (ALB metrics in CloudWatch)."""
+
+    window_minutes: int = 10
+    """Length of the window analysed, minutes (1-180). Default: 10."""
+    min_requests: int = 200
+    """Fewest canary requests in the window for a verdict; fewer: inconclusive (1-1000000000).
+    Default: 200."""
+    max_error_rate_percent: float = 5.0
+    """Highest canary 5xx rate (target 5xx and connection errors, % of its requests), absolute
+    (0-100]. Default: 5."""
+    max_error_rate_increase: float = 1.0
+    """Highest canary 5xx rate above the stable one, percentage points [0-100]. Default: 1."""
+    max_p99_latency_s: float = 1.0
+    """Highest canary target response time p99, seconds, absolute (0-600]. Default: 1."""
+    max_p99_latency_ratio: float = 1.5
+    """Highest canary p99 as a multiple of the stable p99 [1-100]. Default: 1.5."""
+    min_healthy_hosts: int = 1
+    """Fewest healthy targets of the canary's target group in the window (1-1000); also what
+    ``step`` and ``promote`` require of the target group that gains traffic. Default: 1."""
+
+
+@keyword_arguments
+@dataclass(frozen=True, kw_only=True)
+class Canary:
+    """A canary release on the service's ALB: a second Deployment (the same pod but for the
+    image and the overrides) behind its own Service and target group, sent ``weight`` % of the
+    ALB's requests (and every request carrying ``header``). See :mod:`eksplatform.service.canary`.
+
+    Usually read from the stack config (``canary`` and ``canaryPolicy`` keys) with
+    :func:`~eksplatform.service.canary_config`, which ``eksplatform canary`` edits."""
+
+    image: str
+    """The canary's image, pinned like ``image`` and different from it (in the same repository
+    when this stack manages the ECR repository). Required."""
+    weight: int = 0
+    """Share of the ALB's requests sent to the canary, % (0-100). 0 keeps it warm (running,
+    healthy, reachable with ``header``) without traffic. Default: 0."""
+    header: CanaryHeader | None = None
+    """Requests carrying this header always go to the canary. Default: None."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables set or overridden in the canary only (plain strings). Default:
+    none."""
+    config_files: Mapping[str, str] = field(default_factory=dict)
+    """Config files added or replaced in the canary only. Default: none."""
+    schedule: Sequence[int] = (5, 25, 50, 100)
+    """The weights ``eksplatform canary step`` moves through: rising, 1-100, ending at 100.
+    Default: (5, 25, 50, 100)."""
+    analysis: CanaryAnalysis = field(default_factory=CanaryAnalysis)
+    """Thresholds of ``eksplatform canary analyze``. Default: ``CanaryAnalysis()``."""
+    ramp_down_wait_s: int = 60
+    """``eksplatform canary promote``: seconds between two weight decreases, for the stable
+    HPA to scale up (0-3600). Default: 60."""
+    promoting: bool = False
+    """Set by ``eksplatform canary promote``: the stable Deployment runs this image already and
+    the weight goes down the schedule; the image may then equal ``image``. Default: False."""
 
 
 @keyword_arguments
@@ -384,6 +520,15 @@ class ServiceStackArgs:
     """ALB in front of the service. Default: None (no ALB, in-cluster only)."""
     alarms: Alarms = field(default_factory=Alarms)
     """Alarm thresholds (alarms exist only with ``ingress``). Default: ``Alarms()``."""
+    canary: Canary | None = None
+    """A canary release on the ALB (needs ``ingress``). Default: None (no canary; a canary
+    removed here is deleted cleanly, the stable resources untouched). Programs pass
+    ``canary_config()``, what the stack config's ``canary`` key says."""
+    monitors: Monitors | None = field(default_factory=Monitors)
+    """Datadog monitors: error rate and p99 latency (Envoy ingress), restarts, OOM kills,
+    replicas below the floor, and the queue when given. The cluster must run the Datadog agent
+    (contract ``datadogSite``). None: no monitors (the ``svc-alarms`` guardrail then wants an
+    alarm of the program's own). Default: ``Monitors()``."""
     ecr: bool | None = None
     """Create the ECR repository of ``image``. Default: True when the image is in an ECR
     registry (``<account>.dkr.ecr.<region>.amazonaws.com``), False otherwise."""

@@ -56,6 +56,8 @@ from .registry import current_run
 
 T = TypeVar("T")
 
+CANARY_KEYS = ("canary", "canaryPolicy")
+"""Service stack config keys of a canary release (read by ``canary_config()``)."""
 CLUSTER_STACK_KEY = "clusterStack"
 """Service stack config key naming the cluster stack (``org/project/stack``)."""
 REGION_KEY = "aws:region"
@@ -456,6 +458,8 @@ def load_config(spec: type[T], *, platform: bool = True, extra_keys: Sequence[st
     known = set(declared) | {f"{project}:{k}" for k in extra_keys}
     if platform:
         known.add(f"{project}:{CLUSTER_STACK_KEY}")
+        # The canary's keys are read by canary_config() (eksplatform.service.canary_config).
+        known |= {f"{project}:{k}" for k in CANARY_KEYS}
     short_names = sorted(k.split(":", 1)[1] for k in known if k.startswith(f"{project}:"))
     for key in sorted(_all_keys()):
         if key.startswith(f"{project}:") and key not in known:

@@ -26,6 +26,7 @@ import pulumi
 from .. import envoy
 from ..core import kube
 from ..core.contract import METRICS_API_OF_TYPE, RESOURCE_METRICS_API, ClusterFacts
+from ..core.datadog import HANDLE, SITES
 from ..core.environments import is_production
 from ..core.errors import Problem, Problems
 from ..core.tags import Tags
@@ -60,6 +61,10 @@ class ContractView:
     """The metrics APIs the cluster serves (``metrics.k8s.io``, ...)."""
     prescale_topic_arn: str | None = None
     """The push pre-scaler's topic; ``""`` when the cluster runs none."""
+    datadog_site: str | None = None
+    """The Datadog site of the cluster's agents; ``""`` when it runs none."""
+    team_monitor_channels: Mapping[str, str] | None = None
+    """Team -> the handles its monitors notify."""
     complete: bool = False
     """Every value the checks need is known (the real contract, not facts)."""
     malformed: tuple[str, ...] = ()
@@ -126,6 +131,30 @@ class ContractView:
             malformed.append("metricsApis")
             return (RESOURCE_METRICS_API,)
 
+        def site() -> str:
+            v = values.get("datadogSite")
+            if v is None or v == "":
+                return ""  # no agent (or a cluster stack from before the field)
+            if isinstance(v, str) and v in SITES:
+                return v
+            malformed.append("datadogSite")
+            return ""
+
+        def channels() -> Mapping[str, str]:
+            v = values.get("teamMonitorChannels")
+            if v is None:
+                return {}  # a cluster stack from before the field
+            if isinstance(v, Mapping) and all(
+                isinstance(k, str)
+                and DNS_LABEL.fullmatch(k)
+                and isinstance(x, str)
+                and all(HANDLE.fullmatch(h) for h in x.split())
+                for k, x in v.items()
+            ):
+                return dict(v)
+            malformed.append("teamMonitorChannels")
+            return {}
+
         def topic() -> str:
             v = values.get("prescaleTopicArn")
             if v is None or v == "":
@@ -139,6 +168,8 @@ class ContractView:
             source=source,
             metrics_apis=apis(),
             prescale_topic_arn=topic(),
+            datadog_site=site(),
+            team_monitor_channels=channels(),
             environment=text("environment", DNS_LABEL),
             team_namespaces=mapping("teamNamespaces", DNS_LABEL, DNS_LABEL),
             team_alert_topic_arns=mapping("teamAlertTopicArns", DNS_LABEL, _ARN),
@@ -290,6 +321,29 @@ def _capability_rules(problems: Problems, args: ServiceStackArgs, view: Contract
                     "cpu_target_percent / memory_target_percent, or ask the platform team for "
                     "a metrics adapter that serves it",
                 )
+    if args.monitors is not None and view.datadog_site == "":
+        problems.add(
+            "monitors",
+            args.monitors,
+            f"{view.source} runs no Datadog agent (its datadogSite is empty): the monitors "
+            "would never get data; ask the platform team to set platform:datadogApiKey on the "
+            "cluster stack, or set monitors=None and alarm the service yourself",
+        )
+    elif (
+        args.monitors is not None
+        and view.team_monitor_channels is not None
+        and view.team_namespaces is not None
+        and args.team in view.team_namespaces
+        and not view.team_monitor_channels.get(args.team)
+        and not args.monitors.notify
+    ):
+        problems.add(
+            "team",
+            args.team,
+            f"{view.source} gives this team no monitor channel (teamMonitorChannels) and "
+            "monitors.notify names none: the monitors would notify nobody; ask the platform "
+            "team for platform:datadog.teamChannels or alertEmails, or set monitors.notify",
+        )
     if args.prescaling is not None and view.prescale_topic_arn == "":
         problems.add(
             "prescaling",
@@ -421,6 +475,12 @@ class ServiceContext:
     """Labels of every Kubernetes object."""
     pod_annotations: dict[str, str]
     """Pod annotations other than the config checksum."""
+    monitor_channels: str = ""
+    """The team's monitor handles from the contract (space-separated)."""
+    account_id: str = ""
+    region: str = ""
+    datadog_site: str = ""
+    """The Datadog site of the cluster's agents (``""``: none)."""
 
 
 @dataclass(frozen=True)
@@ -502,16 +562,25 @@ def service_context(
     annotations: dict[str, str] = {}
     if args.datadog_tags:
         annotations["ad.datadoghq.com/tags"] = datadog_annotation(args.datadog_tags)
+    resolved = resolve_envoy(settings, args, namespace, teams)
+    if resolved.dogstatsd is not None:
+        # The agent cannot tell which pod a UDP packet came from: Envoy names the service.
+        stat_tags = {**resolved.dogstatsd.tags, "service": name, "kube_namespace": namespace}
+        resolved = replace(resolved, dogstatsd=replace(resolved.dogstatsd, tags=stat_tags))
     return ServiceContext(
         namespace=namespace,
         environment=environment,
         prod=prod,
         deletion_protection=deletion_protection,
         alert_topic_arn=topic,
-        envoy=resolve_envoy(settings, args, namespace, teams),
+        envoy=resolved,
         tags=merged,
         labels=service_labels(name, args.team, environment, version),
         pod_annotations=annotations,
+        monitor_channels=(view.team_monitor_channels or {}).get(args.team, ""),
+        account_id=view.account_id or "",
+        region=view.region or "",
+        datadog_site=view.datadog_site or "",
     )
 
 

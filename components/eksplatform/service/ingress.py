@@ -31,6 +31,9 @@ class IngressResources:
     load_balancer: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
     node_rule: aws.vpc.SecurityGroupIngressRule
+    listener: aws.lb.Listener
+    """The listener that forwards to the service (HTTPS, or HTTP without a certificate): where
+    a canary's listener rules go."""
 
 
 def _allowed_cidrs(ingress: Ingress, cluster: ClusterOutputs) -> Sequence[pulumi.Input[str]]:
@@ -69,6 +72,82 @@ def attach_to_node_pools(
     return asg_names.apply(create)
 
 
+def node_port_rules(
+    prefix: str,
+    *,
+    service: str,
+    port_name: str,
+    security_group: aws.ec2.SecurityGroup,
+    cluster: ClusterOutputs,
+    node_port: pulumi.Output[int],
+    tags: pulumi.Input[dict[str, str]],
+    opts: pulumi.ResourceOptions,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """The ALB's egress to the nodes on ``node_port`` (``<prefix>-alb-out``) and the node
+    security group's ingress from this ALB, and nothing else, on it (``<prefix>-nodeport``);
+    ``port_name`` says which port in their descriptions (``node port``)."""
+    port_text = node_port.apply(str)
+    aws.vpc.SecurityGroupEgressRule(
+        f"{prefix}-alb-out",
+        security_group_id=security_group.id,
+        ip_protocol="tcp",
+        from_port=node_port,
+        to_port=node_port,
+        referenced_security_group_id=cluster.node_security_group_id,
+        description=pulumi.Output.concat(f"ALB to the nodes on {port_name} ", port_text),
+        tags=tags,
+        opts=opts,
+    )
+    return aws.vpc.SecurityGroupIngressRule(
+        f"{prefix}-nodeport",
+        security_group_id=cluster.node_security_group_id,
+        ip_protocol="tcp",
+        from_port=node_port,
+        to_port=node_port,
+        referenced_security_group_id=security_group.id,
+        description=pulumi.Output.concat(
+            f"ALB of service {service} to its {port_name} ", port_text
+        ),
+        tags=tags,
+        opts=opts,
+    )
+
+
+def target_group(
+    logical_name: str,
+    plan: ServicePlan,
+    ingress: Ingress,
+    *,
+    cluster: ClusterOutputs,
+    node_port: pulumi.Output[int],
+    tags: pulumi.Input[dict[str, str]],
+    opts: pulumi.ResourceOptions,
+) -> aws.lb.TargetGroup:
+    """An instance target group on ``node_port``, health-checked on Envoy's health route."""
+    return aws.lb.TargetGroup(
+        logical_name,
+        target_type="instance",
+        port=node_port,
+        protocol="HTTP",
+        protocol_version="HTTP1",
+        vpc_id=cluster.vpc_id,
+        deregistration_delay=ingress.deregistration_delay_s,
+        health_check=aws.lb.TargetGroupHealthCheckArgs(
+            enabled=True,
+            path=plan.envoy.health_path,
+            port="traffic-port",
+            protocol="HTTP",
+            matcher="200",
+            interval=10,
+            timeout=5,
+            healthy_threshold=2,
+            unhealthy_threshold=2,
+        ),
+        tags=tags,
+        opts=opts,
+    )
+
+
 def build_ingress(
     plan: ServicePlan,
     ingress: Ingress,
@@ -82,7 +161,6 @@ def build_ingress(
     opts: pulumi.ResourceOptions,
 ) -> IngressResources:
     name = plan.name
-    port_text = node_port.apply(str)
     sg = aws.ec2.SecurityGroup(
         f"{prefix}-alb",
         description=f"ALB of service {name}: 80/443 from allowed CIDRs, out to the node port only",
@@ -104,25 +182,13 @@ def build_ingress(
                 tags=tags,
                 opts=opts,
             )
-    aws.vpc.SecurityGroupEgressRule(
-        f"{prefix}-alb-out",
-        security_group_id=sg.id,
-        ip_protocol="tcp",
-        from_port=node_port,
-        to_port=node_port,
-        referenced_security_group_id=cluster.node_security_group_id,
-        description=pulumi.Output.concat("ALB to the nodes on node port ", port_text),
-        tags=tags,
-        opts=opts,
-    )
-    node_rule = aws.vpc.SecurityGroupIngressRule(
-        f"{prefix}-nodeport",
-        security_group_id=cluster.node_security_group_id,
-        ip_protocol="tcp",
-        from_port=node_port,
-        to_port=node_port,
-        referenced_security_group_id=sg.id,
-        description=pulumi.Output.concat(f"ALB of service {name} to its node port ", port_text),
+    node_rule = node_port_rules(
+        prefix,
+        service=name,
+        port_name="node port",
+        security_group=sg,
+        cluster=cluster,
+        node_port=node_port,
         tags=tags,
         opts=opts,
     )
@@ -145,31 +211,18 @@ def build_ingress(
         tags=tags,
         opts=opts,
     )
-    tg = aws.lb.TargetGroup(
+    tg = target_group(
         f"{prefix}-tg",
-        target_type="instance",
-        port=node_port,
-        protocol="HTTP",
-        protocol_version="HTTP1",
-        vpc_id=cluster.vpc_id,
-        deregistration_delay=ingress.deregistration_delay_s,
-        health_check=aws.lb.TargetGroupHealthCheckArgs(
-            enabled=True,
-            path=plan.envoy.health_path,
-            port="traffic-port",
-            protocol="HTTP",
-            matcher="200",
-            interval=10,
-            timeout=5,
-            healthy_threshold=2,
-            unhealthy_threshold=2,
-        ),
+        plan,
+        ingress,
+        cluster=cluster,
+        node_port=node_port,
         tags=tags,
         opts=opts,
     )
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)
     if ingress.certificate_arn is not None:
-        aws.lb.Listener(
+        forwarding = aws.lb.Listener(
             f"{prefix}-https",
             load_balancer_arn=lb.arn,
             port=443,
@@ -188,7 +241,7 @@ def build_ingress(
         )
     else:
         http_action = forward  # no certificate (allowed outside prod): plain HTTP
-    aws.lb.Listener(
+    http = aws.lb.Listener(
         f"{prefix}-http",
         load_balancer_arn=lb.arn,
         port=80,
@@ -198,4 +251,6 @@ def build_ingress(
         opts=opts,
     )
     attach_to_node_pools(prefix, tg.arn, cluster.node_pool_asg_names, opts)
-    return IngressResources(sg, lb, tg, node_rule)
+    if ingress.certificate_arn is None:
+        forwarding = http
+    return IngressResources(sg, lb, tg, node_rule, forwarding)

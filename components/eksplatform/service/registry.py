@@ -35,6 +35,8 @@ class RunRegistry:
     """(cluster, team, service name) -> the resource name that declared it."""
     node_ports: dict[tuple[str, int], str] = field(default_factory=dict)
     """(cluster, explicit node port) -> the resource name that asked for it."""
+    canary_read: bool = False
+    """Whether the program read the stack config's canary (:func:`.canary_config`)."""
 
 
 _current: tuple[weakref.ReferenceType[Any], RunRegistry] | None = None

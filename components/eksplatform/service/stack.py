@@ -15,8 +15,8 @@ Order of work:
    component's URN (its parent), so a mismatch fails the run before any of them is sent. The
    children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
    the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
-4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms, all children of
-   this component.
+4. IAM role (EKS Pod Identity) -> Kubernetes objects -> ECR -> ALB -> alarms -> the canary
+   release (:mod:`.canary`), all children of this component.
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
 for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
@@ -34,7 +34,9 @@ from .. import envoy
 from ..core.contract import ClusterOutputs, check_contract_version, known_contract
 from ..core.errors import Problem, ValidationError
 from .alarms import build_alarms
-from .args import ServiceStackArgs
+from .args import Monitors, ServiceStackArgs
+from .canary import CanaryRelease
+from .canary_config import unread_canary_problem
 from .checks import env_output_values
 from .config import PlatformSettings, default_cluster, platform_settings
 from .contract_checks import (
@@ -49,6 +51,7 @@ from .contract_checks import (
 from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
+from .monitors import MonitorContext, build_monitors, provider_config_problems
 from .registry import RunRegistry, current_run
 from .validate import (
     ServicePlan,
@@ -71,6 +74,8 @@ _GATE_FIELDS = (
     "cost_centre",
     "metrics_apis",
     "prescale_topic_arn",
+    "datadog_site",
+    "team_monitor_channels",
 )
 _CAMEL = {
     "environment": "environment",
@@ -81,6 +86,8 @@ _CAMEL = {
     "cost_centre": "costCentre",
     "metrics_apis": "metricsApis",
     "prescale_topic_arn": "prescaleTopicArn",
+    "datadog_site": "datadogSite",
+    "team_monitor_channels": "teamMonitorChannels",
 }
 
 
@@ -128,6 +135,8 @@ class ServiceStack(pulumi.ComponentResource):
     """ALB DNS name (point the service's DNS record at it); None without ingress."""
     target_group_arn: pulumi.Output[str] | None
     """None without ingress."""
+    canary_target_group_arn: pulumi.Output[str] | None
+    """The canary's target group; None without a canary."""
     ecr_repository_url: pulumi.Output[str] | None
     """Where CI pushes the image; None when the image lives outside this account's ECR."""
     plan: ServicePlan
@@ -144,10 +153,17 @@ class ServiceStack(pulumi.ComponentResource):
         run = current_run()
         explicit = args.cluster if isinstance(args.cluster, ClusterOutputs) else None
         target = platform_settings(need_cluster_stack=args.cluster is None)
+        unread = unread_canary_problem(run)
+        if unread is not None:
+            target = dataclasses.replace(target, problems=(*target.problems, unread))
         if explicit is not None:
             view = contract_view(explicit)
         else:
             view, target = _view_of_stack(target, run)
+        if isinstance(args.monitors, Monitors):
+            # the program's Datadog provider, checked with the rest (see .monitors)
+            dd_problems = provider_config_problems(view.datadog_site)
+            target = dataclasses.replace(target, problems=(*target.problems, *dd_problems))
         plan = plan_service(args, resource_name=name, view=view, target=target, registry=run)
         if explicit is not None and explicit.facts is not None:
             pulumi.log.warn(
@@ -213,6 +229,7 @@ class ServiceStack(pulumi.ComponentResource):
 
         self.alb_dns_name = None
         self.target_group_arn = None
+        self.canary_target_group_arn = None
         if checked.ingress is not None:
             ing = build_ingress(
                 plan,
@@ -237,6 +254,30 @@ class ServiceStack(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
+            if plan.canary is not None:
+                release = CanaryRelease(
+                    f"{name}-canary",
+                    args=checked,
+                    plan=plan,
+                    canary=plan.canary,
+                    ctx=ctx,
+                    workload=workload,
+                    ingress=ing,
+                    cluster=cluster,
+                    provider=provider,
+                    tags=tags,
+                    prefix=name,
+                    opts=child,
+                )
+                self.canary_target_group_arn = release.target_group_arn
+
+        if checked.monitors is not None:
+            monitor_ctx: pulumi.Input[MonitorContext] = (
+                gate.apply(lambda c: _monitor_context(plan, c))
+                if gate is not None
+                else _monitor_context(plan, plan.context)
+            )
+            build_monitors(name, checked.monitors, monitor_ctx, opts=child)
 
         self.namespace = namespace
         self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
@@ -255,6 +296,12 @@ class ServiceStack(pulumi.ComponentResource):
                 "albDnsName": self.alb_dns_name,
                 "targetGroupArn": self.target_group_arn,
                 "ecrRepositoryUrl": self.ecr_repository_url,
+                # Only with a canary: the outputs of a service without one stay as they were.
+                **(
+                    {"canaryTargetGroupArn": self.canary_target_group_arn}
+                    if self.canary_target_group_arn is not None
+                    else {}
+                ),
             }
         )
 
@@ -288,6 +335,21 @@ def _child_inputs(
         pod_annotations=ctx.apply(lambda c: c.pod_annotations),
         deletion_protection=ctx.apply(lambda c: c.deletion_protection),
         alert_topic_arn=ctx.apply(lambda c: str(c.alert_topic_arn)),
+    )
+
+
+def _monitor_context(plan: ServicePlan, ctx: ServiceContext | None) -> MonitorContext:
+    """The monitors' plain values from the children's context."""
+    assert ctx is not None
+    return MonitorContext(
+        service=plan.name,
+        team=plan.team,
+        environment=ctx.environment,
+        namespace=ctx.namespace,
+        channels=ctx.monitor_channels,
+        account_id=ctx.account_id,
+        region=ctx.region,
+        autoscaled=plan.args.autoscaling is not None,
     )
 
 
@@ -330,6 +392,13 @@ def _gate(
             envoy=plan.envoy,
         )
         problems = contract_problems(args, subject, view, plan.target, facts=cluster.facts)
+        if args.monitors is not None and plan.view.datadog_site is None:
+            # the site was not known before registration: the provider's apiUrl is checked now
+            problems += [
+                p
+                for p in provider_config_problems(view.datadog_site)
+                if p.field == "datadog:apiUrl"
+            ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
         problems += secret_env_problems(secret_keys)
         if problems:

@@ -34,6 +34,8 @@ from ..core.errors import Problem, Problems
 from ..guardrails.inputs import service_findings
 from .args import ServiceStackArgs
 from .aws_checks import check_alarms, check_ecr, check_ingress, check_tags
+from .canary_checks import CanaryPlan, canary_problems
+from .canary_config import renamed
 from .checks import (
     NAME_MAX,
     NODE_PORT_MAX,
@@ -61,6 +63,7 @@ from .contract_checks import (
     service_context,
 )
 from .iam_checks import Owner, check_statement
+from .monitors import check_monitors
 from .registry import RunRegistry
 from .shapes import sanitized, shape_problems
 
@@ -82,6 +85,9 @@ __all__ = [
 ]
 
 _ALARM_SUFFIXES = ("-5xx-rate", "-p99-latency", "-unhealthy-hosts")
+CANARY_TARGET_GROUP_SUFFIX = "-ctg"
+"""Logical name suffix of the canary's target group: short, because a target group name has
+at most 32 characters and a resource name with an ALB up to 20 (20 + 4 + Pulumi's 8)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,8 @@ class ServicePlan:
     """What the children use, when the whole contract was known before registration (the
     offline preview); None under ``pulumi up``, where the component derives it once the
     contract resolves."""
+    canary: CanaryPlan | None = None
+    """The canary release's derived values; None without a canary."""
 
     @property
     def namespace(self) -> str | None:
@@ -314,6 +322,11 @@ def _check_names(
             (f"{resource_name}-alb", naming.SECURITY_GROUP),
         ]
         derived += [(f"{resource_name}{s}", naming.CLOUDWATCH_ALARM) for s in _ALARM_SUFFIXES]
+        if args.canary is not None:
+            derived += [
+                (f"{resource_name}{CANARY_TARGET_GROUP_SUFFIX}", naming.TARGET_GROUP),
+                *((f"{resource_name}-canary{s}", naming.CLOUDWATCH_ALARM) for s in _ALARM_SUFFIXES),
+            ]
     for logical, rule in derived:
         problem = naming.derived_name_problem(
             "resource_name", resource_name, logical, rule, how="autoname", fix=fix
@@ -385,6 +398,7 @@ def plan_service(
     node_port = check_ports(found, a)
     check_ingress(found, a)
     check_alarms(found, a)
+    check_monitors(found, a.monitors)
     owner = _owner(a.team, view)
     for i, st in enumerate(a.iam_statements):
         check_statement(found, f"iam_statements[{i}]", st, owner)
@@ -392,6 +406,7 @@ def plan_service(
     create_ecr = check_ecr(found, a, image)
     deps = _check_dependencies(found, a, namespace, teams)
     settings = _check_envoy(found, a, deps)
+    canary = canary_problems(found, a, stable=image, create_ecr=create_ecr)
     _check_names(found, rn, a, image, create_ecr)
     subject = Subject(name=name, team=a.team, image=image, create_ecr=create_ecr, envoy=settings)
     facts = a.cluster.facts if isinstance(a.cluster, ClusterOutputs) else None
@@ -429,7 +444,8 @@ def plan_service(
         pulumi.log.warn(f"ServiceStack {rn!r}: {warning}")
 
     problems = Problems()
-    for problem in [*shape, *(p for p in found if _keep(p, bad))]:
+    kept = renamed([*shape, *(p for p in found if _keep(p, bad))], args.canary)
+    for problem in kept:
         problems.add(problem.field, problem.value, problem.message)
     problems.raise_if_any(f"ServiceStack {rn!r}")
     assert image is not None
@@ -449,6 +465,7 @@ def plan_service(
         view=view,
         target=target,
         context=context,
+        canary=canary,
     )
 
 

@@ -107,6 +107,10 @@ class Workload:
     vpa: k8s.apiextensions.CustomResource | None
     node_port: pulumi.Output[int]
     """The node port the Service has (allocated by the API server unless pinned)."""
+    pod_dependencies: tuple[pulumi.Resource, ...] = ()
+    """What the pods need before they start (ConfigMaps, Secret, ServiceAccount, IAM)."""
+    secret_name: str | None = None
+    """The Secret holding ``secrets`` (None: no secrets)."""
 
 
 def selector_for(plan: ServicePlan) -> dict[str, str]:
@@ -132,7 +136,7 @@ def service_spec(args: ServiceStackArgs, plan: ServicePlan) -> ServiceSpecArgs:
     )
 
 
-def _allocated_node_port(spec: Any) -> int:
+def allocated_node_port(spec: Any) -> int:
     """The node port of the Service's only port, once the API server allocated it."""
     return int(spec.ports[0].node_port)
 
@@ -313,6 +317,120 @@ def pod_requests(args: ServiceStackArgs) -> dict[str, int]:
     return {"cpuMillis": math.ceil(cpu), "memoryBytes": memory}
 
 
+def pod_annotations(
+    checksum: pulumi.Input[str], extra: pulumi.Input[dict[str, str]]
+) -> pulumi.Input[dict[str, str]]:
+    """The pod template's annotations: the config checksum and ``extra`` (plain when both are)."""
+    if isinstance(checksum, str) and isinstance(extra, dict):
+        return {CHECKSUM_ANNOTATION: checksum, **extra}
+    return pulumi.Output.all(checksum, extra).apply(lambda v: {CHECKSUM_ANNOTATION: v[0], **v[1]})
+
+
+def pod_template(
+    args: ServiceStackArgs,
+    plan: ServicePlan,
+    *,
+    labels: pulumi.Input[dict[str, str]],
+    selector: dict[str, str],
+    annotations: pulumi.Input[dict[str, str]],
+    config_map: str | None,
+    secret_name: str | None,
+) -> PodTemplateSpecArgs:
+    """The pods of ``args`` (app + Envoy native sidecar): ``config_map`` holds the app's config
+    files (None: none), ``secret_name`` its secrets (None: none)."""
+    name = plan.name
+    volumes = [
+        VolumeArgs(name=ENVOY_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-envoy")),
+        VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+    ]
+    if config_map is not None:
+        volumes.append(
+            VolumeArgs(name=CONFIG_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=config_map))
+        )
+    e = args.envoy
+    sidecar = envoy.sidecar_container(
+        plan.envoy,
+        name=ENVOY_CONTAINER,
+        image=e.image or envoy.ENVOY_IMAGE,
+        config_volume=ENVOY_VOLUME,
+        cpu_request=e.cpu,
+        memory=e.memory,
+    )
+    return PodTemplateSpecArgs(
+        metadata=ObjectMetaArgs(labels=labels, annotations=annotations),
+        spec=PodSpecArgs(
+            service_account_name=name,
+            automount_service_account_token=args.automount_service_account_token,
+            priority_class_name=priority.SERVICE_DEFAULT,
+            security_context=kube.pod_security_context(uid=args.run_as_user),
+            termination_grace_period_seconds=termination_grace_seconds(args, plan),
+            topology_spread_constraints=kube.zone_spread(selector),
+            init_containers=[sidecar],
+            containers=[_app_container(args, plan, secret_name)],
+            volumes=volumes,
+            enable_service_links=False,
+        ),
+    )
+
+
+def deployment_spec(
+    args: ServiceStackArgs,
+    *,
+    replicas: int,
+    selector: dict[str, str],
+    template: PodTemplateSpecArgs,
+) -> DeploymentSpecArgs:
+    """A rolling update that never removes a ready pod before its replacement is ready."""
+    return DeploymentSpecArgs(
+        replicas=replicas,
+        revision_history_limit=5,
+        selector=LabelSelectorArgs(match_labels=selector),
+        strategy=DeploymentStrategyArgs(
+            type="RollingUpdate",
+            rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge="25%"),
+        ),
+        template=template,
+    )
+
+
+def hpa_spec(
+    args: ServiceStackArgs, *, deployment: str, min_replicas: int, max_replicas: int
+) -> HorizontalPodAutoscalerSpecArgs:
+    """``args.autoscaling``'s metrics and behaviour (scale up fast, down slowly) for the
+    Deployment ``deployment``, between ``min_replicas`` and ``max_replicas``."""
+    a = args.autoscaling
+    assert a is not None
+    return HorizontalPodAutoscalerSpecArgs(
+        scale_target_ref=CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name=deployment
+        ),
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        metrics=_hpa_metrics(args),
+        behavior=HorizontalPodAutoscalerBehaviorArgs(
+            scale_up=HPAScalingRulesArgs(
+                stabilization_window_seconds=a.scale_up_stabilization_s,
+                select_policy="Max",
+                policies=[
+                    HPAScalingPolicyArgs(
+                        type="Percent", value=a.scale_up_percent, period_seconds=15
+                    ),
+                    HPAScalingPolicyArgs(type="Pods", value=a.scale_up_pods, period_seconds=15),
+                ],
+            ),
+            scale_down=HPAScalingRulesArgs(
+                stabilization_window_seconds=a.scale_down_stabilization_s,
+                select_policy="Min",
+                policies=[
+                    HPAScalingPolicyArgs(
+                        type="Percent", value=a.scale_down_percent, period_seconds=60
+                    )
+                ],
+            ),
+        ),
+    )
+
+
 def build_workload(
     args: ServiceStackArgs,
     plan: ServicePlan,
@@ -346,10 +464,6 @@ def build_workload(
         data=envoy_data,
         opts=opts,
     )
-    volumes = [
-        VolumeArgs(name=ENVOY_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-envoy")),
-        VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="256Mi")),
-    ]
     depends: list[pulumi.Resource] = [envoy_cm, service_account, *start_after]
     if args.config_files:
         app_cm = k8s.core.v1.ConfigMap(
@@ -359,11 +473,6 @@ def build_workload(
             opts=opts,
         )
         depends.append(app_cm)
-        volumes.append(
-            VolumeArgs(
-                name=CONFIG_VOLUME, config_map=ConfigMapVolumeSourceArgs(name=f"{name}-config")
-            )
-        )
     secret_name: str | None = None
     if args.secrets:
         secret_name = f"{name}-secrets"
@@ -379,51 +488,21 @@ def build_workload(
         depends.append(secret)
 
     checksum = checksum_annotation(args, envoy_data)
-    pod_annotations: pulumi.Input[dict[str, str]]
-    if isinstance(checksum, str) and isinstance(ctx.pod_annotations, dict):
-        pod_annotations = {CHECKSUM_ANNOTATION: checksum, **ctx.pod_annotations}
-    else:
-        pod_annotations = pulumi.Output.all(checksum, ctx.pod_annotations).apply(
-            lambda v: {CHECKSUM_ANNOTATION: v[0], **v[1]}
-        )
-    e = args.envoy
-    sidecar = envoy.sidecar_container(
-        plan.envoy,
-        name=ENVOY_CONTAINER,
-        image=e.image or envoy.ENVOY_IMAGE,
-        config_volume=ENVOY_VOLUME,
-        cpu_request=e.cpu,
-        memory=e.memory,
-    )
     autoscaling = args.autoscaling
     count = autoscaling.min_replicas if autoscaling is not None else args.replicas
+    template = pod_template(
+        args,
+        plan,
+        labels=labels,
+        selector=selector,
+        annotations=pod_annotations(checksum, ctx.pod_annotations),
+        config_map=f"{name}-config" if args.config_files else None,
+        secret_name=secret_name,
+    )
     deployment = k8s.apps.v1.Deployment(
         f"{prefix}-deployment",
         metadata=meta(name),
-        spec=DeploymentSpecArgs(
-            replicas=count,
-            revision_history_limit=5,
-            selector=LabelSelectorArgs(match_labels=selector),
-            strategy=DeploymentStrategyArgs(
-                type="RollingUpdate",
-                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge="25%"),
-            ),
-            template=PodTemplateSpecArgs(
-                metadata=ObjectMetaArgs(labels=labels, annotations=pod_annotations),
-                spec=PodSpecArgs(
-                    service_account_name=name,
-                    automount_service_account_token=args.automount_service_account_token,
-                    priority_class_name=priority.SERVICE_DEFAULT,
-                    security_context=kube.pod_security_context(uid=args.run_as_user),
-                    termination_grace_period_seconds=termination_grace_seconds(args, plan),
-                    topology_spread_constraints=kube.zone_spread(selector),
-                    init_containers=[sidecar],
-                    containers=[_app_container(args, plan, secret_name)],
-                    volumes=volumes,
-                    enable_service_links=False,
-                ),
-            ),
-        ),
+        spec=deployment_spec(args, replicas=count, selector=selector, template=template),
         # With an HPA the replica count is the HPA's: never reset it on the next `pulumi up`.
         opts=pulumi.ResourceOptions.merge(
             opts,
@@ -484,36 +563,8 @@ def build_workload(
             metadata=ObjectMetaArgs(
                 name=name, namespace=namespace, labels=hpa_labels, annotations=hpa_annotations
             ),
-            spec=HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1", kind="Deployment", name=name
-                ),
-                min_replicas=a.min_replicas,
-                max_replicas=a.max_replicas,
-                metrics=_hpa_metrics(args),
-                behavior=HorizontalPodAutoscalerBehaviorArgs(
-                    scale_up=HPAScalingRulesArgs(
-                        stabilization_window_seconds=a.scale_up_stabilization_s,
-                        select_policy="Max",
-                        policies=[
-                            HPAScalingPolicyArgs(
-                                type="Percent", value=a.scale_up_percent, period_seconds=15
-                            ),
-                            HPAScalingPolicyArgs(
-                                type="Pods", value=a.scale_up_pods, period_seconds=15
-                            ),
-                        ],
-                    ),
-                    scale_down=HPAScalingRulesArgs(
-                        stabilization_window_seconds=a.scale_down_stabilization_s,
-                        select_policy="Min",
-                        policies=[
-                            HPAScalingPolicyArgs(
-                                type="Percent", value=a.scale_down_percent, period_seconds=60
-                            )
-                        ],
-                    ),
-                ),
+            spec=hpa_spec(
+                args, deployment=name, min_replicas=a.min_replicas, max_replicas=a.max_replicas
             ),
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(depends_on=[deployment], ignore_changes=hpa_ignore)
@@ -555,5 +606,15 @@ def build_workload(
                 opts, pulumi.ResourceOptions(depends_on=[deployment])
             ),
         )
-    node_port = service.spec.apply(_allocated_node_port)
-    return Workload(service_account, deployment, service, pdb, hpa, vpa, node_port)
+    node_port = service.spec.apply(allocated_node_port)
+    return Workload(
+        service_account,
+        deployment,
+        service,
+        pdb,
+        hpa,
+        vpa,
+        node_port,
+        pod_dependencies=tuple(depends),
+        secret_name=secret_name,
+    )
