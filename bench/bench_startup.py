@@ -57,7 +57,8 @@ def _program_modules(names: list[str]) -> list[str]:
     return [
         n
         for n in names
-        if n.split(".")[0] in ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_eks")
+        if n.split(".")[0] == "pulumi"
+        or n.startswith("pulumi_")  # every Pulumi SDK
         or (
             n.startswith("eksplatform.")
             and not n.startswith(("eksplatform.preview", "eksplatform.cli"))
