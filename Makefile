@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_kube_schema.py
 	$(PY) bench/bench_envoy_overhead.py
 	$(PY) bench/bench_fleet.py
+	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_policy.py
 
 # Releases (README, "Releases"): regenerate the constraints file after changing requirements.txt;

@@ -196,6 +196,76 @@ def main() -> None:
         theirs_ms = per_call_ms(run_theirs, args.seconds) / len(batch)
         ours_ms = per_call_ms(run_ours, args.seconds) / len(batch)
         print(f"  {label:<34}{theirs_ms:>17.3f} ms{ours_ms:>11.3f} ms{theirs_ms / ours_ms:>8.1f}x")
+    fleet_throughput(ours, args.seconds)
+
+
+FLEET_N = 20
+THROUGHPUT_GOAL = 2000.0
+
+
+def fleet_objects() -> list[dict[str, Any]]:
+    """The Kubernetes objects of the fleet benchmark's program (bench_fleet.py) at N=20,
+    rendered by an offline preview in this process."""
+    import importlib.util
+    import pathlib
+    import tempfile
+
+    from eksplatform.preview.engine import Workspace, run_preview
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_fleet", pathlib.Path(__file__).with_name("bench_fleet.py")
+    )
+    assert spec is not None and spec.loader is not None
+    bench_fleet: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_fleet)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp) / "repo"
+        root.mkdir()
+        bench_fleet._workspace(root, (FLEET_N,))
+        result = run_preview(
+            Workspace(root, pathlib.Path(tmp) / "build"), "services/fleet", f"n{FLEET_N}"
+        )
+        if not result.ok:
+            raise SystemExit(f"fleet preview failed: {[d.message for d in result.diagnostics]}")
+        return [m.body for m in result.manifests]
+
+
+def fleet_throughput(ours: KubeSchemaValidator, seconds: float) -> None:
+    """Objects per second on one core for the fleet's mix: the compiled check first (what the
+    preview does), and jsonschema alone (what it did before), warm, side by side."""
+    objects = fleet_objects()
+    kinds = sorted({o["kind"] for o in objects})
+    for obj in objects:
+        assert ours.validate(obj) == [] == ours.validate_with_jsonschema(obj), obj["kind"]
+
+    def run(check: Callable[[dict[str, Any]], object]) -> Callable[[], None]:
+        def all_objects() -> None:
+            for obj in objects:
+                check(obj)
+
+        return all_objects
+
+    fast_ms = per_call_ms(run(ours.validate), seconds) / len(objects)
+    slow_ms = per_call_ms(run(ours.validate_with_jsonschema), seconds) / len(objects)
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    dep_fast = per_call_ms(lambda: [ours.validate(o) for o in deployments], seconds / 2)
+    dep_slow = per_call_ms(
+        lambda: [ours.validate_with_jsonschema(o) for o in deployments], seconds / 2
+    )
+    print()
+    print(
+        f"  fleet mix ({len(objects)} objects of bench_fleet's program at N={FLEET_N}: "
+        f"{', '.join(kinds)}), one core, warm:"
+    )
+    print(
+        f"    compiled check first  {1000 / fast_ms:8.0f} objects/s   "
+        f"jsonschema alone {1000 / slow_ms:6.0f} objects/s   {slow_ms / fast_ms:5.1f}x  "
+        f"(goal >= {THROUGHPUT_GOAL:.0f}/s: {'met' if 1000 / fast_ms >= THROUGHPUT_GOAL else 'NOT met'})"
+    )
+    print(
+        f"    Deployments only      {len(deployments) / dep_fast * 1000:8.0f} objects/s   "
+        f"jsonschema alone {len(deployments) / dep_slow * 1000:6.0f} objects/s"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi._types as sdk_types
 import pulumi.resource as sdk_resource
 import pulumi.runtime.mocks as runtime_mocks
 import pulumi.runtime.resource as runtime_resource
@@ -143,6 +144,9 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
     before = (
         runtime_stack.wait_for_rpcs,
         runtime_resource._get_stack_trace,
+        runtime_resource.create_urn,
+        rpc.contains_unknowns,
+        sdk_types.unwrap_type,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -150,6 +154,9 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
     after = (
         runtime_stack.wait_for_rpcs,
         runtime_resource._get_stack_trace,
+        runtime_resource.create_urn,
+        rpc.contains_unknowns,
+        sdk_types.unwrap_type,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -244,3 +251,141 @@ def test_resources_with_aliases_preview_as_before(tmp_path: Path) -> None:
     assert [r.name for r in result.resources] == ["box", "box-cm"]
     assert result.plain_outputs()["urn"] == result.resources[0].urn
     assert result.manifests[0].body["data"] == {"a": "b"}
+
+
+# --- create_urn, contains_unknowns, unwrap_type (eksplatform.preview.runtime) --------------------
+
+
+def _create_urn_uses(function: str) -> tuple[list[str], list[str]]:
+    """In every function ``function`` of ``pulumi.runtime.resource``: what each ``create_urn``
+    call's result is assigned to, and the test of the ``if`` around each read of ``mock_urn``."""
+    import ast
+    import inspect
+
+    import pulumi.runtime.resource as resource_module
+
+    tree = ast.parse(inspect.getsource(resource_module))
+    functions = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
+    ]
+    assert functions, f"pulumi.runtime.resource has no {function}()"
+    targets: list[str] = []
+    reads: list[str] = []
+    calls: list[ast.Call] = []
+
+    def visit(node: ast.AST, condition: str) -> None:
+        if isinstance(node, ast.If):
+            for statement in node.body:
+                visit(statement, ast.unparse(node.test))
+            for statement in node.orelse:
+                visit(statement, f"not ({ast.unparse(node.test)})")
+            return
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "create_urn":
+            calls.append(node)
+        if isinstance(node, ast.Assign) and "create_urn(" in ast.unparse(node.value):
+            targets.append(ast.unparse(node.targets[0]))
+        if isinstance(node, ast.Name) and node.id == "mock_urn" and isinstance(node.ctx, ast.Load):
+            reads.append(condition)
+        for child in ast.iter_child_nodes(node):
+            visit(child, condition)
+
+    for function_node in functions:
+        visit(function_node, "")
+    assert len(calls) == len(targets), "a create_urn call whose result is not assigned"
+    return targets, reads
+
+
+@pytest.mark.parametrize("function", ["do_register", "do_read"])
+def test_the_sdk_reads_mock_urn_only_without_a_monitor(function: str) -> None:
+    """What makes skipping create_urn in these functions safe: its only use there is
+    ``mock_urn``, read only when there is no monitor (the preview always has one). Fails, so
+    that the workaround is revisited, when a Pulumi upgrade uses it otherwise."""
+    targets, reads = _create_urn_uses(function)
+    assert set(targets) <= {"mock_urn"}, targets
+    assert set(reads) <= {"monitor is None"}, reads
+    if function == "do_read":
+        assert targets == ["mock_urn"] and reads == ["monitor is None"]
+
+
+def test_create_urn_is_pulumis_for_every_other_caller() -> None:
+    from eksplatform.preview.runtime import _KnownNone, _skip_mock_urn
+
+    calls: list[tuple[Any, ...]] = []
+
+    def original(*args: Any) -> str:
+        calls.append(args)
+        return "urn"
+
+    original.__module__ = "pulumi.runtime.resource"
+    patched = _skip_mock_urn(original)
+
+    def do_register() -> Any:  # same name, but not the SDK's module
+        return patched("n", "t")
+
+    assert patched("n", "t") == "urn" and do_register() == "urn"
+    sdk_globals = {"__name__": "pulumi.runtime.resource", "patched": patched}
+    exec("def do_register():\n    return patched('n', 't')", sdk_globals)
+    assert isinstance(sdk_globals["do_register"](), _KnownNone)  # type: ignore[operator]
+    assert len(calls) == 2
+
+
+def _nested_values() -> list[Any]:
+    unknown = Unknown()  # type: ignore[no-untyped-call]
+    shared: dict[str, Any] = {"x": [1, unknown]}
+    loop: list[Any] = [1]
+    loop.append(loop)
+    return [
+        None,
+        "text",
+        0,
+        1.5,
+        True,
+        unknown,
+        [],
+        {},
+        [1, "a", None],
+        {"a": {"b": [{"c": unknown}]}},
+        {"a": {"b": [{"c": 1}]}},
+        (unknown,),  # Pulumi does not look into tuples
+        [(unknown,)],
+        {"s": shared, "t": shared},
+        [shared, shared],
+        loop,
+        {"k": object()},
+        type("S", (str,), {})("sub"),
+    ]
+
+
+def test_contains_unknowns_as_pulumi_answers() -> None:
+    from eksplatform.preview.runtime import _contains_unknowns
+
+    fast = _contains_unknowns(Unknown)
+    for value in _nested_values():
+        assert fast(value) == rpc.contains_unknowns(value), value
+
+
+def test_unwrap_type_memoized_as_pulumi_answers() -> None:
+    from typing import Optional
+
+    import pulumi._types as sdk_types
+    import pulumi_kubernetes as k8s
+    from eksplatform.preview.runtime import _memoized_unwrap_type
+
+    memo = _memoized_unwrap_type(sdk_types.unwrap_type)
+    Input: Any = pulumi.Input  # noqa: N806 - the SDK's spelling, typed loosely for mypy
+    Output: Any = pulumi.Output  # noqa: N806
+    types: list[Any] = [
+        int,
+        str,
+        Output[str],
+        Input[int],
+        Optional[Input[str]],  # noqa: UP045 - the spelling the SDKs generate
+        Input[k8s.meta.v1.ObjectMetaArgs],
+        Optional[Input[k8s.meta.v1.ObjectMetaArgs]],  # noqa: UP045
+        Input[list[Input[str]]],
+        Input[dict[str, Input[str]]],
+    ]
+    for typ in types + types:  # the second pass answers from the cache
+        assert memo(typ) == sdk_types.unwrap_type(typ), typ

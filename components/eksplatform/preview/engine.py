@@ -30,6 +30,7 @@ from typing import Any
 
 from ..core.contract import set_contract_resolver
 from ..core.errors import ValidationError
+from . import jsontext
 from . import manifests as manifest_mod
 from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, unwrap
 from .project import ProjectError, StackSpec, load_stack
@@ -478,7 +479,7 @@ def write_result(workspace: Workspace, result: PreviewResult) -> Path:
     out = workspace.out_dir(result.program_id, result.spec.stack)
     out.mkdir(parents=True, exist_ok=True)
     doc = preview_document(result)
-    (out / "preview.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    (out / "preview.json").write_text(jsontext.dumps(doc) + "\n")
     stack_outputs = out / STACK_OUTPUT_FILE
     if result.ok:
         stack_outputs.write_text(stack_output_text(result.outputs), encoding="utf-8")

@@ -9,6 +9,9 @@ Differences from ``kubernetes_validate.validate``:
 
 * the schemas are read once per version and one validator is built per (apiVersion, kind) and
   reused (``kubernetes_validate`` re-reads the schema files on every call);
+* a manifest is first checked by a verdict-only check compiled from the same schema
+  (:mod:`.schema_verdict`, several times faster); only one it rejects goes through
+  ``jsonschema``, which finds its errors;
 * **all** errors of an object are reported, each with the dotted path of the offending field
   (``spec.template.spec.containers[0].ports[0].containerPort``), not just the first one;
 * an unknown minor version is an error (``kubernetes_validate`` silently falls back to an older one).
@@ -34,6 +37,8 @@ from typing import Any, ClassVar, Final
 import jsonschema.validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from .schema_verdict import Check, CompiledDefinitions, UnsupportedSchemaError
 
 __all__ = [
     "KubeSchemaValidator",
@@ -241,6 +246,9 @@ class KubeSchemaValidator:
         }
         self._definitions = definitions  # keeps the objects behind _type_names' ids alive
         self._validators: dict[str, Any] = {}
+        # Verdict-only checks tried first (see schema_verdict); None: the kind has none.
+        self._compiled = CompiledDefinitions(self._base_uri, definitions)
+        self._verdicts: dict[str, Check | None] = {}
 
     # ----------------------------------------------------------------------------- construction
 
@@ -311,6 +319,14 @@ class KubeSchemaValidator:
 
         ``[]`` means valid, or a custom resource (see :meth:`has_schema`).
         """
+        return self._validate(obj, fast=True)
+
+    def validate_with_jsonschema(self, obj: Mapping[str, Any]) -> list[SchemaError]:
+        """:meth:`validate` without the compiled check: ``jsonschema`` alone decides (what the
+        comparison test and the benchmark hold the fast path against)."""
+        return self._validate(obj, fast=False)
+
+    def _validate(self, obj: Mapping[str, Any], *, fast: bool) -> list[SchemaError]:
         if not isinstance(obj, Mapping):
             raise TypeError(f"a manifest must be a dict, got {type(obj).__name__}")
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
@@ -330,6 +346,8 @@ class KubeSchemaValidator:
         name = self._kinds.get((api_version, kind))
         if name is None:
             return self._unknown_kind(api_version, kind)
+        if fast and self.is_valid_fast(name, obj):
+            return []
         validator = self._validators.get(name)
         if validator is None:
             validator = _Validator(
@@ -342,6 +360,22 @@ class KubeSchemaValidator:
         return sorted(found)
 
     # ---------------------------------------------------------------------------------- internals
+
+    def definition_of(self, api_version: str, kind: str) -> str | None:
+        """The schema definition name of a built-in (apiVersion, kind), e.g.
+        ``io.k8s.api.apps.v1.Deployment``; None when it has none."""
+        return self._kinds.get((api_version, kind))
+
+    def is_valid_fast(self, name: str, obj: Mapping[str, Any]) -> bool:
+        """Whether the compiled check of definition ``name`` accepts ``obj`` (False when it
+        rejects it or the definition has no compiled check: then ``jsonschema`` decides)."""
+        if name not in self._verdicts:
+            try:
+                self._verdicts[name] = self._compiled.check_for(name)
+            except UnsupportedSchemaError:
+                self._verdicts[name] = None
+        check = self._verdicts[name]
+        return check is not None and check(obj)
 
     def _unknown_kind(self, api_version: str, kind: str) -> list[SchemaError]:
         group = api_version.rpartition("/")[0]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..core import yamltext
 from ..core.kinds import CLUSTER_SCOPED_KINDS
 from .mocks import Recorded, is_secret
 
@@ -212,8 +213,21 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_presenter)
 
 
+def _literal_when_multiline(text: str) -> str | None:
+    return "|" if "\n" in text else None
+
+
 def to_yaml(body: dict[str, Any]) -> str:
-    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+    """The manifest's text: ``yaml.dump(body, Dumper=_Dumper, sort_keys=False,
+    default_flow_style=False, width=100)``, nodes built directly (:mod:`eksplatform.core.yamltext`)."""
+    return yamltext.dump(
+        body, _Dumper, sort_keys=False, width=100, str_style=_literal_when_multiline
+    )
+
+
+def _reference_yaml(body: Any) -> str:
+    """PyYAML's own path (what :func:`to_yaml` must equal)."""
+    return yamltext.reference_dump(body, _Dumper, sort_keys=False, width=100)
 
 
 def write_all(directory: Path, manifests: list[Manifest]) -> None:
@@ -222,6 +236,7 @@ def write_all(directory: Path, manifests: list[Manifest]) -> None:
     if directory.exists():
         shutil.rmtree(directory)
     written: set[Path] = set()
+    folders: set[Path] = set()
     for m in manifests:
         path = directory / m.relpath
         n = 1
@@ -229,5 +244,7 @@ def write_all(directory: Path, manifests: list[Manifest]) -> None:
             n += 1
             path = directory / f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
         written.add(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
         path.write_text(to_yaml(m.body))

@@ -33,6 +33,16 @@ Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 res
   data. A payload holding resource references, assets or output values (whose rehydration needs
   an event loop of its own, see ``RecordingMonitor.Call``) is answered on a worker thread exactly
   as before (:func:`needs_own_loop`).
+* ``create_urn`` is not computed for a registration's ``mock_urn``: ``do_register`` and
+  ``do_read`` build it (an Output chain of three applies, for every resource) only to answer
+  without a monitor, and the preview always has one. Any other caller (aliases, child aliases)
+  still gets Pulumi's version (:func:`_skip_mock_urn`; ~5% of the run).
+* ``rpc.contains_unknowns`` (run for every resolved Output, on its whole value) returns at once
+  for scalars and walks containers with the same rules otherwise (:func:`_contains_unknowns`;
+  ~5%).
+* ``pulumi._types.unwrap_type`` (typing introspection run for every property serialized) is
+  memoized per type: its result depends only on the type, which is immutable
+  (:func:`_memoized_unwrap_type`; ~5%).
 * :func:`no_full_collections`: no automatic *full* garbage collection during a run. A preview
   allocates millions of long-lived objects (tasks, futures, Outputs, protobuf messages, one set
   per resource) and CPython's full collections rescan all of them every time the heap has grown
@@ -131,6 +141,80 @@ def _lazy_collapse_alias(original: Callable[..., Any]) -> Callable[..., Any]:
         return original(alias, default_name, default_type, default_parent)
 
     return collapse_alias_to_urn
+
+
+class _KnownNone:
+    """What ``await create_urn(...).future()`` gives where its result is never read."""
+
+    async def future(self) -> None:
+        return None
+
+
+_MOCK_URN_CALLERS = frozenset({"do_register", "do_read"})
+
+
+def _skip_mock_urn(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``create_urn`` that answers ``do_register`` / ``do_read`` of ``pulumi.runtime.resource``
+    without building the URN: there it only feeds ``mock_urn``, read when the runtime has no
+    monitor (``if monitor is None``), never during a preview."""
+    import sys
+
+    module = original.__module__
+
+    def create_urn(*args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1)
+        if (
+            caller.f_code.co_name in _MOCK_URN_CALLERS
+            and caller.f_globals.get("__name__") == module
+        ):
+            return _KnownNone()
+        return original(*args, **kwargs)
+
+    return create_urn
+
+
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
+def _contains_unknowns(unknown_type: type) -> Callable[[Any], bool]:
+    """``pulumi.runtime.rpc.contains_unknowns``: whether a value holds an ``Unknown`` anywhere in
+    its dicts and lists (each container visited once), answered at once for scalars."""
+
+    def walk(value: Any, seen: set[int]) -> bool:
+        if type(value) in _SCALARS:
+            return False
+        if isinstance(value, unknown_type):
+            return True
+        if id(value) in seen:
+            return False
+        seen.add(id(value))
+        if isinstance(value, dict):
+            return any(walk(value[k], seen) for k in value)
+        if isinstance(value, list):
+            return any(walk(item, seen) for item in value)
+        return False
+
+    def contains_unknowns(value: Any) -> bool:
+        return type(value) not in _SCALARS and walk(value, set())
+
+    return contains_unknowns
+
+
+def _memoized_unwrap_type(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``pulumi._types.unwrap_type`` remembered per type (a type that cannot be hashed is
+    unwrapped each time, as before)."""
+    cache: dict[Any, Any] = {}
+
+    def unwrap_type(val: Any) -> Any:
+        try:
+            return cache[val]
+        except KeyError:
+            result = cache[val] = original(val)
+            return result
+        except TypeError:
+            return original(val)
+
+    return unwrap_type
 
 
 def _empty_stack_trace() -> Any:
@@ -253,10 +337,13 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """Install the workarounds for one in-process run on ``loop`` (run on this thread); restore
     Pulumi's originals after."""
     global _inline_thread
+    import pulumi._types as sdk_types
     import pulumi.resource as sdk_resource
     import pulumi.runtime.mocks as runtime_mocks
     import pulumi.runtime.resource as runtime_resource
+    import pulumi.runtime.rpc as runtime_rpc
     import pulumi.runtime.stack as runtime_stack
+    from pulumi.output import Unknown
 
     saved = (runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace)
     saved_sync_await = getattr(runtime_mocks, "_sync_await")  # noqa: B009 - private, untyped export
@@ -266,11 +353,18 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     saved_collapse = getattr(sdk_resource, "collapse_alias_to_urn")  # noqa: B009 - not exported
     setattr(sdk_resource, "collapse_alias_to_urn", _lazy_collapse_alias(saved_collapse))  # noqa: B010
     setattr(loop, "run_in_executor", _inline_run_in_executor(loop))  # noqa: B010 - instance patch
+    saved_sdk = (runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type)
+    runtime_resource.create_urn = _skip_mock_urn(runtime_resource.create_urn)
+    setattr(runtime_rpc, "contains_unknowns", _contains_unknowns(Unknown))  # noqa: B010
+    setattr(sdk_types, "unwrap_type", _memoized_unwrap_type(sdk_types.unwrap_type))  # noqa: B010
     _inline_thread = threading.get_ident()
     try:
         yield
     finally:
         _inline_thread = None
+        runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type = (
+            saved_sdk
+        )
         with contextlib.suppress(AttributeError):
             delattr(loop, "run_in_executor")
         setattr(runtime_mocks, "_sync_await", saved_sync_await)  # noqa: B010

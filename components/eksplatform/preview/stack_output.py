@@ -24,11 +24,13 @@ well, but it marks nothing secret and puts the secrets in a CI artifact: do not 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .mocks import is_secret
+from .jsontext import NonFinite
+from .mocks import SECRET_SIG, SIG_KEY, is_secret
 
 SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints in place of a secret value."""
@@ -52,14 +54,28 @@ class StackOutputError(Exception):
 
 def display(value: Any) -> Any:
     """JSON-safe, secrets hidden as ``"[secret]"``, unknowns marked ``"[unknown]"``."""
+    # Exact plain types first: nearly every value of a preview is one (same results as below).
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return SECRET
+        return {k if type(k) is str else str(k): display(v) for k, v in value.items()}
+    if kind is list:
+        return [display(v) for v in value]
     if is_secret(value):
         return SECRET
     if isinstance(value, dict):
         return {str(k): display(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [display(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        if not math.isfinite(value):
+            return NonFinite(value)  # written by json as before (see jsontext)
+        return value
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     from pulumi.output import Unknown

@@ -56,10 +56,9 @@ import os
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_datadog as datadog
 from pulumi.runtime import config as runtime_config
 
 from ..core import naming
@@ -67,6 +66,11 @@ from ..core.datadog import HANDLE, api_url
 from ..core.errors import Problem, Problems, ValidationError
 from .args import Monitors, QueueMonitor
 from .checks import is_int
+
+if TYPE_CHECKING:
+    # Imported where monitors are built: the Datadog SDK loads every resource module up front
+    # (seconds), which a service without ``monitors=`` and every validation never use.
+    import pulumi_datadog as datadog
 
 WINDOWS = {5: "5m", 10: "10m", 15: "15m", 30: "30m", 60: "1h", 120: "2h", 240: "4h", 1440: "1d"}
 """Evaluation windows (minutes) and how a query writes them."""
@@ -438,6 +442,8 @@ def build_monitors(
     """One ``datadog.Monitor`` per :func:`monitor_keys` entry. ``ctx`` is plain when the
     contract was known before registration, else the gate's Output (see the module
     docstring): the monitors are the same, only their text waits."""
+    import pulumi_datadog as datadog
+
     keys = monitor_keys(monitors)
     declared = monitors.queue.name if monitors.queue is not None else None
     queue_name: pulumi.Output[Any] = pulumi.Output.from_input(declared)

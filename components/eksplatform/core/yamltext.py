@@ -1,0 +1,122 @@
+"""YAML text as ``yaml.dump`` writes it, with the representer's work done directly.
+
+The offline preview writes one YAML file per Kubernetes object and renders one Envoy bootstrap
+per service; PyYAML's C emitter (libyaml) is fast, but its representer, which turns Python values
+into nodes one dispatch at a time, is pure Python and was most of that time. :func:`dump` builds
+the same nodes for plain data (dicts, lists, strings, integers, floats, booleans, None) in one
+small recursive function and hands them to the same emitter, so the text is the same bytes.
+
+Design decision: rebuild only what ``SafeRepresenter`` does for those types with
+``default_flow_style=False`` (block style everywhere, its float spelling, ``sort_keys`` as it
+sorts) and nothing else: a value of any other type, or a dict or list met twice (PyYAML writes
+an anchor and an alias for it), sends the whole document to ``yaml.dump`` itself. The cost: a
+second statement of those rules, held to PyYAML's output by tests
+(``tests/preview/test_manifest_yaml.py``, ``tests/preview/test_runtime_workarounds.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from typing import Any, Final
+
+import yaml
+
+_STR: Final = "tag:yaml.org,2002:str"
+_INT: Final = "tag:yaml.org,2002:int"
+_FLOAT: Final = "tag:yaml.org,2002:float"
+_BOOL: Final = "tag:yaml.org,2002:bool"
+_NULL: Final = "tag:yaml.org,2002:null"
+_MAP: Final = "tag:yaml.org,2002:map"
+_SEQ: Final = "tag:yaml.org,2002:seq"
+
+StrStyle = Callable[[str], str | None]
+"""The scalar style the dumper's string representer gives a string (None: plain or quoted, the
+emitter decides)."""
+
+
+class _NotPlainError(Exception):
+    """A value left to PyYAML's representer."""
+
+
+def _plain_style(_text: str) -> str | None:
+    return None
+
+
+def float_text(value: float) -> str:
+    """``SafeRepresenter.represent_float``'s text."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+
+
+def _builder(sort_keys: bool, str_style: StrStyle) -> Callable[[Any, set[int]], yaml.Node]:
+    def node(value: Any, seen: set[int]) -> yaml.Node:
+        kind = type(value)
+        if kind is str:
+            return yaml.ScalarNode(_STR, value, style=str_style(value))
+        if kind is dict:
+            if id(value) in seen:
+                raise _NotPlainError
+            seen.add(id(value))
+            items = list(value.items())
+            if sort_keys:
+                with contextlib.suppress(TypeError):  # as the representer: then unsorted
+                    items = sorted(items)
+            pairs = [(node(k, seen), node(v, seen)) for k, v in items]
+            return yaml.MappingNode(_MAP, pairs, flow_style=False)
+        if kind is list:
+            if id(value) in seen:
+                raise _NotPlainError
+            seen.add(id(value))
+            return yaml.SequenceNode(_SEQ, [node(v, seen) for v in value], flow_style=False)
+        if kind is bool:
+            return yaml.ScalarNode(_BOOL, "true" if value else "false")
+        if kind is int:
+            return yaml.ScalarNode(_INT, str(value))
+        if kind is float:
+            return yaml.ScalarNode(_FLOAT, float_text(value))
+        if value is None:
+            return yaml.ScalarNode(_NULL, "null")
+        raise _NotPlainError
+
+    return node
+
+
+def dump(
+    data: Any,
+    dumper: type[Any],
+    *,
+    sort_keys: bool,
+    width: int,
+    str_style: StrStyle = _plain_style,
+) -> str:
+    """``yaml.dump(data, Dumper=dumper, sort_keys=sort_keys, default_flow_style=False,
+    width=width)``, the same text. ``dumper`` must be a ``SafeDumper`` or ``CSafeDumper``
+    (subclass) whose only change to the representer is how strings are styled, as
+    ``str_style`` says."""
+    try:
+        root = _builder(sort_keys, str_style)(data, set())
+    except _NotPlainError:
+        return reference_dump(data, dumper, sort_keys=sort_keys, width=width)
+    stream = io.StringIO()
+    emitter = dumper(stream, default_flow_style=False, width=width, sort_keys=sort_keys)
+    try:
+        emitter.open()
+        emitter.serialize(root)
+        emitter.close()
+    finally:
+        emitter.dispose()
+    return stream.getvalue()
+
+
+def reference_dump(data: Any, dumper: type[Any], *, sort_keys: bool, width: int) -> str:
+    """PyYAML's own path (what :func:`dump` must equal)."""
+    text: str = yaml.dump(
+        data, Dumper=dumper, sort_keys=sort_keys, default_flow_style=False, width=width
+    )
+    return text
