@@ -124,9 +124,11 @@ def every_function_but(*names: str) -> Callable[[ast.FunctionDef | ast.AsyncFunc
 _SERVICE_FAST = (
     "tests/service/test_service_validation.py",
     "tests/service/test_service_edges.py",
+    "tests/service/test_service_rules.py",
 )
-"""ServiceStack's bad-input suite (each case through ``plan_service`` and the offline preview)
-and its edges: every limit on both sides, every optional argument with a valid value."""
+"""ServiceStack's bad-input suite (each case through ``plan_service`` and the offline preview),
+its edges (every limit on both sides, every optional argument with a valid value) and the rules
+no other test pinned down."""
 
 
 def _service(path: str, *slow: str, select: Callable[..., bool] = every_function) -> Target:
