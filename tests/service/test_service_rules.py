@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pulumi
 import pytest
 from eksplatform.core.contract import ClusterFacts
 from eksplatform.core.errors import ValidationError
@@ -14,10 +15,14 @@ from eksplatform.service import (
     EnvoyOptions,
     IamStatement,
     MetricTarget,
+    PreScaling,
+    Probes,
     Resources,
     ServiceStackArgs,
+    Vpa,
     plan_service,
 )
+from eksplatform.service import config as service_config
 from eksplatform.service.config import PlatformSettings
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
@@ -217,3 +222,151 @@ def test_the_same_service_in_another_cluster_is_no_duplicate() -> None:
         "  - node_port: got 30080: is already the node port of ServiceStack 'feed-prod' in this "
         "program: leave node_port None (the API server allocates a free one) or pick another"
     )
+
+
+# (id, environment, changes, the fields refused; [] at the edge)
+RULE_EDGES: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("min 1000", "prod", {"autoscaling": Autoscaling(min_replicas=1000, max_replicas=1000)}, []),
+    (
+        "min 1001",
+        "prod",
+        {"autoscaling": Autoscaling(min_replicas=1001, max_replicas=1000)},
+        ["autoscaling.min_replicas"],
+    ),
+    ("min = max = 1", "staging", {"autoscaling": Autoscaling(min_replicas=1, max_replicas=1)}, []),
+    ("max 0", "staging", {"autoscaling": Autoscaling(min_replicas=1, max_replicas=0)},
+     ["autoscaling.max_replicas"]),
+    ("min above max", "prod", {"autoscaling": Autoscaling(min_replicas=5, max_replicas=4)},
+     ["autoscaling.min_replicas"]),
+    ("replicas 1 staging", "staging", {"autoscaling": None, "replicas": 1}, []),
+    ("memory target 1", "prod", {"autoscaling": Autoscaling(memory_target_percent=1)}, []),
+    ("memory target 0", "prod", {"autoscaling": Autoscaling(memory_target_percent=0)},
+     ["autoscaling.memory_target_percent"]),
+    ("scale up 1%", "prod", {"autoscaling": Autoscaling(scale_up_percent=1)}, []),
+    ("scale down 1%", "prod", {"autoscaling": Autoscaling(scale_down_percent=1)}, []),
+    ("scale up pods 1000", "prod", {"autoscaling": Autoscaling(scale_up_pods=1000)}, []),
+    ("scale up pods 0", "prod", {"autoscaling": Autoscaling(scale_up_pods=0)},
+     ["autoscaling.scale_up_pods"]),
+    ("scale up window 0", "prod", {"autoscaling": Autoscaling(scale_up_stabilization_s=0)}, []),
+    ("scale down window 3600", "prod",
+     {"autoscaling": Autoscaling(scale_down_stabilization_s=3600)}, []),
+    ("scale down window -1", "prod",
+     {"autoscaling": Autoscaling(scale_down_stabilization_s=-1)},
+     ["autoscaling.scale_down_stabilization_s"]),
+    ("vpa memory min = max", "prod",
+     {"autoscaling": None, "vpa": Vpa(min_memory="1Gi", max_memory="1Gi")}, []),
+    ("vpa memory min above max", "prod",
+     {"autoscaling": None, "vpa": Vpa(min_memory="2Gi", max_memory="1Gi")}, ["vpa.min_memory"]),
+    ("vpa cpu min only", "prod", {"autoscaling": None, "vpa": Vpa(min_cpu="100m")}, []),
+    ("vpa memory beside cpu hpa", "prod", {"vpa": Vpa(controlled_resources=("memory",))}, []),
+    ("vpa cpu beside cpu hpa", "prod", {"vpa": Vpa(controlled_resources=("cpu",))},
+     ["vpa.controlled_resources"]),
+    ("vpa memory beside memory hpa", "prod",
+     {"autoscaling": Autoscaling(cpu_target_percent=None, memory_target_percent=80),
+      "vpa": Vpa(controlled_resources=("memory",))}, ["vpa.controlled_resources"]),
+    ("prescale 1", "prod", {"prescaling": PreScaling(factor=1)}, ["prescaling.factor"]),
+    ("prescale without hpa", "prod", {"autoscaling": None, "prescaling": PreScaling(factor=2)},
+     ["prescaling"]),
+    ("memory limit above request", "prod",
+     {"resources": Resources(memory="256Mi", memory_limit="1Gi")}, []),
+    ("cpu limit above request", "prod", {"resources": Resources(cpu="250m", cpu_limit="2")}, []),
+    ("cpu limit 0", "prod", {"resources": Resources(cpu_limit="0")}, ["resources.cpu_limit"]),
+    ("memory limit bad", "prod", {"resources": Resources(memory_limit="1m")},
+     ["resources.memory_limit"]),
+    ("envoy memory 1Gi", "prod", {"envoy": EnvoyOptions(memory="1Gi")}, []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("environment", "changes", "refused"),
+    [(e, c, f) for _, e, c, f in RULE_EDGES],
+    ids=[i for i, _, _, _ in RULE_EDGES],
+)
+def test_each_rule_on_both_sides(
+    environment: str, changes: dict[str, Any], refused: list[str]
+) -> None:
+    try:
+        plan_service(_args(environment, **changes))
+        fields = []
+    except ValidationError as exc:
+        fields = [p.field for p in exc.problems]
+    assert fields == refused
+
+
+REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed"
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        (f"{REPO}:{'a' * 70}", "a" * 63),  # a label value holds 63 characters
+        (f"{REPO}:1.0-", "1.0"),  # and ends alphanumeric
+        (f"{REPO}:_x", "unknown"),  # a tag no label can carry
+        (f"{REPO}@sha256:{'ab' * 32}", "abababababab"),  # a digest: its first 12 hex digits
+        (f"{REPO}:v1@sha256:{'ab' * 32}", "v1"),  # the tag beside a digest
+    ],
+)
+def test_the_version_label_derives_from_the_image(image: str, version: str) -> None:
+    assert plan_service(_args(image=image)).version == version
+
+
+# (changes, the exact problems)
+MESSAGES: list[tuple[dict[str, Any], list[str]]] = [
+    ({"env": {"AWS_CONTAINER_X": "1"}}, [
+        "env['AWS_CONTAINER_X']: got 'AWS_CONTAINER_X': is reserved: EKS Pod Identity sets it to "
+        "hand the pod its role's credentials; remove it"]),
+    ({"env": {"AWS_ACCESS_KEY_ID": "x"}}, [
+        "env['AWS_ACCESS_KEY_ID']: got 'AWS_ACCESS_KEY_ID': is refused: static AWS credentials "
+        "take precedence over the pod's role and its permissions boundary; grant the access "
+        "with iam_statements instead"]),
+    ({"env": {"A": "1"}, "secrets": {"A": "s"}}, [
+        "secrets['A']: got 'A': is also in env: a variable comes from one place; remove one of "
+        "them"]),
+    ({"secrets": {"1A": "x"}}, [
+        "secrets['1A']: got '1A': must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*"]),
+    ({"config_files": {"..": "x"}}, [
+        "config_files['..']: got '..': must be a file name of letters, digits, '-', '_' or '.' "
+        "(no '/')"]),
+    ({"config_mount_path": "/a/../b"}, [
+        "config_mount_path: got '/a/../b': must be an absolute directory such as '/etc/app'"]),
+    ({"config_mount_path": "/tmp"}, [
+        "config_mount_path: got '/tmp': is reserved (/tmp, /etc/envoy are mounted already): pick "
+        "another path"]),
+    ({"config_mount_path": "/tmp/x/"}, [
+        "config_mount_path: got '/tmp/x/': is reserved (/tmp, /etc/envoy are mounted already): "
+        "pick another path"]),
+    ({"config_mount_path": "/tmpx"}, []),
+    ({"config_mount_path": "/etc/app/"}, []),
+    ({"args": ["a\x00"]}, ["args[0]: got 'a\\x00': must not contain a NUL character"]),
+    ({"run_as_user": 0}, [
+        "run_as_user: got 0: must be a non-root uid (1 to 2147483647): Pod Security "
+        "'restricted' refuses root"]),
+    ({"version": "-a"}, [
+        "version: got '-a': must be a label value: letters, digits, '-', '_', '.', "
+        "alphanumeric at both ends"]),
+    ({"probes": Probes(liveness_path="x")}, [
+        "probes.liveness_path: got 'x': must be a URL path starting with '/' without spaces, "
+        "'?' or '#'"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "expected"), MESSAGES)
+def test_each_rule_says_what_is_wrong_and_the_fix(
+    changes: dict[str, Any], expected: list[str]
+) -> None:
+    if expected:
+        assert _problems(**changes) == expected
+    else:
+        plan_service(_args(**changes))
+
+
+def test_a_config_secret_in_env_is_refused_before_any_output_resolves() -> None:
+    # What load_config does with a secure value it read: the Output is known to be a secret.
+    secret = pulumi.Output.secret("signing-key")
+    service_config._SECRET_OUTPUTS.add(secret)
+    plain = pulumi.Output.from_input("info")
+    assert _problems(env={"KEY": secret, "LOG_LEVEL": plain}) == [
+        "env['KEY']: got [secret]: is a Pulumi secret: in env it would be written in clear into "
+        "the Deployment; pass it in secrets= (a Kubernetes Secret) instead"
+    ]
+    plan_service(_args(env={"LOG_LEVEL": plain}, secrets={"KEY": secret}))
