@@ -15,8 +15,9 @@ process that has already imported Pulumi, the SDKs and the library, the mutant p
 swapping the code of the mutated functions (:class:`_Override`; about five of six seconds saved
 per mutant on these machines). mutmut and cosmic-ray mutate whole files and start a fresh
 interpreter per mutant. The cost: the operator set is ours to keep honest (it is listed in
-:data:`OPERATORS`), and a mutant that only changes a value the module computes while it is
-imported is not seen (it survives, so it shows).
+:data:`OPERATORS`), and a mutant that changes only what the module computes while it is
+imported is not seen that way: a mutant survives only once it has also passed the tests with the
+library imported afresh (the old, slow way).
 
 Usage::
 
@@ -30,6 +31,9 @@ import ast
 import functools
 import gc
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import re
 import shutil
@@ -432,11 +436,20 @@ class _Override:
     qualified name and first line) in the mutated module's code, so every reference to it, a
     ``from .checks import check_env`` in another module included, runs the mutant. The module's
     ``functools.cache`` wrappers are cleared. What this cannot reach: a value the module computed
-    with the mutated function while it was imported (the mutant then survives: visible, never a
-    false kill)."""
+    with the mutated function while it was imported (a class decorator, a table built at import):
+    so a mutant that survives is run once more with the library imported afresh
+    (:meth:`install_fresh`) before it counts as a survivor."""
 
     def __init__(self, name: str, code: types.CodeType, path: str) -> None:
         self.name, self.code, self.path = name, code, path
+
+    def install_fresh(self) -> None:
+        """Forget the imported library and serve the mutated module when the tests import it
+        again: slower, but it also sees what the module computes while it is imported (a
+        mutant that survives the patched functions is confirmed this way)."""
+        for name in [n for n in sys.modules if n == "eksplatform" or n.startswith("eksplatform.")]:
+            del sys.modules[name]
+        sys.meta_path.insert(0, _FreshModule(self))
 
     def install(self) -> None:
         new: dict[tuple[str, int], types.CodeType] = {}
@@ -460,12 +473,38 @@ class _Override:
             raise RuntimeError(f"no live function of {self.name} to mutate")
 
 
-def _run_tests(tests: Sequence[str], basetemp: str, override: _Override | None) -> int:
+class _FreshModule(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves one module's mutated code to a fresh import (see :meth:`_Override.install_fresh`)."""
+
+    def __init__(self, override: _Override) -> None:
+        self.override = override
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.override.name:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=self.override.path)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__file__ = self.override.path
+        exec(self.override.code, module.__dict__)
+
+
+def _run_tests(
+    tests: Sequence[str], basetemp: str, override: _Override | None, fresh: bool = False
+) -> int:
     """In a forked child: run ``tests`` (stop at the first failure), silently."""
     import pytest
 
     if override is not None:
-        override.install()
+        if fresh:
+            override.install_fresh()
+        else:
+            override.install()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -483,6 +522,11 @@ def _run_tests(tests: Sequence[str], basetemp: str, override: _Override | None) 
             ]
         )
     )
+
+
+_FRESH = 2
+"""Stage of a surviving mutant's last run: every test of its target, the library imported
+afresh."""
 
 
 @dataclass
@@ -513,7 +557,7 @@ def _fork(
         code = 3
         try:
             os.chdir(REPO)
-            code = _run_tests(tests, basetemp, override)
+            code = _run_tests(tests, basetemp, override, fresh=stage == _FRESH)
         finally:
             os._exit(code)
     return _Running(pid, mutant, time.monotonic(), basetemp, stage, override)
@@ -600,6 +644,11 @@ def run_group(
             target = by_mutant[job.mutant.key]
             if exit_code == 0 and job.stage == 0 and target.slow:
                 running.append(_fork(target.slow, job.override, job.mutant, stage=1))
+                continue
+            if exit_code == 0 and job.stage < _FRESH:
+                # Survived the patched functions: confirm with a fresh import of the library.
+                tests = target.tests + target.slow
+                running.append(_fork(tests, job.override, job.mutant, stage=_FRESH))
                 continue
             if exit_code is None:
                 outcome.timeouts.append(job.mutant)

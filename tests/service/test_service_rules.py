@@ -3,6 +3,7 @@ the exact problems, or that a valid input is accepted, on both sides of the rule
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -11,7 +12,9 @@ import pytest
 from eksplatform.core.contract import ClusterFacts
 from eksplatform.core.errors import ValidationError
 from eksplatform.service import (
+    Alarms,
     Autoscaling,
+    Dependency,
     EnvoyOptions,
     IamStatement,
     MetricTarget,
@@ -361,12 +364,71 @@ def test_each_rule_says_what_is_wrong_and_the_fix(
 
 
 def test_a_config_secret_in_env_is_refused_before_any_output_resolves() -> None:
-    # What load_config does with a secure value it read: the Output is known to be a secret.
-    secret = pulumi.Output.secret("signing-key")
-    service_config._SECRET_OUTPUTS.add(secret)
-    plain = pulumi.Output.from_input("info")
-    assert _problems(env={"KEY": secret, "LOG_LEVEL": plain}) == [
-        "env['KEY']: got [secret]: is a Pulumi secret: in env it would be written in clear into "
-        "the Deployment; pass it in secrets= (a Kubernetes Secret) instead"
-    ]
-    plan_service(_args(env={"LOG_LEVEL": plain}, secrets={"KEY": secret}))
+    loop = asyncio.new_event_loop()  # an Output needs one; no Pulumi run here
+    asyncio.set_event_loop(loop)
+    try:
+        # What load_config does with a secure value it read: the Output is known to be secret.
+        secret = pulumi.Output.secret("signing-key")
+        service_config._SECRET_OUTPUTS.add(secret)
+        plain = pulumi.Output.from_input("info")
+        assert _problems(env={"KEY": secret, "LOG_LEVEL": plain}) == [
+            "env['KEY']: got [secret]: is a Pulumi secret: in env it would be written in clear "
+            "into the Deployment; pass it in secrets= (a Kubernetes Secret) instead"
+        ]
+        plan_service(_args(env={"LOG_LEVEL": plain}, secrets={"KEY": secret}))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+# A wrong type in a field of each kind of annotation: the message says the type in words.
+TYPES: list[tuple[dict[str, Any], list[str]]] = [
+    ({"autoscaling": None, "vpa": Vpa(controlled_resources="cpu")},  # type: ignore[arg-type]
+     ["vpa.controlled_resources: got 'cpu': must be a tuple of one of 'cpu', 'memory'"]),
+    ({"autoscaling": None, "vpa": Vpa(controlled_resources=("cpu", "gpu"))},  # type: ignore[arg-type]
+     ["vpa.controlled_resources: got ('cpu', 'gpu'): must be a tuple of one of 'cpu', 'memory'"]),
+    ({"autoscaling": None, "vpa": Vpa(controlled_resources=["memory"])}, []),  # type: ignore[arg-type]
+    ({"dependencies": [Dependency(name="geo", protocol="grpc")]},  # type: ignore[arg-type]
+     ["dependencies[0].protocol: got 'grpc': must be one of 'http1', 'http2'"]),
+    ({"dependencies": [Dependency(name="geo", protocol=1)]},  # type: ignore[arg-type]
+     ["dependencies[0].protocol: got 1: must be one of 'http1', 'http2'"]),
+    ({"dependencies": (Dependency(name="geo"),)}, []),
+    ({"dependencies": Dependency(name="geo")},
+     ["dependencies: got Dependency(name='geo', team=None, namespace=None, port=80, "
+      "egress_port=None, protocol='http1', timeout_s=5.0, idle_ti...: must be a list of "
+      "Dependency objects"]),
+    ({"iam_statements": [IamStatement(actions=["s3:GetObject"], resources=[5])]},  # type: ignore[list-item]
+     ["iam_statements[0].resources: got [5]: must be a list of strings or pulumi Outputs of "
+      "them"]),
+    ({"iam_statements": [IamStatement(actions=["s3:GetObject"], resources="arn:aws:s3:::x/*")]},
+     ["iam_statements[0].resources: got 'arn:aws:s3:::x/*': must be a list of strings or "
+      "pulumi Outputs of them"]),
+    ({"iam_statements": [IamStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::x/*"],
+                                      conditions={"StringEquals": "x"})]},  # type: ignore[dict-item]
+     ["iam_statements[0].conditions: got {'StringEquals': 'x'}: must be a mapping of strings "
+      "to a mapping of strings to values"]),
+    ({"env": {"A": 1}},
+     ["env: got {'A': 1}: must be a mapping of strings to strings or pulumi Outputs of them"]),
+    ({"env": [("A", "1")]},
+     ["env: got [('A', '1')]: must be a mapping of strings to strings or pulumi Outputs of "
+      "them"]),
+    ({"alarms": Alarms(error_rate_percent="5")},  # type: ignore[arg-type]
+     ["alarms.error_rate_percent: got '5': must be a number"]),
+    ({"alarms": Alarms(error_rate_percent=5)}, []),
+    ({"envoy": EnvoyOptions(stream_idle_timeout_s="5")},  # type: ignore[arg-type]
+     ["envoy.stream_idle_timeout_s: got '5': must be a number or None"]),
+    ({"autoscaling": Autoscaling(cpu_target_percent=70.0)},  # type: ignore[arg-type]
+     ["autoscaling.cpu_target_percent: got 70.0: must be an integer or None"]),
+    ({"command": "run"},
+     ["command: got 'run': must be a list of strings or None"]),
+    ({"kubernetes_provider": "p"},
+     ["kubernetes_provider: got 'p': must be a Provider or None"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "expected"), TYPES)
+def test_a_wrong_type_names_the_type_in_words(changes: dict[str, Any], expected: list[str]) -> None:
+    if expected:
+        assert _problems(**changes) == expected
+    else:
+        plan_service(_args(**changes))
