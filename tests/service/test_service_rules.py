@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import UserList
 from typing import Any
 
 import pulumi
@@ -344,6 +345,7 @@ MESSAGES: list[tuple[dict[str, Any], list[str]]] = [
     ({"run_as_user": 0}, [
         "run_as_user: got 0: must be a non-root uid (1 to 2147483647): Pod Security "
         "'restricted' refuses root"]),
+    ({"version": "v" * 64}, ["version: got '" + "v" * 64 + "': must be a label value: 1-63 characters"]),
     ({"version": "-a"}, [
         "version: got '-a': must be a label value: letters, digits, '-', '_', '.', "
         "alphanumeric at both ends"]),
@@ -421,6 +423,26 @@ TYPES: list[tuple[dict[str, Any], list[str]]] = [
      ["autoscaling.cpu_target_percent: got 70.0: must be an integer or None"]),
     ({"command": "run"},
      ["command: got 'run': must be a list of strings or None"]),
+    ({"autoscaling": None, "vpa": Vpa(update_mode="Auto")},  # type: ignore[arg-type]
+     ["vpa.update_mode: got 'Auto': must be one of 'Off', 'Initial', 'Recreate', "
+      "'InPlaceOrRecreate'"]),
+    ({"autoscaling": None, "vpa": Vpa(update_mode="Off")}, []),
+    ({"iam_statements": [IamStatement(
+        actions=["dynamodb:GetItem"],
+        resources=["arn:aws:dynamodb:eu-west-1:123456789012:table/news-feed"],
+        conditions={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})]}, []),
+    # A tuple field takes a tuple or a list, no other sequence; a list field any sequence.
+    ({"autoscaling": None, "vpa": Vpa(controlled_resources=UserList(["cpu"]))},  # type: ignore[arg-type]
+     ["vpa.controlled_resources: got ['cpu']: must be a tuple of one of 'cpu', 'memory'"]),
+    ({"command": UserList(["run"])}, []),
+    ({"iam_statements": [IamStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::x/*"],
+                                      effect="allow")]},  # type: ignore[arg-type]
+     ["iam_statements[0].effect: got 'allow': must be one of 'Allow', 'Deny'"]),
+    ({"autoscaling": Autoscaling(metrics=[MetricTarget(name="rps", average_value="1",
+                                                       type="Object")])},  # type: ignore[arg-type]
+     ["autoscaling.metrics[0].type: got 'Object': must be one of 'Pods', 'External'"]),
+    ({"autoscaling": Autoscaling(metrics=[MetricTarget(name="rps", average_value="1",
+                                                       type="External")])}, []),
     ({"kubernetes_provider": "p"},
      ["kubernetes_provider: got 'p': must be a Provider or None"]),
 ]  # fmt: skip
@@ -432,3 +454,30 @@ def test_a_wrong_type_names_the_type_in_words(changes: dict[str, Any], expected:
         assert _problems(**changes) == expected
     else:
         plan_service(_args(**changes))
+
+
+@pytest.mark.parametrize(
+    ("argument", "suggestion"),
+    [
+        ("nme", "did you mean 'name'? "),  # its own argument before any nested one
+        ("prestop_sleep", "did you mean 'prestop_sleep_s'? "),
+        ("min_replica", "did you mean autoscaling=Autoscaling(min_replicas=...)? "),
+        ("Scale-Up-Percent", "did you mean autoscaling=Autoscaling(scale_up_percent=...)? "),
+        ("SCALEUPPERCENT", "did you mean autoscaling=Autoscaling(scale_up_percent=...)? "),
+        ("zzz", ""),
+    ],
+)
+def test_a_misspelt_argument_gets_the_closest_one(argument: str, suggestion: str) -> None:
+    given: dict[str, Any] = {argument: 1}
+    with pytest.raises(ValidationError) as info:
+        plan_service(
+            ServiceStackArgs(
+                name="feed", team="news", image=ECR_IMAGE, port=8080, cluster=known_contract_for(),
+                **given,
+            )
+        )  # fmt: skip
+    (problem,) = info.value.problems
+    assert str(problem).startswith(
+        f"{argument}: got 1: ServiceStackArgs has no argument {argument!r}: {suggestion}"
+        "(arguments: team, image, port, name, "
+    )
