@@ -411,6 +411,8 @@ TYPES: list[tuple[dict[str, Any], list[str]]] = [
       "to a mapping of strings to values"]),
     ({"env": {"A": 1}},
      ["env: got {'A': 1}: must be a mapping of strings to strings or pulumi Outputs of them"]),
+    ({"env": {1: "x"}},
+     ["env: got {1: 'x'}: must be a mapping of strings to strings or pulumi Outputs of them"]),
     ({"env": [("A", "1")]},
      ["env: got [('A', '1')]: must be a mapping of strings to strings or pulumi Outputs of "
       "them"]),
