@@ -445,6 +445,18 @@ TYPES: list[tuple[dict[str, Any], list[str]]] = [
      ["autoscaling.metrics[0].type: got 'Object': must be one of 'Pods', 'External'"]),
     ({"autoscaling": Autoscaling(metrics=[MetricTarget(name="rps", average_value="1",
                                                        type="External")])}, []),
+    # A required field of the wrong type: one problem, and the checks after it do not trip.
+    ({"team": 5}, ["team: got 5: must be a string"]),
+    ({"image": 5}, ["image: got 5: must be a string"]),
+    ({"port": 1.5}, ["port: got 1.5: must be an integer"]),
+    ({"dependencies": [Dependency(name=5)]},  # type: ignore[arg-type]
+     ["dependencies[0].name: got 5: must be a string"]),
+    ({"iam_statements": [IamStatement(actions="s3:GetObject", resources=5)]},  # type: ignore[arg-type]
+     ["iam_statements[0].actions: got 's3:GetObject': must be a list of strings",
+      "iam_statements[0].resources: got 5: must be a list of strings or pulumi Outputs of them"]),
+    ({"autoscaling": Autoscaling(metrics=[MetricTarget(name=5, average_value=5)])},  # type: ignore[arg-type]
+     ["autoscaling.metrics[0].name: got 5: must be a string",
+      "autoscaling.metrics[0].average_value: got 5: must be a string"]),
     ({"kubernetes_provider": "p"},
      ["kubernetes_provider: got 'p': must be a Provider or None"]),
 ]  # fmt: skip
