@@ -18,6 +18,7 @@ from eksplatform.service import (
     Dependency,
     EnvoyOptions,
     IamStatement,
+    Ingress,
     MetricTarget,
     PreScaling,
     Probes,
@@ -31,7 +32,7 @@ from eksplatform.service.config import PlatformSettings
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
-from tests.service.programs import ACCOUNT, ECR_IMAGE, known_contract_for
+from tests.service.programs import ACCOUNT, CERT, ECR_IMAGE, known_contract_for
 
 SHORT_REPO = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/a:1"
 
@@ -495,3 +496,87 @@ def test_a_misspelt_argument_gets_the_closest_one(argument: str, suggestion: str
         f"{argument}: got 1: ServiceStackArgs has no argument {argument!r}: {suggestion}"
         "(arguments: team, image, port, name, "
     )
+
+
+def _alb(**kw: Any) -> Ingress:
+    return Ingress(certificate_arn=CERT, **kw)
+
+
+DD_RESERVED = (
+    "is reserved: the platform sets Datadog's env, service and version tags (and Datadog "
+    "reserves host, device, source); remove it"
+)
+AWS_TAGS: list[tuple[dict[str, Any], list[str]]] = [
+    ({"ingress": _alb(idle_timeout_s=99), "envoy": EnvoyOptions(idle_timeout_s=100)}, []),
+    ({"ingress": _alb(idle_timeout_s=100), "envoy": EnvoyOptions(idle_timeout_s=100)}, [
+        "ingress.idle_timeout_s: got 100: must be below envoy.idle_timeout_s (100): the ALB must "
+        "close idle connections before Envoy does, or clients get 502s"]),
+    ({"ingress": _alb(idle_timeout_s=75), "envoy": EnvoyOptions(idle_timeout_s=75.5)}, []),
+    ({"ingress": _alb(deregistration_delay_s=-1)}, [
+        "ingress.deregistration_delay_s: got -1: must be an integer from 0 to 3600"]),
+    ({"ingress": Ingress(certificate_arn="arn:aws:acm:eu-west-1:123:certificate/x")}, [
+        "ingress.certificate_arn: got 'arn:aws:acm:eu-west-1:123:certificate/x': must be an ACM "
+        "certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>"]),
+    ({"ingress": _alb(allowed_cidrs=["10.0.0.1/8"])}, [
+        "ingress.allowed_cidrs[0]: got '10.0.0.1/8': must be an IPv4 CIDR with no host bits "
+        "set, e.g. '10.0.0.0/8'"]),
+    ({"ingress": _alb(allowed_cidrs=["10.0.0.0/8", "10.0.0.0/08"])}, [
+        "ingress.allowed_cidrs[1]: got '10.0.0.0/08': is listed twice: a security group "
+        "refuses duplicate rules"]),
+    ({"ingress": _alb(allowed_cidrs=["10.0.0.0/8", "192.168.0.0/16"])}, []),
+    ({"alarms": Alarms(p99_latency_s=0.001, error_rate_percent=0.01)}, []),
+    ({"alarms": Alarms(period_s=60)}, []),
+    ({"alarms": Alarms(period_s=61)}, [
+        "alarms.period_s: got 61: must be a multiple of 60 seconds, at most 86400"]),
+    ({"alarms": Alarms(period_s=0)}, [
+        "alarms.period_s: got 0: must be a multiple of 60 seconds, at most 86400"]),
+    ({"alarms": Alarms(unhealthy_hosts=1001)}, [
+        "alarms.unhealthy_hosts: got 1001: must be an integer from 1 to 1000"]),
+    ({"alarms": Alarms(evaluation_periods=3, datapoints_to_alarm=4)}, [
+        "alarms.datapoints_to_alarm: got 4: must not exceed alarms.evaluation_periods (3)"]),
+    ({"alarms": Alarms(evaluation_periods=1, datapoints_to_alarm=1)}, []),
+    ({"alarms": Alarms(evaluation_periods=0)}, [
+        "alarms.evaluation_periods: got 0: must be an integer from 1 to 100"]),
+    ({"tags": {"aws:x": "v"}}, [
+        "tags['aws:x']: got 'v': the 'aws:' prefix is reserved by AWS: rename the key"]),
+    ({"tags": {"AWS:x": "v"}}, [
+        "tags['AWS:x']: got 'v': the 'aws:' prefix is reserved by AWS: rename the key"]),
+    ({"tags": {"team": "v"}}, [
+        "tags['team']: got 'v': is a company tag the platform sets: remove it"]),
+    ({"tags": {"service": "v"}}, [
+        "tags['service']: got 'v': is set by ServiceStack on every resource: remove it"]),
+    ({"tags": {"": "v"}}, [
+        "tags['']: got 'v': must be an AWS tag key: 1-128 letters, digits, spaces or _.:/=+-@"]),
+    ({"tags": {"k\n": "v"}}, [
+        "tags['k\\n']: got 'v': must be an AWS tag key: 1-128 letters, digits, spaces or "
+        "_.:/=+-@"]),
+    ({"tags": {"cost centre": "a b:c/d=e+f-g@h_i.j"}}, []),
+    ({"datadog_tags": {"Product": "v"}}, [
+        "datadog_tags['Product']: got 'v': must be a Datadog tag key: a lowercase letter, then "
+        "lowercase letters, digits or _.:/- (Datadog lowercases keys, so 'Product' would become "
+        "another tag)"]),
+    ({"datadog_tags": {"env": "v"}}, [f"datadog_tags['env']: got 'v': {DD_RESERVED}"]),
+    ({"datadog_tags": {"kubernetes-namespace": "v"}}, [
+        f"datadog_tags['kubernetes-namespace']: got 'v': {DD_RESERVED}"]),
+    ({"datadog_tags": {"team": "v"}}, [
+        "datadog_tags['team']: got 'v': is a company tag the platform sets: remove it"]),
+    ({"datadog_tags": {"k": "v"}, "tags": {"k": "w"}}, [
+        "datadog_tags['k']: got 'v': disagrees with tags['k'] ('w'): both become AWS tags; give "
+        "the key once"]),
+    ({"datadog_tags": {"k": "a\nb"}}, [
+        "datadog_tags['k']: got 'a\\nb': must be a non-empty tag value of letters, digits or "
+        "_.:/=+-@ (key:value at most 200 characters)"]),
+    ({"tags": {f"k{i}": "v" for i in range(40)}, "datadog_tags": {f"d{i}": "v" for i in range(4)}},
+     []),
+    ({"tags": {f"k{i}": "v" for i in range(40)}, "datadog_tags": {f"d{i}": "v" for i in range(5)}},
+     ["tags: got 45: tags and datadog_tags give 45 AWS tags; with the platform's 6 a resource "
+      "may carry 50: keep at most 44"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "expected"), AWS_TAGS)
+def test_each_alb_alarm_and_tag_rule(changes: dict[str, Any], expected: list[str]) -> None:
+    if expected:
+        assert _problems(**changes) == expected
+    else:
+        plan_service(_args(**changes))
