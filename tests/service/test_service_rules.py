@@ -458,6 +458,13 @@ TYPES: list[tuple[dict[str, Any], list[str]]] = [
     ({"autoscaling": Autoscaling(metrics=[MetricTarget(name=5, average_value=5)])},  # type: ignore[arg-type]
      ["autoscaling.metrics[0].name: got 5: must be a string",
       "autoscaling.metrics[0].average_value: got 5: must be a string"]),
+    # The other items and fields beside an unusable one are still checked.
+    ({"dependencies": [Dependency(name=5), Dependency(name="geo", port=0)]},  # type: ignore[arg-type]
+     ["dependencies[0].name: got 5: must be a string",
+      "dependencies[1].port: got 0: must be an integer port 1-65535"]),
+    ({"autoscaling": Autoscaling(min_replicas="2", max_replicas=0)},  # type: ignore[arg-type]
+     ["autoscaling.min_replicas: got '2': must be an integer",
+      "autoscaling.max_replicas: got 0: must be an integer from 1 to 1000"]),
     ({"kubernetes_provider": "p"},
      ["kubernetes_provider: got 'p': must be a Provider or None"]),
 ]  # fmt: skip
