@@ -28,6 +28,7 @@ from eksplatform.service import (
     plan_service,
 )
 from eksplatform.service import config as service_config
+from eksplatform.service.checks import is_int
 from eksplatform.service.config import PlatformSettings
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
@@ -519,6 +520,9 @@ AWS_TAGS: list[tuple[dict[str, Any], list[str]]] = [
         "ingress.idle_timeout_s: got 100: must be below envoy.idle_timeout_s (100): the ALB must "
         "close idle connections before Envoy does, or clients get 502s"]),
     ({"ingress": _alb(idle_timeout_s=75), "envoy": EnvoyOptions(idle_timeout_s=75.5)}, []),
+    ({"ingress": _alb(idle_timeout_s=1)}, []),
+    ({"ingress": _alb(idle_timeout_s=4001)}, [
+        "ingress.idle_timeout_s: got 4001: must be an integer from 1 to 4000"]),
     ({"ingress": _alb(deregistration_delay_s=-1)}, [
         "ingress.deregistration_delay_s: got -1: must be an integer from 0 to 3600"]),
     ({"ingress": Ingress(certificate_arn="arn:aws:acm:eu-west-1:123:certificate/x")}, [
@@ -587,3 +591,8 @@ def test_each_alb_alarm_and_tag_rule(changes: dict[str, Any], expected: list[str
         assert _problems(**changes) == expected
     else:
         plan_service(_args(**changes))
+
+
+def test_is_int_takes_integers_only() -> None:
+    assert [is_int(v) for v in (0, -3, 2**40)] == [True, True, True]
+    assert [is_int(v) for v in (True, False, 1.0, "1", None)] == [False] * 5
