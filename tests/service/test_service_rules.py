@@ -343,6 +343,8 @@ MESSAGES: list[tuple[dict[str, Any], list[str]]] = [
         "pick another path"]),
     ({"config_mount_path": "/tmpx"}, []),
     ({"config_mount_path": "/etc/app/"}, []),
+    ({"autoscaling": Autoscaling(min_replicas=1001, max_replicas=1000)}, [
+        "autoscaling.min_replicas: got 1001: must be an integer from 1 to 1000"]),
     ({"args": ["a\x00"]}, ["args[0]: got 'a\\x00': must not contain a NUL character"]),
     ({"run_as_user": 0}, [
         "run_as_user: got 0: must be a non-root uid (1 to 2147483647): Pod Security "
