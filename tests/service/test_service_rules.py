@@ -548,6 +548,8 @@ AWS_TAGS: list[tuple[dict[str, Any], list[str]]] = [
     ({"alarms": Alarms(evaluation_periods=3, datapoints_to_alarm=4)}, [
         "alarms.datapoints_to_alarm: got 4: must not exceed alarms.evaluation_periods (3)"]),
     ({"alarms": Alarms(evaluation_periods=1, datapoints_to_alarm=1)}, []),
+    ({"alarms": Alarms(evaluation_periods=100, datapoints_to_alarm=101)}, [
+        "alarms.datapoints_to_alarm: got 101: must be an integer from 1 to 100"]),
     ({"alarms": Alarms(evaluation_periods=0)}, [
         "alarms.evaluation_periods: got 0: must be an integer from 1 to 100"]),
     ({"tags": {"aws:x": "v"}}, [
@@ -568,6 +570,11 @@ AWS_TAGS: list[tuple[dict[str, Any], list[str]]] = [
         "datadog_tags['Product']: got 'v': must be a Datadog tag key: a lowercase letter, then "
         "lowercase letters, digits or _.:/- (Datadog lowercases keys, so 'Product' would become "
         "another tag)"]),
+    ({"datadog_tags": {"k" * 128: "v"}}, []),
+    ({"datadog_tags": {"k" * 129: "v"}}, [
+        f"datadog_tags[{'k' * 129!r}]: got 'v': must be a Datadog tag key: a lowercase letter, "
+        "then lowercase letters, digits or _.:/- (Datadog lowercases keys, so 'Product' would "
+        "become another tag)"]),
     ({"datadog_tags": {"env": "v"}}, [f"datadog_tags['env']: got 'v': {DD_RESERVED}"]),
     ({"datadog_tags": {"kubernetes-namespace": "v"}}, [
         f"datadog_tags['kubernetes-namespace']: got 'v': {DD_RESERVED}"]),
