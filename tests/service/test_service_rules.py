@@ -30,10 +30,11 @@ from eksplatform.service import (
 from eksplatform.service import config as service_config
 from eksplatform.service.checks import is_int
 from eksplatform.service.config import PlatformSettings
+from eksplatform.service.contract_checks import ContractView, team_namespace
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
-from tests.service.programs import ACCOUNT, CERT, ECR_IMAGE, known_contract_for
+from tests.service.programs import ACCOUNT, CERT, ECR_IMAGE, contract_values, known_contract_for
 
 SHORT_REPO = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/a:1"
 
@@ -345,6 +346,17 @@ MESSAGES: list[tuple[dict[str, Any], list[str]]] = [
     ({"config_mount_path": "/etc/app/"}, []),
     ({"autoscaling": Autoscaling(min_replicas=1001, max_replicas=1000)}, [
         "autoscaling.min_replicas: got 1001: must be an integer from 1 to 1000"]),
+    ({"namespace": "kube-x"}, [
+        "namespace: got 'kube-x': is a system namespace: a service deploys only into its team's "
+        "namespace; remove namespace="]),
+    ({"namespace": "default"}, [
+        "namespace: got 'default': is a system namespace: a service deploys only into its "
+        "team's namespace; remove namespace="]),
+    ({"namespace": "search-apps"}, [
+        "namespace: got 'search-apps': is not the namespace of team 'news' ('news' in the "
+        "cluster contract): a service deploys only into its team's namespace; remove "
+        "namespace="]),
+    ({"namespace": "news"}, []),
     ({"args": ["a\x00"]}, ["args[0]: got 'a\\x00': must not contain a NUL character"]),
     ({"run_as_user": 0}, [
         "run_as_user: got 0: must be a non-root uid (1 to 2147483647): Pod Security "
@@ -605,3 +617,19 @@ def test_each_alb_alarm_and_tag_rule(changes: dict[str, Any], expected: list[str
 def test_is_int_takes_integers_only() -> None:
     assert [is_int(v) for v in (0, -3, 2**40)] == [True, True, True]
     assert [is_int(v) for v in (True, False, 1.0, "1", None)] == [False] * 5
+
+
+def test_team_namespace_reads_the_contract() -> None:
+    args = _args()
+    assert (
+        team_namespace(args, ContractView.from_contract(contract_values(), "the cluster contract"))
+        == "news"
+    )
+    search = dataclasses.replace(args, team="search")
+    assert (
+        team_namespace(
+            search, ContractView.from_contract(contract_values(), "the cluster contract")
+        )
+        == "search-apps"
+    )
+    assert team_namespace(args, ContractView.unknown("the cluster contract")) is None
