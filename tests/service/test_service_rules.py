@@ -633,3 +633,42 @@ def test_team_namespace_reads_the_contract() -> None:
         == "search-apps"
     )
     assert team_namespace(args, ContractView.unknown("the cluster contract")) is None
+
+
+def _partly_known(**known: Any) -> ContractView:
+    return dataclasses.replace(ContractView.unknown("the cluster contract"), **known)
+
+
+def _placement(view: ContractView, **changes: Any) -> list[str]:
+    args = dataclasses.replace(_args(cluster=None), **changes)
+    try:
+        plan_service(args, view=view)
+    except ValidationError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+ECR_ELSEWHERE = f"image: got {ECR_IMAGE!r}: its ECR registry is in "
+
+
+def test_the_placement_rules_run_on_the_account_alone_and_on_the_region_alone() -> None:
+    account = _partly_known(account_id="210987654321")
+    region = _partly_known(region="us-east-1")
+    assert _placement(ContractView.unknown("the cluster contract")) == []
+    assert _placement(account) == [
+        f"{ECR_ELSEWHERE}account 123456789012 but the cluster is in 210987654321: set ecr=False "
+        "(the repository is managed elsewhere)"
+    ]
+    assert _placement(region) == [
+        f"{ECR_ELSEWHERE}region eu-west-1 but the cluster is in us-east-1: set ecr=False (the "
+        "repository is managed elsewhere), or push to the registry of us-east-1"
+    ]
+    assert _placement(account, ingress=Ingress(certificate_arn=CERT), ecr=False) == [
+        f"ingress.certificate_arn: got {CERT!r}: is a certificate of account 123456789012, but "
+        "the cluster is in account 210987654321: use a certificate of the cluster's account"
+    ]
+    assert _placement(region, ingress=Ingress(certificate_arn=CERT), ecr=False) == [
+        f"ingress.certificate_arn: got {CERT!r}: is a certificate of region eu-west-1, but the "
+        "ALB is in the cluster's region us-east-1: an ALB uses certificates of its own region "
+        "only; request or import the certificate in us-east-1"
+    ]
