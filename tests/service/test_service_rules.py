@@ -10,7 +10,11 @@ from typing import Any
 
 import pulumi
 import pytest
-from eksplatform.core.contract import ClusterFacts
+from eksplatform.core.contract import (
+    CUSTOM_METRICS_API,
+    RESOURCE_METRICS_API,
+    ClusterFacts,
+)
 from eksplatform.core.errors import ValidationError
 from eksplatform.service import (
     Alarms,
@@ -672,3 +676,39 @@ def test_the_placement_rules_run_on_the_account_alone_and_on_the_region_alone() 
         "ALB is in the cluster's region us-east-1: an ALB uses certificates of its own region "
         "only; request or import the certificate in us-east-1"
     ]
+
+
+def test_an_hpa_metric_the_cluster_does_not_serve_is_refused() -> None:
+    only_resource = ContractView.from_contract(
+        contract_values(metricsApis=[RESOURCE_METRICS_API]), "the cluster contract"
+    )
+    only_custom = ContractView.from_contract(
+        contract_values(metricsApis=[CUSTOM_METRICS_API]), "the cluster contract"
+    )
+    rps = [MetricTarget(name="rps", average_value="1")]
+    assert _placement(only_resource) == []
+    assert _placement(only_resource, autoscaling=Autoscaling(metrics=rps)) == [
+        "autoscaling.metrics[0].type: got 'Pods': the Pods metric 'rps' is read from "
+        "custom.metrics.k8s.io, which the cluster contract does not serve (it serves: "
+        "metrics.k8s.io): scale on cpu_target_percent / memory_target_percent, or ask the "
+        "platform team for a metrics adapter that serves it"
+    ]
+    assert (
+        _placement(only_custom, autoscaling=Autoscaling(cpu_target_percent=None, metrics=rps)) == []
+    )
+    assert _placement(only_custom) == [
+        "autoscaling.cpu_target_percent: got 70: the Resource metric 'cpu' is read from "
+        "metrics.k8s.io, which the cluster contract does not serve (it serves: "
+        "custom.metrics.k8s.io): scale on cpu_target_percent / memory_target_percent, or ask the "
+        "platform team for a metrics adapter that serves it"
+    ]
+
+
+def test_pre_scaling_needs_a_cluster_with_a_pre_scaler() -> None:
+    none = ContractView.from_contract(contract_values(prescaleTopicArn=""), "the cluster contract")
+    assert _placement(none, prescaling=PreScaling(factor=2)) == [
+        "prescaling: got PreScaling(factor=2): the cluster contract runs no push pre-scaler "
+        "(platform:preScaler.enabled is false): drop prescaling, or ask the platform team to "
+        "enable it"
+    ]
+    assert _placement(none) == []
