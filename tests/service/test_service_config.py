@@ -163,3 +163,17 @@ def test_without_platform_keys_a_program_reads_only_its_own(tmp_path: Path) -> N
         stacks={"dev": "config:\n  svc:when: now\n"},
     )
     assert run_preview(ws, "services/svc", "dev").ok
+
+
+def test_an_unquoted_account_id_that_kept_its_twelve_digits_is_read(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    stack = (
+        "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: [123456789012]\n"
+        + CLUSTER
+        + "  svc:image: x\n"
+    )
+    write_program(
+        tmp_path / "ws" / "services" / "svc", project="svc", main=PROGRAM, stacks={"dev": stack}
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]

@@ -712,3 +712,25 @@ def test_pre_scaling_needs_a_cluster_with_a_pre_scaler() -> None:
         "enable it"
     ]
     assert _placement(none) == []
+
+
+@pytest.mark.parametrize(
+    ("output", "garbled"),
+    [
+        ({"teamNamespaces": {1: "news"}}, "teamNamespaces"),
+        ({"teamNamespaces": {"news": 1}}, "teamNamespaces"),
+        ({"metricsApis": [5]}, "metricsApis"),
+        ({"metricsApis": []}, "metricsApis"),
+    ],
+)
+def test_a_garbled_contract_output_reads_as_absent(output: dict[str, Any], garbled: str) -> None:
+    view = ContractView.from_contract(contract_values(**output), "the cluster contract")
+    assert view.malformed == (garbled,)
+
+
+def test_the_deprecated_facts_read_as_a_contract_view() -> None:
+    view = ContractView.from_facts(ClusterFacts(environment="prod", team_namespaces={"a": "b"}))
+    assert (view.environment, view.team_namespaces) == ("prod", {"a": "b"})
+    garbled = ClusterFacts(environment=5, team_namespaces="a")  # type: ignore[arg-type]
+    view = ContractView.from_facts(garbled)
+    assert (view.environment, view.team_namespaces) == (None, {})
