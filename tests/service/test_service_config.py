@@ -177,3 +177,21 @@ def test_an_unquoted_account_id_that_kept_its_twelve_digits_is_read(tmp_path: Pa
     )
     result = run_preview(ws, "services/svc", "dev")
     assert result.ok, [d.message for d in result.diagnostics]
+
+
+def test_cluster_contract_without_a_cluster_stack_names_the_key(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main="from eksplatform.service import cluster_contract\n\ncluster_contract()\n",
+        stacks={"dev": STACK_CONFIG},
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.exit_code == EXIT_INVALID_CONFIG and result.registered_before_error == []
+    assert [d.message for d in result.diagnostics if d.severity == "error"] == [
+        "Pulumi.dev.yaml: invalid service configuration: 1 problem:\n"
+        "  - svc:clusterStack: missing: the service stack must name its cluster stack: add "
+        "'clusterStack: <organization>/eks-platform/<stack>' under config: in Pulumi.dev.yaml "
+        "(pulumi config set clusterStack <organization>/eks-platform/<stack> -s dev)"
+    ]

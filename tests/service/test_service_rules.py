@@ -15,7 +15,7 @@ from eksplatform.core.contract import (
     RESOURCE_METRICS_API,
     ClusterFacts,
 )
-from eksplatform.core.errors import ValidationError
+from eksplatform.core.errors import Problem, ValidationError
 from eksplatform.service import (
     Alarms,
     Autoscaling,
@@ -33,7 +33,7 @@ from eksplatform.service import (
 )
 from eksplatform.service import config as service_config
 from eksplatform.service.checks import is_int
-from eksplatform.service.config import PlatformSettings
+from eksplatform.service.config import PlatformSettings, _account_ids, _kind
 from eksplatform.service.contract_checks import ContractView, team_namespace
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
@@ -734,3 +734,42 @@ def test_the_deprecated_facts_read_as_a_contract_view() -> None:
     garbled = ClusterFacts(environment=5, team_namespaces="a")  # type: ignore[arg-type]
     view = ContractView.from_facts(garbled)
     assert (view.environment, view.team_namespaces) == (None, {})
+
+
+ACCOUNT_FIX = (
+    "add 'aws:allowedAccountIds: [\"<12-digit account id>\"]' under config: in Pulumi.dev.yaml "
+    "(quote the id: YAML reads a leading zero or a long number differently)"
+)
+LOST_ZERO = "has fewer than 12 digits: a leading zero was lost because the id is not quoted"
+NOT_ACCOUNT = "must be a 12-digit account id"
+
+
+@pytest.mark.parametrize(
+    ("raw", "read", "why"),
+    [
+        ([100000000000], ("100000000000",), None),  # unquoted, and still 12 digits
+        (["012345678901"], ("012345678901",), None),
+        ('["123456789012"]', ("123456789012",), None),  # as the CLI hands a list over
+        ([0], None, LOST_ZERO),
+        ([99999999999], None, LOST_ZERO),
+        ([-1], None, NOT_ACCOUNT),
+        ([True], None, NOT_ACCOUNT),
+        (["abc"], None, NOT_ACCOUNT),
+    ],
+)
+def test_allowed_account_ids_as_the_stack_file_gives_them(
+    raw: Any, read: tuple[str, ...] | None, why: str | None
+) -> None:
+    problems: list[Problem] = []
+    assert _account_ids(raw, "Pulumi.dev.yaml", problems) == read
+    expected = (
+        [] if why is None else [f"aws:allowedAccountIds[0]: got {raw[0]!r}: {why}: {ACCOUNT_FIX}"]
+    )
+    assert [str(p) for p in problems] == expected
+
+
+def test_load_config_refuses_a_union_it_cannot_read() -> None:
+    assert _kind("when", int | None).optional is True
+    assert _kind("when", int).optional is False
+    with pytest.raises(TypeError, match=r"load_config: field 'when': unsupported type int \| str"):
+        _kind("when", int | str)
