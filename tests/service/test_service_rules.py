@@ -33,7 +33,13 @@ from eksplatform.service import (
 )
 from eksplatform.service import config as service_config
 from eksplatform.service.checks import is_int
-from eksplatform.service.config import PlatformSettings, _account_ids, _kind
+from eksplatform.service.config import (
+    PlatformSettings,
+    _account_ids,
+    _bounds_problem,
+    _kind,
+    _parse,
+)
 from eksplatform.service.contract_checks import ContractView, team_namespace
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
@@ -773,3 +779,76 @@ def test_load_config_refuses_a_union_it_cannot_read() -> None:
     assert _kind("when", int).optional is False
     with pytest.raises(TypeError, match=r"load_config: field 'when': unsupported type int \| str"):
         _kind("when", int | str)
+
+
+def _kind_of(base: Any) -> Any:
+    return _kind("value", base)
+
+
+@pytest.mark.parametrize(
+    ("base", "raw", "parsed"),
+    [
+        (str, "x", ("x", None)),
+        (str, 5, (None, "must be a string")),
+        (bool, "true", (True, None)),
+        (bool, "True", (True, None)),
+        (bool, "false", (False, None)),
+        (bool, False, (False, None)),
+        (bool, "on", (None, "must be true or false (YAML 1.2, which Pulumi reads, takes 'on' as "
+                             "a string, not a boolean)")),
+        (bool, "maybe", (None, "must be true or false")),
+        (int, "+3", (3, None)),
+        (int, -3, (-3, None)),
+        (int, "3.0", (None, "must be a whole number")),
+        (float, ".5", (0.5, None)),
+        (float, 2, (2.0, None)),
+        (float, "1e3", (1000.0, None)),
+        (float, "x", (None, "must be a number")),
+        (list[str], '["a", "b"]', (["a", "b"], None)),
+        (list[str], ["a", 1], (None, "must be a list of strings (a YAML list, or JSON)")),
+        (list[str], "a", (None, "must be a list of strings (a YAML list, or JSON)")),
+        (dict[str, str], {"k": "v"}, ({"k": "v"}, None)),
+        (dict[str, str], '{"k": 1}',
+         (None, "must be a mapping of strings to strings (a YAML mapping, or JSON)")),
+        (dict[str, str], "[]",
+         (None, "must be a mapping of strings to strings (a YAML mapping, or JSON)")),
+    ],
+)  # fmt: skip
+def test_each_config_type_reads_what_the_cli_hands_over(base: Any, raw: Any, parsed: Any) -> None:
+    assert _parse(_kind_of(base), raw) == parsed
+
+
+@pytest.mark.parametrize(
+    ("tp", "message"),
+    [
+        (pulumi.Output[int], "load_config: field 'value': secrets are pulumi.Output[str]"),
+        (dict[str, int], "load_config: field 'value' has type dict[str, int]; supported: "),
+        (list[int], "load_config: field 'value' has type list[int]; supported: "),
+    ],
+)
+def test_load_config_refuses_types_it_cannot_read(tp: Any, message: str) -> None:
+    with pytest.raises(TypeError) as info:
+        _kind_of(tp)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("meta", "value", "problem"),
+    [
+        ({"choices": ("a", "b")}, "b", None),
+        ({"choices": ("a", "b")}, "c", "must be one of 'a', 'b'"),
+        ({"minimum": 1, "maximum": 10}, 1, None),
+        ({"minimum": 1, "maximum": 10}, 10, None),
+        ({"minimum": 1, "maximum": 10}, 0, "must be from 1 to 10"),
+        ({"minimum": 1, "maximum": 10}, 10.5, "must be from 1 to 10"),
+        ({"minimum": 1}, 1, None),
+        ({"minimum": 1}, 0.5, "must be at least 1"),
+        ({"maximum": 10}, 10, None),
+        ({"maximum": 10}, 11, "must be at most 10"),
+        ({"maximum": 0}, True, None),  # a bool is not a number here
+    ],
+)
+def test_config_bounds_at_their_edges(
+    meta: dict[str, Any], value: Any, problem: str | None
+) -> None:
+    assert _bounds_problem(meta, value) == problem
