@@ -29,10 +29,13 @@ from eksplatform.service import (
     Resources,
     ServiceStackArgs,
     Vpa,
+    load_config,
     plan_service,
 )
 from eksplatform.service import config as service_config
-from eksplatform.service.checks import is_int
+from eksplatform.service.canary_checks import _version as canary_version
+from eksplatform.service.canary_checks import canary_replicas
+from eksplatform.service.checks import is_int, parse_image
 from eksplatform.service.config import (
     PlatformSettings,
     _account_ids,
@@ -852,3 +855,39 @@ def test_config_bounds_at_their_edges(
     meta: dict[str, Any], value: Any, problem: str | None
 ) -> None:
     assert _bounds_problem(meta, value) == problem
+
+
+@pytest.mark.parametrize(
+    ("changes", "weight", "replicas"),
+    [
+        ({"autoscaling": None, "replicas": 1}, 10, (1, None)),  # never above the stable's count
+        ({"autoscaling": None, "replicas": 3}, 10, (2, None)),  # at least 2
+        ({"autoscaling": None, "replicas": 1000}, 50, (500, None)),  # in proportion
+        ({"autoscaling": Autoscaling(min_replicas=3, max_replicas=10)}, 10, (2, 2)),
+        ({"autoscaling": Autoscaling(min_replicas=2, max_replicas=1000)}, 50, (2, 500)),
+        ({"autoscaling": Autoscaling(min_replicas=1000, max_replicas=1000)}, 50, (500, 500)),
+    ],
+)
+def test_the_canary_runs_in_proportion_to_its_weight(
+    changes: dict[str, Any], weight: int, replicas: tuple[int, int | None]
+) -> None:
+    assert canary_replicas(_args(**changes), weight) == replicas
+
+
+def test_the_canary_version_label_derives_from_its_image() -> None:
+    def version(image: str) -> str | None:
+        ref = parse_image(image)
+        assert ref is not None
+        return canary_version(ref)
+
+    assert version(f"{REPO}:{'a' * 70}") == "a" * 63
+    assert version(f"{REPO}:_x") is None
+    assert version(f"{REPO}@sha256:{'ab' * 32}") == "abababababab"
+
+
+@pytest.mark.parametrize(
+    "spec", [int, "Config", ServiceStackArgs(name="a", team="b", image="c", port=1)]
+)
+def test_load_config_takes_a_dataclass_type(spec: Any) -> None:
+    with pytest.raises(TypeError, match="load_config takes a dataclass type"):
+        load_config(spec)
