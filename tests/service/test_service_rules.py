@@ -19,6 +19,9 @@ from eksplatform.core.errors import Problem, ValidationError
 from eksplatform.service import (
     Alarms,
     Autoscaling,
+    Canary,
+    CanaryAnalysis,
+    CanaryHeader,
     Dependency,
     EnvoyOptions,
     IamStatement,
@@ -891,3 +894,133 @@ def test_the_canary_version_label_derives_from_its_image() -> None:
 def test_load_config_takes_a_dataclass_type(spec: Any) -> None:
     with pytest.raises(TypeError, match="load_config takes a dataclass type"):
         load_config(spec)
+
+
+R = REPO
+"""The stable image's repository (the canary's too)."""
+
+
+def C(**changes: Any) -> Canary:  # noqa: N802 - short, like the table it fills
+    """A canary of the next version, with ``changes``."""
+    return Canary(**{"image": f"{R}:1.5.0", **changes})
+
+
+CANARY: list[tuple[dict[str, Any], list[str]]] = [
+    (dict(canary=C(image="acme/app:1")),
+     ["canary.image: got 'acme/app:1': must be 'registry/repository:tag' or 'registry/repository@sha256:<64 hex>' (e.g. '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.5.0')"]),
+    (dict(canary=C(image=R)),
+     ["canary.image: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed': has no tag: pin a version tag or a digest (never a moving tag)"]),
+    (dict(canary=C(image=R+":latest")),
+     ["canary.image: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:latest': 'latest' is a moving tag (the canary and the stable pods could run other code than the one analysed): pin a version tag or a digest"]),
+    (dict(canary=C(image=R+":_x")),
+     ["canary.image: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:_x': its tag is not a Kubernetes label value (the canary's version label): use a tag of letters, digits, '-', '_', '.' starting with a letter or digit"]),
+    (dict(canary=C(image=R+"@sha256:"+"ab"*32)),
+     []),
+    (dict(canary=C(image=ECR_IMAGE)),
+     ["canary.image: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2': is the stable image: a canary compares a new version with the running one; give the image to release, or remove the canary"]),
+    (dict(canary=C(image=ECR_IMAGE, promoting=True)),
+     []),
+    (dict(canary=C(promoting=True)),
+     ["canary.promoting: got True: says the stable image is the canary's, but image is '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.4.2': let 'eksplatform canary promote' finish (or 'eksplatform canary rollback'), or remove promoting"]),
+    (dict(canary=C(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/other:2")),
+     ["canary.image: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/other:2': is not in the stable image's repository (123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed), which this stack manages: promotion would replace that ECR repository and delete its images; push the canary there, or set ecr=False"]),
+    (dict(canary=C(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/other:2"), ecr=False),
+     []),
+    (dict(canary=C(weight=0)),
+     []),
+    (dict(canary=C(weight=100)),
+     []),
+    (dict(canary=C(weight=101)),
+     ["canary.weight: got 101: must be a whole percentage from 0 to 100: the canary's share of the ALB's requests (0 keeps it running without traffic)"]),
+    (dict(canary=C(weight=-1)),
+     ["canary.weight: got -1: must be a whole percentage from 0 to 100: the canary's share of the ALB's requests (0 keeps it running without traffic)"]),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="always"))),
+     []),
+    (dict(canary=C(header=CanaryHeader(name="", value="always"))),
+     ["canary.header.name: got '': must be an HTTP header name of 1-40 letters, digits or !#$%&'+-.^_`|~ (no '*': the ALB takes no wildcard in a header name), e.g. 'x-canary'"]),
+    (dict(canary=C(header=CanaryHeader(name="x"*40, value="always"))),
+     []),
+    (dict(canary=C(header=CanaryHeader(name="x"*41, value="always"))),
+     ["canary.header.name: got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx': must be an HTTP header name of 1-40 letters, digits or !#$%&'+-.^_`|~ (no '*': the ALB takes no wildcard in a header name), e.g. 'x-canary'"]),
+    (dict(canary=C(header=CanaryHeader(name="Host", value="always"))),
+     ["canary.header.name: got 'Host': is the Host header, which an ALB header condition does not match: pick a header of your own such as 'x-canary'"]),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value=""))),
+     ["canary.header.value: got '': is empty: give the value that sends a request to the canary, e.g. 'always'"]),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="a"*128))),
+     []),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="a*"))),
+     ["canary.header.value: got 'a*': contains '*' or '?', which the ALB reads as wildcards (any value would match): use a literal value"]),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="a?"))),
+     ["canary.header.value: got 'a?': contains '*' or '?', which the ALB reads as wildcards (any value would match): use a literal value"]),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="a b"))),
+     []),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value=" a"))),
+     ["canary.header.value: got ' a': must be 1-128 visible ASCII characters (spaces inside only)"]),
+    (dict(canary=C(env={"DD_ENV": "x"})),
+     ["canary.env['DD_ENV']: got 'DD_ENV': is reserved: the platform sets Datadog's DD_* variables (DD_ENV, DD_SERVICE, DD_VERSION, DD_AGENT_HOST) from the pod's labels and node; set tags with datadog_tags and the version with version="]),
+    (dict(canary=C(env={"A": "x"}), secrets={"A": "s"}),
+     ["canary.env['A']: got 'A': is one of the service's secrets: a variable comes from one place; give the canary's value in secrets, or use another name"]),
+    (dict(canary=C(config_files={"..": "x"})),
+     ["canary.config_files['..']: got '..': must be a file name of letters, digits, '-', '_' or '.' (no '/')"]),
+    (dict(canary=C(config_files={"a": "x"*999_999})),
+     []),
+    (dict(canary=C(config_files={"a": "x"*1_000_000})),
+     ["canary.config_files: got '1 files, 1000001 bytes': with the service's config_files exceeds 1000000 bytes: a ConfigMap holds at most 1 MiB; ship large files in the image"]),
+    (dict(canary=C(config_files={"b": "x"*500_000}), config_files={"a": "x"*500_000}),
+     ["canary.config_files: got '2 files, 1000002 bytes': with the service's config_files exceeds 1000000 bytes: a ConfigMap holds at most 1 MiB; ship large files in the image"]),
+    (dict(canary=C(schedule=[])),
+     ['canary.schedule: got []: must hold 1-20 weights: list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(schedule=[*range(1, 11), 100])),
+     []),
+    (dict(canary=C(schedule=[100])),
+     []),
+    (dict(canary=C(schedule=[0, 100])),
+     ['canary.schedule[0]: got 0: must be a weight from 1 to 100: list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(schedule=[5, 5, 100])),
+     ['canary.schedule[1]: got 5: is not above the weight before it (5): list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(schedule=[5, 50])),
+     ['canary.schedule: got [5, 50]: ends at 50, not 100: the last step sends the canary every request before promotion; list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(schedule=[1, 101])),
+     ['canary.schedule[1]: got 101: must be a weight from 1 to 100: list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(analysis=CanaryAnalysis(window_minutes=180, min_requests=1, min_healthy_hosts=1000))),
+     []),
+    (dict(canary=C(analysis=CanaryAnalysis(window_minutes=181))),
+     ['canary.analysis.window_minutes: got 181: must be an integer from 1 to 180']),
+    (dict(canary=C(analysis=CanaryAnalysis(max_error_rate_percent=0))),
+     ['canary.analysis.max_error_rate_percent: got 0: must be in (0, 100]']),
+    (dict(canary=C(analysis=CanaryAnalysis(max_error_rate_percent=100, max_error_rate_increase=0, max_p99_latency_s=600, max_p99_latency_ratio=1))),
+     []),
+    (dict(canary=C(analysis=CanaryAnalysis(max_error_rate_increase=100.5))),
+     ['canary.analysis.max_error_rate_increase: got 100.5: must be in [0, 100]']),
+    (dict(canary=C(analysis=CanaryAnalysis(max_p99_latency_ratio=0.99))),
+     ['canary.analysis.max_p99_latency_ratio: got 0.99: must be in [1, 100]']),
+    (dict(canary=C(analysis=CanaryAnalysis(max_p99_latency_s=float("nan")))),
+     ['canary.analysis.max_p99_latency_s: got nan: must be in (0, 600]']),
+    (dict(canary=C(ramp_down_wait_s=3600)),
+     []),
+    (dict(canary=C(ramp_down_wait_s=3601)),
+     ['canary.ramp_down_wait_s: got 3601: must be an integer from 0 to 3600']),
+    (dict(canary=C(), ingress=None),
+     ["canary: got '123456789012.dkr.ecr.eu-west-1.amazonaws.com/news/feed:1.5.0': needs ingress=Ingress(...): a canary receives a share of the service's ALB requests, and this service has no ALB (in-cluster callers always reach the stable pods); add an ALB, or remove the canary"]),
+    (dict(canary=C(), tags={"eksplatform-release": "x"}),
+     ["tags['eksplatform-release']: got 'x': is set by ServiceStack on the canary's resources (eksplatform canary finds them by it): remove it"]),
+    (dict(canary=C(schedule=[*range(1, 21), 100])),
+     ['canary.schedule: got [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 100]: must hold 1-20 weights: list rising weights from 1 to 100 that end at 100, e.g. [5, 25, 50, 100]']),
+    (dict(canary=C(header=CanaryHeader(name="x-canary", value="a\x01"))),
+     ["canary.header.value: got 'a\\x01': must be 1-128 visible ASCII characters (spaces inside only)"]),
+    (dict(canary=C(), tags={f"k{i}": "v" for i in range(44)}),
+     ["tags: got 44: tags and datadog_tags give 44 AWS tags; the canary's resources carry eksplatform-release too, and a resource may carry 50: keep at most 43"]),
+    (dict(canary=C(), tags={f"k{i}": "v" for i in range(43)}),
+     []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "expected"), CANARY)
+def test_each_canary_rule(changes: dict[str, Any], expected: list[str]) -> None:
+    args = _args(**{"ingress": Ingress(certificate_arn=CERT), **changes})
+    if expected:
+        with pytest.raises(ValidationError) as info:
+            plan_service(args)
+        assert [str(p) for p in info.value.problems] == expected
+    else:
+        plan_service(args)
