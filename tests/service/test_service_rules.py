@@ -938,6 +938,8 @@ CANARY: list[tuple[dict[str, Any], list[str]]] = [
      []),
     (dict(canary=C(header=CanaryHeader(name="", value="always"))),
      ["canary.header.name: got '': must be an HTTP header name of 1-40 letters, digits or !#$%&'+-.^_`|~ (no '*': the ALB takes no wildcard in a header name), e.g. 'x-canary'"]),
+    (dict(canary=C(header=CanaryHeader(name="x", value="a"))),
+     []),
     (dict(canary=C(header=CanaryHeader(name="x"*40, value="always"))),
      []),
     (dict(canary=C(header=CanaryHeader(name="x"*41, value="always"))),
