@@ -86,6 +86,7 @@ def test_the_ecr_repository_name_is_checked_only_when_the_stack_creates_it() -> 
         "characters long; 2-256 allowed; rename the image's repository, or set ecr=False"
     )
     assert plan_service(_args(image=SHORT_REPO, ecr=False)).create_ecr is False
+    assert plan_service(_args(ecr=True)).create_ecr is True
 
 
 def test_an_empty_resource_name_is_refused_and_the_name_is_used_instead() -> None:
