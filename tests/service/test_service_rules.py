@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import UserList
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -15,7 +16,7 @@ from eksplatform.core.contract import (
     RESOURCE_METRICS_API,
     ClusterFacts,
 )
-from eksplatform.core.errors import Problem, ValidationError
+from eksplatform.core.errors import Problem, Problems, ValidationError
 from eksplatform.service import (
     Alarms,
     Autoscaling,
@@ -38,6 +39,8 @@ from eksplatform.service import (
 from eksplatform.service import config as service_config
 from eksplatform.service.canary_checks import _version as canary_version
 from eksplatform.service.canary_checks import canary_replicas
+from eksplatform.service.canary_config import _value as canary_value
+from eksplatform.service.canary_config import config_field
 from eksplatform.service.checks import is_int, parse_image
 from eksplatform.service.config import (
     PlatformSettings,
@@ -1027,3 +1030,63 @@ def test_each_canary_rule(changes: dict[str, Any], expected: list[str]) -> None:
         assert [str(p) for p in info.value.problems] == expected
     else:
         plan_service(args)
+
+
+@pytest.mark.parametrize(
+    ("path", "spelt"),
+    [
+        ("canary", "news-feed:canary"),
+        ("image", "image"),
+        ("canary.image", "news-feed:canary.image"),
+        ("canary.config_files['a']", "news-feed:canary.configFiles['a']"),
+        ("canary.analysis.min_requests", "news-feed:canaryPolicy.analysis.minRequests"),
+        ("canary.analysis", "news-feed:canaryPolicy.analysis"),
+        ("canary.schedule[2]", "news-feed:canaryPolicy.schedule[2]"),
+        ("canary.ramp_down_wait_s", "news-feed:canaryPolicy.rampDownWaitSeconds"),
+        ("canary.weird", "news-feed:canary.weird"),
+    ],
+)
+def test_canary_fields_are_named_as_the_stack_file_spells_them(path: str, spelt: str) -> None:
+    assert config_field(path, "news-feed") == spelt
+
+
+WHEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+TIME = "must be a UTC time like '2026-12-01T10:00:00Z' (written by eksplatform canary)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "parsed", "problems"),
+    [
+        ("str", "x", (True, "x"), []),
+        ("str", 5, (False, None), ["v: got 5: must be a string (quote it)"]),
+        ("int", 5, (True, 5), []),
+        ("int", True, (False, None), ["v: got True: must be a whole number"]),
+        ("int", 5.0, (False, None), ["v: got 5.0: must be a whole number"]),
+        ("number", 5, (True, 5.0), []),
+        ("number", 0.5, (True, 0.5), []),
+        ("number", True, (False, None), ["v: got True: must be a number"]),
+        ("number", "5", (False, None), ["v: got '5': must be a number"]),
+        ("bool", False, (True, False), []),
+        ("bool", "false", (False, None), ["v: got 'false': must be true or false"]),
+        ("timestamp", "2026-12-01T10:00:00Z", (True, WHEN), []),
+        ("timestamp", "2026-13-01T10:00:00Z", (False, None),
+         [f"v: got '2026-13-01T10:00:00Z': {TIME}"]),
+        ("timestamp", "2026-12-01 10:00", (False, None), [f"v: got '2026-12-01 10:00': {TIME}"]),
+        ("timestamp", 5, (False, None), [f"v: got 5: {TIME}"]),
+        ("strmap", {"A": "1"}, (True, {"A": "1"}), []),
+        ("strmap", {"A": 1, "B": "2"}, (False, {"A": 1, "B": "2"}),
+         ["v['A']: got 1: must be a string (quote it)"]),
+        ("strmap", ["A"], (False, None), ["v: got ['A']: must be a mapping of names to strings"]),
+        ("intlist", [5, 100], (True, (5, 100)), []),
+        ("intlist", [5, True, "x"], (False, (5, True, "x")),
+         ["v[1]: got True: must be a whole number", "v[2]: got 'x': must be a whole number"]),
+        ("intlist", 5, (False, None),
+         ["v: got 5: must be a list of weights, e.g. [5, 25, 50, 100]"]),
+    ],
+)  # fmt: skip
+def test_each_canary_config_value_kind(
+    kind: str, value: Any, parsed: tuple[bool, Any], problems: list[str]
+) -> None:
+    found = Problems()
+    assert canary_value(kind, value, "v", found) == parsed
+    assert [str(p) for p in found] == problems
