@@ -40,7 +40,7 @@ from eksplatform.service import config as service_config
 from eksplatform.service.canary_checks import _version as canary_version
 from eksplatform.service.canary_checks import canary_replicas
 from eksplatform.service.canary_config import _value as canary_value
-from eksplatform.service.canary_config import config_field
+from eksplatform.service.canary_config import config_field, config_source, parse_canary
 from eksplatform.service.checks import is_int, parse_image
 from eksplatform.service.config import (
     PlatformSettings,
@@ -1090,3 +1090,61 @@ def test_each_canary_config_value_kind(
     found = Problems()
     assert canary_value(kind, value, "v", found) == parsed
     assert [str(p) for p in found] == problems
+
+
+CANARY_KEYS_TEXT = (
+    "image, weight, header, env, configFiles, promoting, draining, previousImage, changedAt"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw_canary", "raw_policy", "problems"),
+    [
+        ("x", None, [f"news-feed:canary: got 'x': must be a mapping with the keys {CANARY_KEYS_TEXT}"]),
+        ({"image": "r.io/a:1"}, "x", [
+            "news-feed:canaryPolicy: got 'x': must be a mapping with the keys schedule, analysis, "
+            "rampDownWaitSeconds"]),
+        ({"image": "r.io/a:1", "header": "x"}, None, [
+            "news-feed:canary.header: got 'x': must be a mapping with the keys name, value"]),
+        ({"image": "r.io/a:1", "header": {"name": "x"}}, None, [
+            "news-feed:canary.header.value: missing: is required: add value: <value>"]),
+        ({"image": "r.io/a:1", "imge": 1}, None, [
+            "news-feed:canary.imge: got 1: unknown key: did you mean 'image'? (keys: "
+            f"{CANARY_KEYS_TEXT})"]),
+        ({"image": "r.io/a:1"}, {"analysis": 5}, [
+            "news-feed:canaryPolicy.analysis: got 5: must be a mapping with the keys windowMinutes, "
+            "minRequests, maxErrorRatePercent, maxErrorRateIncrease, maxP99LatencySeconds, "
+            "maxP99LatencyRatio, minHealthyHosts"]),
+        ({}, None, ["news-feed:canary.image: missing: is required: add image: <value>"]),
+    ],
+)  # fmt: skip
+def test_a_canary_stack_config_of_the_wrong_shape(
+    raw_canary: Any, raw_policy: Any, problems: list[str]
+) -> None:
+    parsed = parse_canary(raw_canary, raw_policy, project="news-feed")
+    assert [str(p) for p in parsed.problems] == problems
+
+
+def test_a_canary_stack_config_with_every_part() -> None:
+    parsed = parse_canary(
+        {"image": "r.io/a:1", "header": None, "weight": 5, "env": {"A": "1"}},
+        {"schedule": [5, 100], "analysis": {"minRequests": 10}, "rampDownWaitSeconds": 0},
+        project="news-feed",
+    )
+    assert parsed.problems == ()
+    assert parsed.canary == Canary(
+        image="r.io/a:1",
+        weight=5,
+        env={"A": "1"},
+        schedule=(5, 100),
+        analysis=CanaryAnalysis(min_requests=10),
+        ramp_down_wait_s=0,
+    )
+    assert config_source(parsed.canary) == "news-feed"
+    assert config_source(Canary(image="r.io/a:1")) is None
+
+
+def test_a_bad_port_never_collides_with_another_port() -> None:
+    assert _problems(port="x", dependencies=[Dependency(name="geo", egress_port=1)]) == [
+        "port: got 'x': must be an integer"
+    ]
