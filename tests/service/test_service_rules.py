@@ -50,6 +50,7 @@ from eksplatform.service.config import (
     _parse,
 )
 from eksplatform.service.contract_checks import ContractView, team_namespace
+from eksplatform.service.iam_checks import check_statement
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
@@ -1148,3 +1149,29 @@ def test_a_bad_port_never_collides_with_another_port() -> None:
     assert _problems(port="x", dependencies=[Dependency(name="geo", egress_port=1)]) == [
         "port: got 'x': must be an integer"
     ]
+
+
+@pytest.mark.parametrize(
+    ("statement", "problems"),
+    [
+        (IamStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::news-x/*"],
+                      effect="allow"),  # type: ignore[arg-type]
+         ["s.effect: got 'allow': must be 'Allow' or 'Deny'"]),
+        (IamStatement(actions=["s3:GetObject"], resources=[]),
+         ["s.resources: got []: must be a non-empty list of ARNs"]),
+        (IamStatement(actions=["s3:GetObject"], resources="arn:aws:s3:::news-x/*"),
+         ["s.resources: got 'arn:aws:s3:::news-x/*': must be a non-empty list of ARNs"]),
+        (IamStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::news-x/*"]), []),
+    ],
+)  # fmt: skip
+def test_a_statement_checked_on_its_own(statement: IamStatement, problems: list[str]) -> None:
+    found = Problems()
+    check_statement(found, "s", statement)
+    assert [str(p) for p in found] == problems
+
+
+def test_the_canary_state_defaults_to_not_draining() -> None:
+    plain = parse_canary({"image": "r.io/a:1"}, None, project="news-feed")
+    assert plain.state.draining is False
+    draining = parse_canary({"image": "r.io/a:1", "draining": True}, None, project="news-feed")
+    assert draining.state.draining is True
