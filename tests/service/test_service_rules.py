@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from collections import UserList
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,6 +18,7 @@ from eksplatform.core.contract import (
     ClusterFacts,
 )
 from eksplatform.core.errors import Problem, Problems, ValidationError
+from eksplatform.preview.engine import EXIT_INVALID_CONFIG, run_preview
 from eksplatform.service import (
     Alarms,
     Autoscaling,
@@ -54,7 +56,15 @@ from eksplatform.service.iam_checks import check_statement
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
-from tests.service.programs import ACCOUNT, CERT, ECR_IMAGE, contract_values, known_contract_for
+from tests.conftest import make_workspace, write_program
+from tests.service.programs import (
+    ACCOUNT,
+    CERT,
+    ECR_IMAGE,
+    STACK_CONFIG,
+    contract_values,
+    known_contract_for,
+)
 
 SHORT_REPO = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/a:1"
 
@@ -416,6 +426,8 @@ def test_a_config_secret_in_env_is_refused_before_any_output_resolves() -> None:
         ]
         plan_service(_args(env={"LOG_LEVEL": plain}, secrets={"KEY": secret}))
     finally:
+        pending = asyncio.all_tasks(loop)  # let the Outputs settle before the loop goes
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -1175,3 +1187,21 @@ def test_the_canary_state_defaults_to_not_draining() -> None:
     assert plain.state.draining is False
     draining = parse_canary({"image": "r.io/a:1", "draining": True}, None, project="news-feed")
     assert draining.state.draining is True
+
+
+def test_a_canary_policy_without_a_canary_is_checked_on_its_own(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main="from eksplatform.service import canary_config\n\ncanary_config()\n",
+        stacks={"dev": STACK_CONFIG + "  svc:canaryPolicy:\n    schedule: [5, 50]\n"},
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.exit_code == EXIT_INVALID_CONFIG and result.registered_before_error == []
+    assert [d.message for d in result.diagnostics if d.severity == "error"] == [
+        "Pulumi.dev.yaml: invalid canary configuration: 1 problem:\n"
+        "  - svc:canaryPolicy.schedule: got [5, 50]: ends at 50, not 100: the last step sends "
+        "the canary every request before promotion; list rising weights from 1 to 100 that end "
+        "at 100, e.g. [5, 25, 50, 100]"
+    ]
