@@ -52,7 +52,7 @@ from eksplatform.service.config import (
     _parse,
 )
 from eksplatform.service.contract_checks import ContractView, team_namespace
-from eksplatform.service.iam_checks import check_statement
+from eksplatform.service.iam_checks import _data_version, check_resolved_statement, check_statement
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
@@ -1205,3 +1205,63 @@ def test_a_canary_policy_without_a_canary_is_checked_on_its_own(tmp_path: Path) 
         "the canary every request before promotion; list rising weights from 1 to 100 that end "
         "at 100, e.g. [5, 25, 50, 100]"
     ]
+
+
+ACTS_ON_BUCKETS = (
+    "s.actions[0]: got 's3:ListBucket': acts on accesspoint / bucket resources and no resource "
+    "of this statement is one: add its ARN, or move the action to the statement that names it"
+)
+
+
+@pytest.mark.parametrize(
+    ("statement", "problems"),
+    [
+        (IamStatement(actions=[], resources=["arn:aws:s3:::news-x/*"]),
+         ["s.actions: got []: must be a non-empty list of IAM actions"]),
+        (IamStatement(actions=["iam:CreateRole"], resources=["*"]),
+         ["s.actions[0]: got 'iam:CreateRole': service roles may not change IAM, STS, accounts or "
+          "organizations (the permissions boundary denies it anyway): ask the platform team"]),
+        (IamStatement(actions=["sts:AssumeRole"], resources=["*"]),
+         ["s.actions[0]: got 'sts:AssumeRole': service roles may not change IAM, STS, accounts or "
+          "organizations (the permissions boundary denies it anyway): ask the platform team"]),
+        (IamStatement(actions=["s3:GetObjectt"], resources=["arn:aws:s3:::news-x/*"]),
+         ["s.actions[0]: got 's3:GetObjectt': is not an action of s3 in the AWS action list "
+          f"({_data_version()}) (did you mean s3:GetObject?): check the spelling"]),
+        (IamStatement(actions=["s3:Zqzqzq"], resources=["arn:aws:s3:::news-x/*"]),
+         ["s.actions[0]: got 's3:Zqzqzq': is not an action of s3 in the AWS action list "
+          f"({_data_version()}): check the spelling"]),
+    ],
+)  # fmt: skip
+def test_each_action_rule(statement: IamStatement, problems: list[str]) -> None:
+    found = Problems()
+    check_statement(found, "s", statement)
+    assert [str(p) for p in found] == problems
+
+
+def test_resolved_resources_are_matched_with_the_actions_once() -> None:
+    loop = asyncio.new_event_loop()  # an Output needs one; no Pulumi run here
+    asyncio.set_event_loop(loop)
+    try:
+        later = pulumi.Output.from_input("arn:aws:s3:::news-x/*")
+        objects = "arn:aws:s3:::news-x/*"
+
+        def resolved(*resources: Any) -> list[str]:
+            st = IamStatement(actions=["s3:ListBucket"], resources=list(resources))
+            found = Problems()
+            check_resolved_statement(
+                found, "s", st, [objects] * len(resources), account=ACCOUNT, region="eu-west-1"
+            )
+            return [str(p) for p in found]
+
+        assert resolved(later) == [ACTS_ON_BUCKETS]
+        assert resolved(later, objects) == [ACTS_ON_BUCKETS]
+        assert resolved(objects) == []  # plain ARNs were matched before registration
+        st = IamStatement(actions=["s3:GetObject"], resources=[later])
+        found = Problems()
+        check_resolved_statement(found, "s", st, [5], account=ACCOUNT, region="eu-west-1")
+        assert [str(p) for p in found] == ["s.resources[0]: got 5: must resolve to an ARN string"]
+    finally:
+        pending = asyncio.all_tasks(loop)
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        asyncio.set_event_loop(None)
+        loop.close()
