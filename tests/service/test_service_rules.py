@@ -1227,6 +1227,9 @@ ACTS_ON_BUCKETS = (
         (IamStatement(actions=["s3:GetObjectt"], resources=["arn:aws:s3:::news-x/*"]),
          ["s.actions[0]: got 's3:GetObjectt': is not an action of s3 in the AWS action list "
           f"({_data_version()}) (did you mean s3:GetObject?): check the spelling"]),
+        (IamStatement(actions=["s3:Zq*"], resources=["arn:aws:s3:::news-x/*"]),
+         ["s.actions[0]: got 's3:Zq*': matches no action of s3 in the AWS action list "
+          f"({_data_version()}): check the spelling"]),
         (IamStatement(actions=["s3:Zqzqzq"], resources=["arn:aws:s3:::news-x/*"]),
          ["s.actions[0]: got 's3:Zqzqzq': is not an action of s3 in the AWS action list "
           f"({_data_version()}): check the spelling"]),
