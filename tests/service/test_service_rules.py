@@ -1268,3 +1268,59 @@ def test_resolved_resources_are_matched_with_the_actions_once() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
+
+
+@pytest.mark.parametrize(
+    ("actions", "resource", "message"),
+    [
+        (["s3:Get*"], "arn:aws:s3:::news-x/*", None),  # a wildcard of reads
+        (["kms:Decrypt"], f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/abc", None),
+        (["ssm:SendCommand"], f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-123",
+         "runs commands on, or opens a session to, instances: services never get node access "
+         "(the permissions boundary denies it)"),
+        (["s3:PutBucketPolicy"], "arn:aws:s3:::news-x",
+         "manages permissions (AWS access level 'Permissions management': resource policies, "
+         "ACLs, grants): the deploy sets them, never a service role (the permissions boundary "
+         "denies it)"),
+        (["kms:ScheduleKeyDeletion"], f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/abc",
+         "destroys, disables or re-points a KMS key (the permissions boundary denies it): ask "
+         "the platform team"),
+    ],
+)  # fmt: skip
+def test_each_allowed_action_rule(actions: list[str], resource: str, message: str | None) -> None:
+    found = Problems()
+    check_statement(found, "s", IamStatement(actions=actions, resources=[resource]))
+    expected = [] if message is None else [f"s.actions[0]: got {actions[0]!r}: {message}"]
+    assert [str(p) for p in found] == expected
+
+
+def test_a_wildcard_with_writes_lists_the_first_three() -> None:
+    found = Problems()
+    check_statement(found, "s", IamStatement(actions=["s3:Put*"], resources=["arn:aws:s3:::x/*"]))
+    (problem,) = [str(p) for p in found]
+    assert problem.startswith("s.actions[0]: got 's3:Put*': expands to ")
+    assert " of them Permissions management / Tagging / Write (s3:Put" in problem
+    assert problem.endswith(", ...): list the actions the service calls (wildcards only for reads)")
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        (f"arn:aws:sqs:eu-west-1:{ACCOUNT}:news-q", None),
+        ("arn:aws:s3:::news-x/*", None),  # a global resource names no account or region
+        ("arn:aws:sqs:eu-west-1:210987654321:news-q",
+         "is in account 210987654321, not the cluster's account 123456789012: a service role "
+         "acts only on its own account's resources"),
+        (f"arn:aws:sqs:us-east-1:{ACCOUNT}:news-q",
+         "is in region us-east-1, not the cluster's region eu-west-1: name the resource of this "
+         "region"),
+    ],
+)  # fmt: skip
+def test_a_resolved_resource_lies_in_the_clusters_account_and_region(
+    resource: str, message: str | None
+) -> None:
+    st = IamStatement(actions=["sqs:SendMessage"], resources=[resource])
+    found = Problems()
+    check_resolved_statement(found, "s", st, [resource], account=ACCOUNT, region="eu-west-1")
+    expected = [] if message is None else [f"s.resources[0]: got {resource!r}: {message}"]
+    assert [str(p) for p in found] == expected
