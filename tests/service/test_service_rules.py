@@ -1324,3 +1324,15 @@ def test_a_resolved_resource_lies_in_the_clusters_account_and_region(
     check_resolved_statement(found, "s", st, [resource], account=ACCOUNT, region="eu-west-1")
     expected = [] if message is None else [f"s.resources[0]: got {resource!r}: {message}"]
     assert [str(p) for p in found] == expected
+
+
+def test_a_wildcard_of_three_writes_names_all_three() -> None:
+    found = Problems()
+    table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/news-feed"
+    check_statement(found, "s", IamStatement(actions=["dynamodb:Res*"], resources=[table]))
+    assert [str(p) for p in found] == [
+        "s.actions[0]: got 'dynamodb:Res*': expands to 3 actions, 3 of them Write "
+        "(dynamodb:RestoreTableFromAwsBackup, dynamodb:RestoreTableFromBackup, "
+        "dynamodb:RestoreTableToPointInTime): list the actions the service calls (wildcards "
+        "only for reads)"
+    ]
