@@ -1336,3 +1336,23 @@ def test_a_wildcard_of_three_writes_names_all_three() -> None:
         "dynamodb:RestoreTableToPointInTime): list the actions the service calls (wildcards "
         "only for reads)"
     ]
+
+
+def test_a_wildcard_of_four_writes_names_three_and_more() -> None:
+    found = Problems()
+    topic = f"arn:aws:sns:eu-west-1:{ACCOUNT}:news-alerts"
+    check_statement(found, "s", IamStatement(actions=["sns:Cre*"], resources=[topic]))
+    (problem, *_) = [str(p) for p in found]
+    assert problem == (
+        "s.actions[0]: got 'sns:Cre*': expands to 4 actions, 4 of them Permissions management / "
+        "Write (sns:CreatePlatformApplication, sns:CreatePlatformEndpoint, "
+        "sns:CreateSMSSandboxPhoneNumber, ...): list the actions the service calls (wildcards "
+        "only for reads)"
+    )
+
+
+@pytest.mark.parametrize("action", ["cloudwatch:GetMetricData", "s3:ListBucket"])
+def test_star_serves_actions_without_a_resource_and_listings(action: str) -> None:
+    found = Problems()
+    check_statement(found, "s", IamStatement(actions=[action], resources=["*"]))
+    assert list(found) == []
