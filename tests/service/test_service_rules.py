@@ -52,7 +52,12 @@ from eksplatform.service.config import (
     _parse,
 )
 from eksplatform.service.contract_checks import ContractView, team_namespace
-from eksplatform.service.iam_checks import _data_version, check_resolved_statement, check_statement
+from eksplatform.service.iam_checks import (
+    Owner,
+    _data_version,
+    check_resolved_statement,
+    check_statement,
+)
 from eksplatform.service.registry import RunRegistry
 from eksplatform.service.validate import cluster_key
 
@@ -1356,3 +1361,66 @@ def test_star_serves_actions_without_a_resource_and_listings(action: str) -> Non
     found = Problems()
     check_statement(found, "s", IamStatement(actions=[action], resources=["*"]))
     assert list(found) == []
+
+
+def _resource_problems(action: str, resource: str) -> list[str]:
+    owner = Owner(team="news", other_teams=("search",), environment="prod")
+    found = Problems()
+    check_statement(found, "s", IamStatement(actions=[action], resources=[resource]), owner)
+    prefix = f"s.resources[0]: got {resource!r}: "
+    return [str(p).removeprefix(prefix) for p in found if p.field == "s.resources[0]"]
+
+
+SEARCH_CONVENTION = (
+    "follows the naming convention of team 'search' (buckets <env>-<team>-*, secrets <team>/*, "
+    "parameters /<team>/*, log groups /<team>/*, queues, topics, tables, streams, buses and "
+    "alarms <team>-*): a service of team 'news' reaches only its own team's resources (the "
+    "permissions boundary denies the rest)"
+)
+SM = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "problems"),
+    [
+        ("s3:GetObject", "not-an-arn", ["must be an ARN ('arn:...') or '*'"]),
+        ("s3:GetObject", "arn:foo:s3:::x/*",
+         ["partition 'foo' is not an AWS partition (aws, aws-cn, aws-us-gov)"]),
+        ("s3:GetObject", "arn:aws:nosuch:::x",
+         [f"'nosuch' is not one AWS service in the AWS action list ({_data_version()}): name the "
+          "service of the resource"]),
+        ("sqs:SendMessage", f"arn:aws:sqs:*:{ACCOUNT}:news-q",
+         ["region '*' means other regions too: name the cluster's region"]),
+        ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:*:news-q",
+         ["account '*' means other accounts too: name the cluster's account"]),
+        ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:123:news-q",
+         ["account '123' is not a 12-digit AWS account id"]),
+        ("kinesis:PutRecord", f"arn:aws:kinesis:eu-west-1:{ACCOUNT}:foo/x",
+         ["is not the ARN of any kinesis resource (formats: "
+          "arn:${Partition}:kinesis:${Region}:${Account}:${StreamType}/${StreamName}/consumer/"
+          "${ConsumerName}:${ConsumerCreationTimpstamp}; "
+          "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}; "
+          "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId})"]),
+        ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/news/app:*", []),
+        ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/search/app:*",
+         [SEARCH_CONVENTION]),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/news/x", []),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/search/x",
+         [SEARCH_CONVENTION]),
+        ("secretsmanager:GetSecretValue", f"{SM}:news/db-??????", []),
+        ("secretsmanager:GetSecretValue", f"{SM}:search/db-*", [SEARCH_CONVENTION]),
+        ("secretsmanager:GetSecretValue", f"{SM}:search-db-AbCdEf", [SEARCH_CONVENTION]),
+        ("secretsmanager:GetSecretValue", f"{SM}:*",
+         ["is not specific: the Secret name '*' has a wildcard, so it covers resources of other "
+          "services and teams: name the Secret (wildcards only below it, like objects in a "
+          "bucket)"]),
+    ],
+)  # fmt: skip
+def test_each_resource_rule(action: str, resource: str, problems: list[str]) -> None:
+    assert _resource_problems(action, resource) == problems
+
+
+def test_an_arn_of_no_resource_lists_three_formats_and_more() -> None:
+    (problem,) = _resource_problems("s3:GetObject", f"arn:aws:s3:eu-west-1:{ACCOUNT}:x")
+    assert problem.startswith("is not the ARN of any s3 resource (formats: arn:")
+    assert problem.count("; ") == 3 and problem.endswith("; ...)")
