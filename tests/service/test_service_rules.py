@@ -1424,3 +1424,75 @@ def test_an_arn_of_no_resource_lists_three_formats_and_more() -> None:
     (problem,) = _resource_problems("s3:GetObject", f"arn:aws:s3:eu-west-1:{ACCOUNT}:x")
     assert problem.startswith("is not the ARN of any s3 resource (formats: arn:")
     assert problem.count("; ") == 3 and problem.endswith("; ...)")
+
+
+TABLE = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/news-feed"
+OPERATOR = (
+    "unknown condition operator: use an IAM operator like StringEquals, StringLike, ArnLike, "
+    "Bool, NumericLessThan or Null, optionally with IfExists or a ForAnyValue:/ForAllValues: "
+    "prefix"
+)
+REGION_KEY = "aws:RequestedRegion"
+
+
+@pytest.mark.parametrize(
+    ("conditions", "problems"),
+    [
+        ({"StringEqualz": {REGION_KEY: "eu-west-1"}},
+         [f"s.conditions['StringEqualz']: got 'StringEqualz': {OPERATOR}"]),
+        ({5: {"a": "b"}}, [f"s.conditions[5]: got 5: {OPERATOR}"]),
+        ({"NullIfExists": {REGION_KEY: "true"}},
+         [f"s.conditions['NullIfExists']: got 'NullIfExists': {OPERATOR}"]),
+        ({"StringEquals": {}}, [
+            "s.conditions['StringEquals']: got {}: must map condition keys to a value or a list "
+            "of values"]),
+        ({"StringEquals": {"nosuch:key": "x"}}, [
+            "s.conditions['StringEquals']['nosuch:key']: got 'nosuch:key': unknown condition key: "
+            "neither a global aws: key nor a key of dynamodb in the AWS action list "
+            f"({_data_version()})"]),
+        ({"StringEquals": {REGION_KEY: []}}, [
+            f"s.conditions['StringEquals']['{REGION_KEY}']: got []: must be a value or a "
+            "non-empty list of values"]),
+        ({"Null": {REGION_KEY: "true"}}, []),
+        ({"Null": {REGION_KEY: "maybe"}}, [
+            f"s.conditions['Null']['{REGION_KEY}']: got 'maybe': Null takes one value, 'true' or "
+            "'false'"]),
+        ({"Null": {REGION_KEY: ["true", "false"]}}, [
+            f"s.conditions['Null']['{REGION_KEY}']: got ['true', 'false']: Null takes one value, "
+            "'true' or 'false'"]),
+        ({"NumericLessThan": {REGION_KEY: "1"}}, [
+            f"s.conditions['NumericLessThan']['{REGION_KEY}']: got '{REGION_KEY}': "
+            f"NumericLessThan compares Numeric values but {REGION_KEY} is a String key: use an "
+            "operator for String values"]),
+        ({"StringEquals": {"aws:TagKeys": "a"}}, [
+            "s.conditions['StringEquals']['aws:TagKeys']: got 'aws:TagKeys': aws:TagKeys holds "
+            "several values: write ForAnyValue:StringEquals or ForAllValues:StringEquals"]),
+        ({"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}}, []),
+        ({"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": ["x"]}}, []),
+        ({"ForAllValues:StringEquals": {REGION_KEY: "eu-west-1"}}, [
+            f"s.conditions['ForAllValues:StringEquals']['{REGION_KEY}']: got '{REGION_KEY}': "
+            f"{REGION_KEY} holds one value: drop ForAllValues: (ForAllValues: matches when the key "
+            "is absent, which turns a check into a bypass)"]),
+        ({"Bool": {"aws:SecureTransport": "true"}}, []),
+        ({"Bool": {"aws:SecureTransport": "yes"}}, [
+            "s.conditions['Bool']['aws:SecureTransport']: got 'yes': Bool takes 'true' or "
+            "'false'"]),
+        ("x", ["s.conditions: got 'x': must map operators to {key: values}"]),
+    ],
+)  # fmt: skip
+def test_each_condition_rule(conditions: Any, problems: list[str]) -> None:
+    found = Problems()
+    statement = IamStatement(actions=["dynamodb:GetItem"], resources=[TABLE], conditions=conditions)
+    check_statement(found, "s", statement)
+    assert [str(p) for p in found] == problems
+
+
+def test_an_action_without_a_resource_goes_with_star() -> None:
+    found = Problems()
+    check_statement(
+        found, "s", IamStatement(actions=["cloudwatch:GetMetricData"], resources=[TABLE])
+    )
+    assert [str(p) for p in found] == [
+        "s.actions[0]: got 'cloudwatch:GetMetricData': takes no resource (AWS authorizes it on "
+        "'*' only): put it in a statement with resources ['*']"
+    ]
