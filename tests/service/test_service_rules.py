@@ -1496,3 +1496,18 @@ def test_an_action_without_a_resource_goes_with_star() -> None:
         "s.actions[0]: got 'cloudwatch:GetMetricData': takes no resource (AWS authorizes it on "
         "'*' only): put it in a statement with resources ['*']"
     ]
+
+
+def test_a_service_key_needs_an_action_of_its_service() -> None:
+    found = Problems()
+    statement = IamStatement(
+        actions=["s3:Zq*"],
+        resources=["arn:aws:s3:::news-x/*"],
+        conditions={"StringEquals": {"s3:prefix": "a"}},
+    )
+    check_statement(found, "s", statement)
+    assert [str(p) for p in found][1:] == [
+        "s.conditions['StringEquals']['s3:prefix']: got 's3:prefix': unknown condition key: "
+        "neither a global aws: key nor a key of the statement services in the AWS action list "
+        f"({_data_version()})"
+    ]
