@@ -129,3 +129,22 @@ def test_drain_must_fit_in_the_app_prestop_sleep() -> None:
     ]
     assert plan(envoy=EnvoyOptions(drain_time_s=5)).envoy.drain_time_s == 5
     assert plan(envoy=EnvoyOptions(drain_time_s=6), prestop_sleep_s=6).envoy.drain_time_s == 6
+
+
+def test_dogstatsd_option_switches_the_sink() -> None:
+    assert plan().envoy.dogstatsd == envoy.DogStatsd()
+    assert plan(envoy=EnvoyOptions(dogstatsd=False)).envoy.dogstatsd is None
+
+
+def test_port_collisions_are_reported_once_under_the_service_field_names() -> None:
+    # The app port against Envoy's own port: on ``port``, once, with the other problems kept.
+    assert problems(port=15001, envoy=EnvoyOptions(concurrency=0)) == [
+        "port: got 15001: collides with envoy.ingress_port (15001): the app and Envoy share the "
+        "pod's network; pick another port",
+        "envoy.concurrency: got 0: must be an integer 1-64",
+    ]
+    # A dependency's egress port against the app port: Envoy's check, renamed.
+    assert problems(dependencies=[Dependency(name="users", egress_port=8080)]) == [
+        "dependencies[0].egress_port: got 8080: collides with port (8080); every local port "
+        "(app, ingress, admin, stats, egress) must be distinct: pick a free port"
+    ]

@@ -376,3 +376,71 @@ def test_sidecar_memory_must_match_the_settings() -> None:
             f"  - memory: got {wrong!r}: must be the size the bootstrap's heap cap is derived "
             "from (256Mi): set memory_limit_mib in the settings instead"
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# What mutation testing found untested: a bad value never feeds a second check
+# --------------------------------------------------------------------------------------------------
+
+
+def test_two_equal_bad_ports_are_each_refused_once_never_as_a_collision() -> None:
+    assert problems(s(app_port=0, ingress_port=0)) == [
+        f"app_port: got 0: {PORT}",
+        f"ingress_port: got 0: {PORT}",
+    ]
+
+
+def test_a_bad_stream_limit_on_http1_is_reported_once() -> None:
+    assert problems(d(max_concurrent_streams=0)) == [
+        "dependencies[0].max_concurrent_streams: got 0: must be an integer 1-2147483647"
+    ]
+
+
+def test_a_bad_timeout_is_never_compared_with_the_other() -> None:
+    assert problems(s(app_connect_timeout_s=3601)) == [secs("app_connect_timeout_s", 3601)]
+    assert problems(s(request_timeout_s=0)) == [secs("request_timeout_s", 0)]
+
+
+def test_the_dependency_timeout_at_its_low_edge_still_bounds_the_per_try_timeout() -> None:
+    assert problems(d(timeout_s=0.001, connect_timeout_s=0.001, retries=RetryPolicy(
+        per_try_timeout_s=0.002))) == [
+        "dependencies[0].retries.per_try_timeout_s: got 0.002: must not exceed "
+        "dependencies[0].timeout_s (0.001); lower it or raise dependencies[0].timeout_s"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("buffer", "capacity"), [(4, 1107), (1024, 23)])
+def test_the_connection_cap_is_checked_at_both_buffer_edges(buffer: int, capacity: int) -> None:
+    assert memory.connection_capacity(s(buffer_limit_kib=buffer)) == capacity
+    ok(s(buffer_limit_kib=buffer, max_downstream_connections=capacity))
+    (problem,) = problems(s(buffer_limit_kib=buffer, max_downstream_connections=capacity + 1))
+    assert problem.startswith(f"max_downstream_connections: got {capacity + 1}: must be None")
+
+
+@pytest.mark.parametrize("buffer", [3, 1025, "32"])
+def test_a_bad_buffer_limit_is_reported_alone_not_used_for_the_cap(buffer: Any) -> None:
+    (problem,) = problems(s(buffer_limit_kib=buffer, max_downstream_connections=10**6))
+    assert problem.startswith(f"buffer_limit_kib: got {buffer!r}: must be an integer 4-1024")
+
+
+def test_connection_capacity_rounds_down_to_whole_connections() -> None:
+    # 0.9 x 192 MiB - 10 MiB idle = 162.8 MiB at 100 KiB each: 1667.07 connections.
+    settings = s(memory_limit_mib=256)
+    assert memory.connection_capacity(settings) == 1667
+    ok(s(memory_limit_mib=256, max_downstream_connections=1667))
+    (problem,) = problems(s(memory_limit_mib=256, max_downstream_connections=1668))
+    assert problem.startswith("max_downstream_connections: got 1668: must be None (derived: 1667)")
+
+
+def test_connection_capacity_never_drops_below_one() -> None:
+    # 400 dependencies at the smallest memory limit with the largest buffers: 3.4 MiB of heap
+    # left below the shedding threshold, less than two 2084 KiB connections.
+    deps = tuple(
+        dataclasses.replace(USERS, name=f"d{i}", egress_port=20000 + i) for i in range(400)
+    )
+    low = memory.min_memory_limit_mib(s(dependencies=deps))
+    settings = s(dependencies=deps, memory_limit_mib=low, buffer_limit_kib=1024)
+    assert memory.connection_capacity(settings) == 1
+    ok(dataclasses.replace(settings, max_downstream_connections=1))
+    (problem,) = problems(dataclasses.replace(settings, max_downstream_connections=2))
+    assert problem.startswith("max_downstream_connections: got 2: must be None (derived: 1)")

@@ -163,3 +163,57 @@ def test_without_platform_keys_a_program_reads_only_its_own(tmp_path: Path) -> N
         stacks={"dev": "config:\n  svc:when: now\n"},
     )
     assert run_preview(ws, "services/svc", "dev").ok
+
+
+def test_an_unquoted_account_id_that_kept_its_twelve_digits_is_read(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    stack = (
+        "config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: [123456789012]\n"
+        + CLUSTER
+        + "  svc:image: x\n"
+    )
+    write_program(
+        tmp_path / "ws" / "services" / "svc", project="svc", main=PROGRAM, stacks={"dev": stack}
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]
+
+
+def test_cluster_contract_without_a_cluster_stack_names_the_key(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main="from eksplatform.service import cluster_contract\n\ncluster_contract()\n",
+        stacks={"dev": STACK_CONFIG},
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.exit_code == EXIT_INVALID_CONFIG and result.registered_before_error == []
+    assert [d.message for d in result.diagnostics if d.severity == "error"] == [
+        "Pulumi.dev.yaml: invalid service configuration: 1 problem:\n"
+        "  - svc:clusterStack: missing: the service stack must name its cluster stack: add "
+        "'clusterStack: <organization>/eks-platform/<stack>' under config: in Pulumi.dev.yaml "
+        "(pulumi config set clusterStack <organization>/eks-platform/<stack> -s dev)"
+    ]
+
+
+def test_a_secret_read_by_load_config_is_known_as_one_at_once(tmp_path: Path) -> None:
+    main = (
+        "from dataclasses import dataclass\n\nimport pulumi\n"
+        "from eksplatform.service import load_config\n"
+        "from eksplatform.service.config import is_config_secret_output\n\n\n"
+        "@dataclass(frozen=True)\nclass Config:\n    key: pulumi.Output[str]\n\n\n"
+        "config = load_config(Config, platform=False)\n"
+        "pulumi.export('marked', is_config_secret_output(config.key))\n"
+        "pulumi.export('plain', is_config_secret_output(pulumi.Output.from_input('x')))\n"
+    )
+    ws = make_workspace(tmp_path / "ws", with_cluster=False)
+    write_program(
+        tmp_path / "ws" / "services" / "svc",
+        project="svc",
+        main=main,
+        stacks={"dev": "config:\n  svc:key:\n    secure: AAABAKx1\n"},
+    )
+    result = run_preview(ws, "services/svc", "dev")
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.plain_outputs() == {"marked": True, "plain": False}

@@ -71,7 +71,7 @@ def _check_seconds(problems: Problems, name: str, value: Any) -> bool:
     return True
 
 
-def _check_label(problems: Problems, name: str, value: Any) -> bool:
+def _check_label(problems: Problems, name: str, value: Any) -> None:
     if not isinstance(value, str) or len(value) > 63 or not _DNS_1123_LABEL.fullmatch(value):
         problems.add(
             name,
@@ -79,8 +79,6 @@ def _check_label(problems: Problems, name: str, value: Any) -> bool:
             "must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', "
             "starting and ending with a letter or digit",
         )
-        return False
-    return True
 
 
 def _check_choice(problems: Problems, name: str, value: Any, allowed: Sequence[str]) -> None:

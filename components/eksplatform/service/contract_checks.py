@@ -336,7 +336,7 @@ def _capability_rules(problems: Problems, args: ServiceStackArgs, view: Contract
     a = args.autoscaling
     if served is not None and a is not None:
         wanted = [
-            (f"autoscaling.{attr}", "Resource", getattr(a, attr), getattr(a, attr))
+            (f"autoscaling.{attr}", "Resource", attr.split("_")[0], getattr(a, attr))
             for attr in ("cpu_target_percent", "memory_target_percent")
             if getattr(a, attr) is not None
         ] + [
