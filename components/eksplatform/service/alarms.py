@@ -3,10 +3,29 @@ each notifying (and clearing to) the team's SNS topic from the cluster contract.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
 from .args import Alarms
+
+
+def alb_sum_query(
+    qid: str, metric_name: str, dimensions: pulumi.Input[dict[str, Any]], period_s: int
+) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    """One ``Sum`` of an ALB metric as a metric-math input (not returned itself)."""
+    return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id=qid,
+        return_data=False,
+        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+            namespace="AWS/ApplicationELB",
+            metric_name=metric_name,
+            dimensions=dimensions,
+            period=period_s,
+            stat="Sum",
+        ),
+    )
 
 
 def build_alarms(
@@ -24,17 +43,7 @@ def build_alarms(
     tg_dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
 
     def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=qid,
-            return_data=False,
-            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace="AWS/ApplicationELB",
-                metric_name=metric_name,
-                dimensions=lb_dim,
-                period=alarms.period_s,
-                stat="Sum",
-            ),
-        )
+        return alb_sum_query(qid, metric_name, lb_dim, alarms.period_s)
 
     error_rate = aws.cloudwatch.MetricAlarm(
         f"{name}-5xx-rate",

@@ -44,6 +44,7 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
 from ..core.contract import ClusterOutputs
+from .alarms import alb_sum_query
 from .args import Alarms, ServiceStackArgs
 from .canary_checks import RELEASE_TAG, CanaryPlan, merged_env, merged_files
 from .contract_checks import ChildInputs
@@ -336,17 +337,7 @@ def _alarms(
     }
 
     def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=qid,
-            return_data=False,
-            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace="AWS/ApplicationELB",
-                metric_name=metric_name,
-                dimensions=dims,
-                period=alarms.period_s,
-                stat="Sum",
-            ),
-        )
+        return alb_sum_query(qid, metric_name, dims, alarms.period_s)
 
     aws.cloudwatch.MetricAlarm(
         f"{name}-5xx-rate",
