@@ -1242,6 +1242,9 @@ ACTS_ON_BUCKETS = (
         (IamStatement(actions=["sts:AssumeRole"], resources=["*"]),
          ["s.actions[0]: got 'sts:AssumeRole': service roles may not change IAM, STS, accounts or "
           "organizations (the permissions boundary denies it anyway): ask the platform team"]),
+        (IamStatement(actions=["nosuch:GetThing"], resources=["*"]),
+         ["s.actions[0]: got 'nosuch:GetThing': 'nosuch' is not an AWS service prefix in the AWS "
+          f"action list ({_data_version()}): check the spelling"]),
         (IamStatement(actions=["s3:GetObjectt"], resources=["arn:aws:s3:::news-x/*"]),
          ["s.actions[0]: got 's3:GetObjectt': is not an action of s3 in the AWS action list "
           f"({_data_version()}) (did you mean s3:GetObject?): check the spelling"]),
@@ -1414,6 +1417,18 @@ SM = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret"
           "${ConsumerName}:${ConsumerCreationTimpstamp}; "
           "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}; "
           "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId})"]),
+        ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/news/*",
+         ["is not specific: the log-group name '/news/*' has a wildcard, so it covers resources "
+          "of other services and teams: name the log-group (wildcards only below it, like "
+          "objects in a bucket)"]),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/news/x*", []),
+        ("secretsmanager:GetSecretValue", f"{SM}:news-db-*", []),
+        ("athena:GetWorkGroup", f"arn:aws:athena:eu-west-1:{ACCOUNT}:nothing/x",
+         ["is not the ARN of any athena resource (formats: "
+          "arn:${Partition}:athena:${Region}:${Account}:capacity-reservation/"
+          "${CapacityReservationName}; "
+          "arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}; "
+          "arn:${Partition}:athena:${Region}:${Account}:workgroup/${WorkGroupName}; ...)"]),
         ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/news/app:*", []),
         ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/search/app:*",
          [SEARCH_CONVENTION]),
