@@ -41,8 +41,13 @@ from eksplatform.service import (
 from eksplatform.service import config as service_config
 from eksplatform.service.canary_checks import _version as canary_version
 from eksplatform.service.canary_checks import canary_replicas
+from eksplatform.service.canary_config import (
+    CanaryState,
+    config_field,
+    config_source,
+    parse_canary,
+)
 from eksplatform.service.canary_config import _value as canary_value
-from eksplatform.service.canary_config import config_field, config_source, parse_canary
 from eksplatform.service.checks import is_int, parse_image
 from eksplatform.service.config import (
     PlatformSettings,
@@ -59,6 +64,7 @@ from eksplatform.service.iam_checks import (
     check_statement,
 )
 from eksplatform.service.registry import RunRegistry
+from eksplatform.service.shapes import shape_problems
 from eksplatform.service.validate import cluster_key
 
 from tests.conftest import make_workspace, write_program
@@ -1133,6 +1139,11 @@ CANARY_KEYS_TEXT = (
             "news-feed:canaryPolicy.analysis: got 5: must be a mapping with the keys windowMinutes, "
             "minRequests, maxErrorRatePercent, maxErrorRateIncrease, maxP99LatencySeconds, "
             "maxP99LatencyRatio, minHealthyHosts"]),
+        ({"image": "r.io/a:1", "PREVIOUS_IMAGE": "x"}, None, [
+            "news-feed:canary.PREVIOUS_IMAGE: got 'x': unknown key: did you mean 'previousImage'? "
+            f"(keys: {CANARY_KEYS_TEXT})"]),
+        ({"image": "r.io/a:1", "RAMPDOWN": 1}, None, [
+            f"news-feed:canary.RAMPDOWN: got 1: unknown key: (keys: {CANARY_KEYS_TEXT})"]),
         ({}, None, ["news-feed:canary.image: missing: is required: add image: <value>"]),
     ],
 )  # fmt: skip
@@ -1190,8 +1201,10 @@ def test_a_statement_checked_on_its_own(statement: IamStatement, problems: list[
 def test_the_canary_state_defaults_to_not_draining() -> None:
     plain = parse_canary({"image": "r.io/a:1"}, None, project="news-feed")
     assert plain.state.draining is False
-    draining = parse_canary({"image": "r.io/a:1", "draining": True}, None, project="news-feed")
-    assert draining.state.draining is True
+    state = {"draining": True, "previousImage": "r.io/a:0", "changedAt": "2026-12-01T10:00:00Z"}
+    draining = parse_canary({"image": "r.io/a:1", **state}, None, project="news-feed")
+    assert draining.state == CanaryState(draining=True, previous_image="r.io/a:0", changed_at=WHEN)
+    assert draining.canary is not None and shape_problems(draining.canary) == []
 
 
 def test_a_canary_policy_without_a_canary_is_checked_on_its_own(tmp_path: Path) -> None:
@@ -1229,6 +1242,9 @@ ACTS_ON_BUCKETS = (
         (IamStatement(actions=["sts:AssumeRole"], resources=["*"]),
          ["s.actions[0]: got 'sts:AssumeRole': service roles may not change IAM, STS, accounts or "
           "organizations (the permissions boundary denies it anyway): ask the platform team"]),
+        (IamStatement(actions=["nosuch:GetThing"], resources=["*"]),
+         ["s.actions[0]: got 'nosuch:GetThing': 'nosuch' is not an AWS service prefix in the AWS "
+          f"action list ({_data_version()}): check the spelling"]),
         (IamStatement(actions=["s3:GetObjectt"], resources=["arn:aws:s3:::news-x/*"]),
          ["s.actions[0]: got 's3:GetObjectt': is not an action of s3 in the AWS action list "
           f"({_data_version()}) (did you mean s3:GetObject?): check the spelling"]),
@@ -1401,6 +1417,18 @@ SM = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret"
           "${ConsumerName}:${ConsumerCreationTimpstamp}; "
           "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}; "
           "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId})"]),
+        ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/news/*",
+         ["is not specific: the log-group name '/news/*' has a wildcard, so it covers resources "
+          "of other services and teams: name the log-group (wildcards only below it, like "
+          "objects in a bucket)"]),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/news/x*", []),
+        ("secretsmanager:GetSecretValue", f"{SM}:news-db-*", []),
+        ("athena:GetWorkGroup", f"arn:aws:athena:eu-west-1:{ACCOUNT}:nothing/x",
+         ["is not the ARN of any athena resource (formats: "
+          "arn:${Partition}:athena:${Region}:${Account}:capacity-reservation/"
+          "${CapacityReservationName}; "
+          "arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}; "
+          "arn:${Partition}:athena:${Region}:${Account}:workgroup/${WorkGroupName}; ...)"]),
         ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/news/app:*", []),
         ("logs:CreateLogStream", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/search/app:*",
          [SEARCH_CONVENTION]),
@@ -1511,3 +1539,28 @@ def test_a_service_key_needs_an_action_of_its_service() -> None:
         "neither a global aws: key nor a key of the statement services in the AWS action list "
         f"({_data_version()})"
     ]
+
+
+def test_a_resource_of_the_wrong_type_in_a_statement_checked_on_its_own() -> None:
+    found = Problems()
+    statement = IamStatement(actions=["s3:GetObject"], resources=[5])  # type: ignore[list-item]
+    check_statement(found, "s", statement)
+    assert [str(p) for p in found] == [
+        "s.resources[0]: got 5: must be an ARN string or an Output of one"
+    ]
+
+
+def test_actions_are_matched_with_resources_only_when_every_resource_is_known() -> None:
+    loop = asyncio.new_event_loop()  # an Output needs one; no Pulumi run here
+    asyncio.set_event_loop(loop)
+    try:
+        later = pulumi.Output.from_input("arn:aws:s3:::news-y")
+        found = Problems()
+        statement = IamStatement(actions=["s3:ListBucket"], resources=[later, "arn:aws:s3:::x/*"])
+        check_statement(found, "s", statement)
+        assert list(found) == []  # checked once the Output resolves (check_resolved_statement)
+    finally:
+        pending = asyncio.all_tasks(loop)
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        asyncio.set_event_loop(None)
+        loop.close()
