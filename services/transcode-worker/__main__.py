@@ -9,6 +9,9 @@ A developer stack (``Pulumi.dev-<developer>.yaml``) creates no AWS resource: the
 worker reads staging's upload queue through the staging role (it takes its share of staging's
 uploads while it runs; scale it to 0 with ``replicas`` when you only need it idle), and the
 queues and their monitors stay staging's.
+
+The queues are declared after the ServiceStack (see the README, "Service repos: ServiceStack"):
+bad ServiceStack arguments stop the program before a queue is created.
 """
 
 import json
@@ -66,18 +69,16 @@ def upload_queues() -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
     return uploads, dead_letters
 
 
-developer = developer_environment()
-if developer is None:
-    uploads, dead_letters = upload_queues()
-    uploads_url, uploads_arn = uploads.url, uploads.arn
-else:
-    # A developer stack shares staging's queue (its environment is staging's): no AWS resource.
-    uploads_url = pulumi.Output.concat(
-        "https://sqs.", cluster.region, ".amazonaws.com/", cluster.account_id, "/", uploads_name
-    )
-    uploads_arn = pulumi.Output.concat(
-        "arn:aws:sqs:", cluster.region, ":", cluster.account_id, ":", uploads_name
-    )
+# Both queue addresses follow from the name, so the ServiceStack below (which checks every argument
+# before it registers anything) is declared before the queues: bad arguments stop the program
+# before any AWS resource of its own is registered. A developer stack shares staging's queue (its
+# environment is staging's) and creates no AWS resource.
+uploads_url = pulumi.Output.concat(
+    "https://sqs.", cluster.region, ".amazonaws.com/", cluster.account_id, "/", uploads_name
+)
+uploads_arn = pulumi.Output.concat(
+    "arn:aws:sqs:", cluster.region, ":", cluster.account_id, ":", uploads_name
+)
 
 worker = ServiceStack(
     "transcode-worker",
@@ -114,7 +115,8 @@ worker = ServiceStack(
     ),
 )
 
-if developer is None:
+if developer_environment() is None:
+    uploads, dead_letters = upload_queues()
     pulumi.export("queueUrl", uploads.url)
     pulumi.export("deadLetterQueueUrl", dead_letters.url)
     pulumi.export("roleArn", worker.role_arn)

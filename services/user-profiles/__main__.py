@@ -7,6 +7,9 @@ exactly this table and its indexes (and the cluster's permissions boundary caps 
 A developer stack (``Pulumi.dev-<developer>.yaml``) creates no AWS resource: the developer's copy
 uses staging's table, through the staging role that already trusts it (see the README's
 "Developer environments").
+
+The table is declared after the ServiceStack (see the README, "Service repos: ServiceStack"):
+bad ServiceStack arguments stop the program before the table is created.
 """
 
 from dataclasses import dataclass
@@ -72,15 +75,13 @@ def profiles_table() -> aws.dynamodb.Table:
     )
 
 
-if developer_environment() is None:
-    table = profiles_table()
-    table_name, table_arn = table.name, table.arn
-else:
-    # A developer stack (dev-<developer>) shares staging's table: its environment is staging's,
-    # so the name is the same, and it creates no AWS resource of its own.
-    table_arn = pulumi.Output.concat(
-        "arn:aws:dynamodb:", cluster.region, ":", cluster.account_id, ":table/", table_name
-    )
+# The table's ARN follows from its name, so the ServiceStack below (which checks every argument
+# before it registers anything) is declared before the table: bad arguments stop the program
+# before any AWS resource of its own is registered. A developer stack (dev-<developer>) shares
+# staging's table: its environment is staging's, so the name is the same.
+table_arn = pulumi.Output.concat(
+    "arn:aws:dynamodb:", cluster.region, ":", cluster.account_id, ":table/", table_name
+)
 
 profiles = ServiceStack(
     "user-profiles",
@@ -112,6 +113,10 @@ profiles = ServiceStack(
         ),
     ),
 )
+
+if developer_environment() is None:
+    table = profiles_table()
+    table_name = table.name  # the export waits for the table
 
 pulumi.export("tableName", table_name)
 pulumi.export("internalUrl", profiles.alb_dns_name)

@@ -4,11 +4,19 @@ cluster program's offline outputs (the StackReference goes through the real clus
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from eksplatform.preview.engine import PreviewResult, Workspace, run_preview, write_result
+from eksplatform.preview.engine import (
+    EXIT_INVALID_CONFIG,
+    PreviewResult,
+    Workspace,
+    run_preview,
+    write_result,
+)
 from eksplatform.preview.manifests import Manifest
 
 EXAMPLES = ("news-feed", "user-profiles", "transcode-worker")
@@ -182,3 +190,46 @@ def test_transcode_worker_has_a_vpa_and_no_ingress(example: Preview) -> None:
     env = {e["name"]: e.get("value") for e in app["env"]}
     assert env["UPLOADS_QUEUE_URL"] == queue.outputs["url"]
     assert len(pod["metadata"]["annotations"]["eksplatform.io/config-checksum"]) == 64
+
+
+# A value each example passes on to its ServiceStack unchecked (the program's Config has no bound
+# for it), which ServiceStack refuses: the program must stop before its own table or queue.
+BAD_STACK_VALUE = {
+    "user-profiles": ("maxReplicas: 4", "maxReplicas: 0", "autoscaling.max_replicas"),
+    "transcode-worker": ("replicas: 2", "replicas: -1", "replicas"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_STACK_VALUE))
+def test_bad_service_arguments_stop_the_example_before_its_own_aws_resources(
+    name: str,
+    tmp_path: Path,
+    repo_workspace: Workspace,
+    cluster_preview: Callable[[str], PreviewResult],
+) -> None:
+    """Under ``pulumi up`` a resource declared before the ServiceStack would be created before
+    the ServiceStack refuses its arguments: the examples declare their table and queues after it,
+    and the strict monitor (which fails on the first registration) proves nothing is registered."""
+    cluster_preview("staging")  # writes the contract the StackReference reads
+    program = tmp_path / "services" / name
+    shutil.copytree(
+        repo_workspace.root / "services" / name,
+        program,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    stack_file = program / "Pulumi.staging.yaml"
+    good, bad, field = BAD_STACK_VALUE[name]
+    text = stack_file.read_text()
+    assert text.count(good) == 1
+    stack_file.write_text(text.replace(good, bad))
+    contract = repo_workspace.build_dir / "cluster" / "staging" / "stack-output.json"
+    workspace = Workspace(
+        tmp_path, tmp_path / "build", {"organization/eks-platform/staging": contract}
+    )
+    result = run_preview(workspace, f"services/{name}", "staging", fail_on_register=True)
+    assert result.exit_code == EXIT_INVALID_CONFIG, result.diagnostics
+    assert result.registered_before_error == []
+    (error,) = [d.message for d in result.diagnostics if d.severity == "error"]
+    assert error.startswith(f"ServiceStack '{name}': "), error
+    assert f"  - {field}: got " in error, error
+    assert "Traceback" not in error
