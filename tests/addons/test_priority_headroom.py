@@ -10,13 +10,12 @@ from typing import Any
 
 import pydantic
 import pytest
-from eksplatform.cluster import priority
+from eksplatform.cluster import prescaler, priority
 from eksplatform.cluster.headroom import (
     BASELINE_ANNOTATION,
     DEPLOYMENT_NAME,
     NAMESPACE,
     PAUSE_IMAGE,
-    SCALER_GROUP,
     HeadroomArgs,
     HeadroomConfig,
     headroom_labels,
@@ -128,31 +127,25 @@ def test_headroom_pods_spread_over_zones_and_are_restricted(cluster_preview: Pre
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_scaler_may_only_scale_the_headroom_deployment(cluster_preview: Preview) -> None:
+def test_only_the_prescaler_may_scale_the_headroom_deployment(cluster_preview: Preview) -> None:
     result = cluster_preview("prod")
-    role = next(m.body for m in result.manifests if m.kind == "Role" and m.namespace == NAMESPACE)
+    grants = [m.body for m in result.manifests if m.kind in ("Role", "RoleBinding")]
+    in_headroom = [g for g in grants if g["metadata"]["namespace"] == NAMESPACE]
+    assert sorted(g["kind"] for g in in_headroom) == ["Role", "RoleBinding"]
+    role = next(g for g in in_headroom if g["kind"] == "Role")
     assert role["rules"] == [
-        {
-            "apiGroups": ["apps"],
-            "resources": ["deployments"],
-            "resourceNames": [DEPLOYMENT_NAME],
-            "verbs": ["get"],
-        },
         {
             "apiGroups": ["apps"],
             "resources": ["deployments/scale"],
             "resourceNames": [DEPLOYMENT_NAME],
-            "verbs": ["get", "patch", "update"],
+            "verbs": ["get", "patch"],
         },
     ]
-    binding = next(
-        m.body for m in result.manifests if m.kind == "RoleBinding" and m.namespace == NAMESPACE
-    )
+    binding = next(g for g in in_headroom if g["kind"] == "RoleBinding")
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
-    assert {(s["kind"], s["name"]) for s in binding["subjects"]} == {
-        ("ServiceAccount", "headroom-scaler"),
-        ("Group", SCALER_GROUP),
-    }
+    assert binding["subjects"] == [
+        {"kind": "Group", "name": prescaler.GROUP, "apiGroup": "rbac.authorization.k8s.io"}
+    ]
 
 
 def test_contract_exports_the_stable_name_and_labels(cluster_preview: Preview) -> None:
@@ -199,19 +192,17 @@ def test_headroom_args_are_validated_all_at_once() -> None:
         cpu="lots",
         memory="1Gb",
         image="registry.k8s.io/pause",
-        scaler_namespace="Ops",
     )
     with pytest.raises(ValidationError) as info:
         validate_headroom_args(args)
     assert str(info.value) == (
-        "Headroom: 5 problems:\n"
+        "Headroom: 4 problems:\n"
         "  - replicas: got -2: must be 0 or more\n"
         "  - cpu: got 'lots': 'lots' is not a CPU quantity; write millicores like '250m' or "
         "cores like '0.5'\n"
         "  - memory: got '1Gb': '1Gb' is not a memory quantity; write it like '128Mi' or '1Gi'\n"
         "  - image: got 'registry.k8s.io/pause': pin a tag or digest, like "
-        "registry.k8s.io/pause:3.10\n"
-        "  - scaler_namespace: got 'Ops': must be a DNS label"
+        "registry.k8s.io/pause:3.10"
     )
 
 
@@ -264,11 +255,11 @@ def test_every_addon_object_passes_the_schema_check(cluster_preview: Preview, st
         if m.namespace in addon_namespaces
         or (m.kind in ("Namespace", "PriorityClass") and m.name in cluster_scoped)
     ]
-    # 3 PriorityClasses, 4 namespaces, headroom (Deployment, Role, RoleBinding), the pre-scaler's
-    # Role and RoleBinding on it, per team a ResourceQuota, a LimitRange and 6 NetworkPolicies
+    # 3 PriorityClasses, 4 namespaces, the headroom Deployment, the pre-scaler's Role and
+    # RoleBinding on it, per team a ResourceQuota, a LimitRange and 6 NetworkPolicies
     # (staging: a 7th, ingress from the team's developer namespaces)
     per_team = 9 if stack == "staging" else 8
-    assert len(ours) == 3 + 4 + 3 + 2 + 2 * per_team
+    assert len(ours) == 3 + 4 + 1 + 2 + 2 * per_team
 
 
 def test_the_running_autoscaler_uses_the_cutoff_the_headroom_is_sized_for(

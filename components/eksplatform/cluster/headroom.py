@@ -14,9 +14,10 @@ What it creates:
   ``registry.k8s.io/pause`` pods: restricted security context, requests with the memory limit
   equal to the request, ``terminationGracePeriodSeconds: 0`` (a preempted pause pod has nothing
   to drain), no service account token, hard zone spread;
-* a Role and RoleBinding letting the pre-scaler (ServiceAccount ``headroom-scaler`` and the
-  Kubernetes group ``eksplatform:headroom-scaler``) read the Deployment and patch its ``scale``
-  subresource, for exactly that Deployment (``resourceNames``) and nothing else.
+
+No RBAC of its own: the push pre-scaler (:mod:`.prescaler`) brings the one grant that scales the
+Deployment (its Role in this namespace, ``scale`` of exactly this Deployment), so nothing may scale
+it when the pre-scaler is off.
 
 Who owns the replica count: Pulumi owns the *baseline* (``platform:headroom.replicas``, also
 written to the annotation ``eksplatform.io/baseline-replicas``). The pre-scaler scales up through
@@ -38,13 +39,11 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs, DeploymentStrategyArgs
 from pulumi_kubernetes.core.v1 import ContainerArgs, PodSpecArgs, PodTemplateSpecArgs
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import field_validator
 
 from ..core import kube
 from ..core.errors import Problems
 from ..core.settings import (
-    DNS_LABEL,
     CpuRequest,
     MemoryRequest,
     SettingsModel,
@@ -63,11 +62,6 @@ PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 """The pause container: does nothing, uses no CPU, a few hundred KiB of memory."""
 PAUSE_UID = 65535
 """The pause image's own non-root user."""
-SCALER_NAME = "headroom-scaler"
-"""Name of the pre-scaler's ServiceAccount (and of its Role/RoleBinding)."""
-SCALER_GROUP = "eksplatform:headroom-scaler"
-"""Kubernetes group bound to the scaler Role, for a pre-scaler outside the cluster (an IAM role
-given this group through an EKS access entry)."""
 BASELINE_ANNOTATION = "eksplatform.io/baseline-replicas"
 """Annotation on the Deployment holding the configured replica count the pre-scaler returns to."""
 
@@ -76,7 +70,7 @@ class HeadroomConfig(SettingsModel):
     """``platform:headroom``: standing spare capacity (pause pods real pods preempt)."""
 
     enabled: bool = True
-    """Create the headroom namespace, Deployment and scaler RBAC. Default: true."""
+    """Create the headroom namespace and Deployment. Default: true."""
     replicas: int = 2
     """Baseline number of pause pods (0 keeps the Deployment for the pre-scaler but reserves
     nothing). Default: 2."""
@@ -114,9 +108,6 @@ class HeadroomArgs:
     """The :class:`~eksplatform.cluster.priority.PriorityClasses` component: the Deployment waits for it
     (the API server refuses pods naming a class that does not exist yet). Default: none (the
     classes already exist)."""
-    scaler_namespace: str = NAMESPACE
-    """Namespace of the ``headroom-scaler`` ServiceAccount allowed to scale the Deployment.
-    Default: the headroom namespace."""
 
 
 def validate_headroom_args(args: HeadroomArgs) -> None:
@@ -132,8 +123,6 @@ def validate_headroom_args(args: HeadroomArgs) -> None:
             problems.add(field, value, problem)
     if ":" not in args.image.rsplit("/", 1)[-1] and "@" not in args.image:
         problems.add("image", args.image, "pin a tag or digest, like registry.k8s.io/pause:3.10")
-    if not DNS_LABEL.match(args.scaler_namespace):
-        problems.add("scaler_namespace", args.scaler_namespace, "must be a DNS label")
     problems.raise_if_any("Headroom")
 
 
@@ -176,7 +165,6 @@ class Headroom(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         classes = [args.priority_classes] if args.priority_classes is not None else []
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -217,41 +205,6 @@ class Headroom(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[ns, *classes]
             ),
         )
-        role = k8s.rbac.v1.Role(
-            f"{name}-scaler",
-            metadata=ObjectMetaArgs(name=SCALER_NAME, namespace=NAMESPACE, labels=labels),
-            rules=[
-                # Read the Deployment (baseline annotation, status) and change its size only.
-                PolicyRuleArgs(
-                    api_groups=["apps"],
-                    resources=["deployments"],
-                    resource_names=[DEPLOYMENT_NAME],
-                    verbs=["get"],
-                ),
-                PolicyRuleArgs(
-                    api_groups=["apps"],
-                    resources=["deployments/scale"],
-                    resource_names=[DEPLOYMENT_NAME],
-                    verbs=["get", "patch", "update"],
-                ),
-            ],
-            opts=in_ns,
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{name}-scaler",
-            metadata=ObjectMetaArgs(name=SCALER_NAME, namespace=NAMESPACE, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=SCALER_NAME
-            ),
-            subjects=[
-                SubjectArgs(
-                    kind="ServiceAccount", name=SCALER_NAME, namespace=args.scaler_namespace
-                ),
-                SubjectArgs(kind="Group", name=SCALER_GROUP, api_group="rbac.authorization.k8s.io"),
-            ],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, role]),
-        )
-
         self.namespace = ns.metadata.apply(lambda m: m.name or NAMESPACE)
         self.deployment_name = deployment.metadata.apply(lambda m: m.name or DEPLOYMENT_NAME)
         self.labels = pulumi.Output.from_input(labels)
