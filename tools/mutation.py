@@ -113,6 +113,7 @@ _CLUSTER_FAST = (
     "tests/unit/test_settings.py",
     "tests/unit/test_node_pool_config.py",
     "tests/unit/test_section_edges.py",
+    "tests/unit/test_config_rules.py",
 )
 
 
