@@ -62,6 +62,14 @@ def test_a_guardrail_finding_is_reported_with_the_other_sections_problems() -> N
     ]
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_default_passes_the_mandatory_guardrails(stack: str) -> None:
+    # What keeps a section that failed to parse from being judged again: it is held at these.
+    from eksplatform.guardrails.inputs import cluster_findings
+
+    assert cluster_findings(parse({}, stack=stack)).problems == []
+
+
 def test_a_section_that_failed_to_parse_is_not_judged_by_the_guardrails() -> None:
     assert problems({"controlPlane": {"logTypes": ["api"], "logRetentionDays": "x"}}) == [
         "platform:controlPlane.logRetentionDays: got 'x': Input should be a valid integer, "

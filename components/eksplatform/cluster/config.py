@@ -311,7 +311,7 @@ def parse_cluster_config(
         problems += plan_problems(cfg, context)
         if context.zones_resolved:
             cfg._zones = context.zones
-        problems += _guardrail_problems(cfg, failed, problems, source)
+        problems += _guardrail_problems(cfg, problems, source)
     problems = _as_written(problems, stack_file, secret_keys)
     if problems:
         raise ValidationError(f"{source}: invalid stack configuration", problems)
@@ -319,25 +319,20 @@ def parse_cluster_config(
     return cfg
 
 
-def _guardrail_problems(
-    cfg: ClusterConfig, failed: Collection[str], found: list[Problem], source: str
-) -> list[Problem]:
+def _guardrail_problems(cfg: ClusterConfig, found: list[Problem], source: str) -> list[Problem]:
     """The guardrail rules on this config (:mod:`eksplatform.guardrails`): mandatory findings as
-    problems, advisories as warnings. A section that failed to parse is not judged again, and a
-    field that already has a problem gets no second one. Advisories are logged only for a config
-    with no problem: a run that stops on problems shows what must be fixed, and the advisories
-    follow once it is valid."""
+    problems, advisories as warnings. A field that already has a problem gets no second one; a
+    section that failed to parse is not judged again, since ``cfg`` holds it at its defaults
+    (:func:`_partial`), which pass every rule. Advisories are logged only for a config with no
+    problem: a run that stops on problems shows what must be fixed, and the advisories follow once
+    it is valid."""
     import pulumi
 
     from ..guardrails.inputs import cluster_findings
 
     findings = cluster_findings(cfg)
     seen = {p.field for p in found}
-    out = []
-    for p in findings.problems:
-        section = p.field.split(":", 1)[-1].split(".", 1)[0].split("[", 1)[0]
-        if p.field not in seen and section not in failed:
-            out.append(p)
+    out = [p for p in findings.problems if p.field not in seen]
     if not found and not out:
         for warning in findings.warnings:
             pulumi.log.warn(f"{source}: {warning}")
