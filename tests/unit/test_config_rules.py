@@ -305,3 +305,20 @@ def test_an_optional_quantity_takes_text_only() -> None:
     assert str(info.value) == "text is expected, not a boolean; quote it if you mean the word"
     assert read_as_pulumi("250m", CpuRequest | None) == "250m"
     assert read_as_pulumi(None, CpuRequest | None) is None
+
+
+def test_without_log_shipping_a_pause_pod_may_take_all_a_node_offers() -> None:
+    # fluentd's requests count against every node only when it runs.
+    import math
+
+    from eksplatform.cluster.node_pool_config import allocatable
+
+    room = math.floor(allocatable("m6i.xlarge")[0])
+    logging_off = {"logging": {"enabled": False}}
+    fits = {"enabled": True, "replicas": 1, "cpu": f"{room}m"}
+    assert parse(dict(logging_off, headroom=fits)).headroom.cpu == f"{room}m"
+    too_big = dict(fits, cpu=f"{room + 1}m")
+    (problem,) = problems(dict(logging_off, headroom=too_big))
+    assert problem.startswith(f"platform:headroom.cpu: got '{room + 1}m': a headroom pause pod ")
+    with pytest.raises(ValidationError):  # with fluentd on, the same pod no longer fits
+        parse({"headroom": fits})

@@ -349,7 +349,7 @@ def _as_written(
         scalars = {_path_key(s.path): s for s in stack_file.scalars.values()}
     out = []
     for p in problems:
-        key = p.field.split(".", 1)[0].split("[", 1)[0]
+        key = p.field.partition(".")[0].partition("[")[0]
         if (key in secret_keys or key in SENSITIVE_KEYS) and p.value is not MISSING:
             hidden = "[secret]" if key in secret_keys else "[not shown]"
             out.append(Problem(p.field, shown_as_written(hidden), p.message))

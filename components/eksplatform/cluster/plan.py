@@ -390,7 +390,7 @@ def _pool_names_and_tags(cfg: ClusterConfig, context: PlanContext) -> Iterator[P
                 marker = f"/node-template/{kind}/"
                 if marker not in tag_key:
                     continue
-                written = tag_key.split(marker, 1)[1]
+                written = tag_key.partition(marker)[2]
                 if written not in source:
                     continue
                 field_key = f"platform:nodePools[{i}].{'labels' if kind == 'label' else 'taints'}"
