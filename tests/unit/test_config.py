@@ -89,8 +89,7 @@ def test_message_names_the_file_and_counts_problems() -> None:
         parse({"platform:network": {"azCount": "three"}}, stack="prod")
     assert str(info.value) == (
         "Pulumi.prod.yaml: invalid stack configuration: 1 problem:\n"
-        "  - platform:network.azCount: got 'three': Input should be a valid integer, unable to "
-        "parse string as an integer"
+        "  - platform:network.azCount: got 'three': must be a whole number, like 3"
     )
 
 

@@ -29,9 +29,11 @@ def parse(
     *,
     stack: str = "staging",
     secret_keys: tuple[str, ...] = DATADOG_KEYS,
-    **raw: str,
+    raw: dict[str, str] | None = None,
 ) -> ClusterConfig:
-    config = dict(BASE, **raw)
+    """``sections`` as ``platform:`` keys (JSON, as Pulumi passes them) and ``raw`` keys as
+    written."""
+    config = dict(BASE, **(raw or {}))
     config.update({f"platform:{k}": json.dumps(v) for k, v in sections.items()})
     return parse_cluster_config(
         config,
@@ -72,8 +74,7 @@ def test_every_default_passes_the_mandatory_guardrails(stack: str) -> None:
 
 def test_a_section_that_failed_to_parse_is_not_judged_by_the_guardrails() -> None:
     assert problems({"controlPlane": {"logTypes": ["api"], "logRetentionDays": "x"}}) == [
-        "platform:controlPlane.logRetentionDays: got 'x': Input should be a valid integer, "
-        "unable to parse string as an integer"
+        "platform:controlPlane.logRetentionDays: got 'x': must be a whole number, like 3"
     ]
 
 
@@ -158,7 +159,7 @@ def _unpinned(version: str) -> list[str]:
 def test_the_oldest_minor_accepted_is_checked_against_the_pinned_tables() -> None:
     # 1.29 is the oldest minor the sidecar runs on: accepted as a version, then every table
     # without a row for it says so (and how to pin one).
-    assert problems({}, **{"platform:kubernetesVersion": "1.29"}) == [
+    assert problems({}, raw={"platform:kubernetesVersion": "1.29"}) == [
         *_unpinned("1.29"),
         "platform:kubernetesVersion: got '1.29': no Cluster Autoscaler release is pinned for "
         "Kubernetes 1.29 (pinned: 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); set "
@@ -170,14 +171,14 @@ def test_the_oldest_minor_accepted_is_checked_against_the_pinned_tables() -> Non
 
 
 def test_a_minor_below_the_oldest_is_one_problem() -> None:
-    assert problems({}, **{"platform:kubernetesVersion": "1.28"}) == [
+    assert problems({}, raw={"platform:kubernetesVersion": "1.28"}) == [
         "platform:kubernetesVersion: got '1.28': must be 1.29 or newer: the Envoy sidecar runs "
         "as a native sidecar, on by default only from 1.29"
     ]
 
 
 def test_a_minor_with_no_add_on_builds_pinned_names_each_add_on() -> None:
-    assert problems({}, **{"platform:kubernetesVersion": "1.36"}) == _unpinned("1.36")
+    assert problems({}, raw={"platform:kubernetesVersion": "1.36"}) == _unpinned("1.36")
 
 
 def _pinned(minor: int) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def _pinned(minor: int) -> dict[str, Any]:
 def test_developer_environments_default_on_outside_production_from_1_30(
     minor: int, stack: str, expected: bool
 ) -> None:
-    cfg = parse(_pinned(minor), stack=stack, **{"platform:kubernetesVersion": f"1.{minor}"})
+    cfg = parse(_pinned(minor), stack=stack, raw={"platform:kubernetesVersion": f"1.{minor}"})
     assert cfg.dev_environments.enabled is expected
 
 
@@ -216,12 +217,12 @@ def test_developer_environments_switched_off_stay_off() -> None:
 
 def test_developer_environments_switched_on_need_1_30() -> None:
     on = dict(_pinned(29), devEnvironments={"enabled": True})
-    assert problems(on, **{"platform:kubernetesVersion": "1.29"}) == [
+    assert problems(on, raw={"platform:kubernetesVersion": "1.29"}) == [
         "platform:devEnvironments.enabled: got True: developer environments need Kubernetes "
         "1.30 or newer (their boundary is ValidatingAdmissionPolicies), and this cluster runs 1.29"
     ]
     on_130 = dict(_pinned(30), devEnvironments={"enabled": True})
-    assert parse(on_130, **{"platform:kubernetesVersion": "1.30"}).dev_environments.enabled
+    assert parse(on_130, raw={"platform:kubernetesVersion": "1.30"}).dev_environments.enabled
 
 
 def test_developer_environments_switched_on_in_production_are_refused() -> None:
@@ -246,25 +247,29 @@ def test_developer_environments_switched_on_in_production_are_refused() -> None:
 def test_the_keys_set_decide_what_datadog_runs(
     keys: dict[str, str], enabled: bool, external: bool
 ) -> None:
-    cfg = parse({}, **keys)
+    cfg = parse({}, raw=keys)
     assert (cfg.datadog_enabled, cfg.datadog_external_metrics) == (enabled, external)
 
 
 def test_external_metrics_asked_for_without_an_application_key_is_refused() -> None:
-    assert problems({"datadog": {"externalMetrics": True}}, **{"platform:datadogApiKey": "k"}) == [
+    assert problems(
+        {"datadog": {"externalMetrics": True}}, raw={"platform:datadogApiKey": "k"}
+    ) == [
         "platform:datadogAppKey: missing: platform:datadog.externalMetrics is true: the "
         "Cluster Agent needs an application key to read metrics for HPAs; set it with "
         "`pulumi config set --secret platform:datadogAppKey <key>`, or drop externalMetrics"
     ]
     cfg = parse(
         {"datadog": {"externalMetrics": True}},
-        **{"platform:datadogApiKey": "k", "platform:datadogAppKey": "a"},
+        raw={"platform:datadogApiKey": "k", "platform:datadogAppKey": "a"},
     )
     assert cfg.datadog_external_metrics
 
 
 def test_a_datadog_key_in_clear_text_is_refused_and_never_shown() -> None:
-    found = problems({}, secret_keys=("platform:datadogAppKey",), **{"platform:datadogApiKey": "k"})
+    found = problems(
+        {}, secret_keys=("platform:datadogAppKey",), raw={"platform:datadogApiKey": "k"}
+    )
     assert found == [
         "platform:datadogApiKey: got [not shown]: is stored in clear text in the stack file: "
         "anyone who reads the repo has it; rotate the key, then `pulumi config set --secret "
@@ -322,3 +327,68 @@ def test_without_log_shipping_a_pause_pod_may_take_all_a_node_offers() -> None:
     assert problem.startswith(f"platform:headroom.cpu: got '{room + 1}m': a headroom pause pod ")
     with pytest.raises(ValidationError):  # with fluentd on, the same pod no longer fits
         parse({"headroom": fits})
+
+
+# --- values of the wrong shape, in the stack file's words ---------------------------------------
+
+A_LIST = "must be a list, like [a, b] or one `- item` line each"
+
+
+@pytest.mark.parametrize(
+    ("sections", "raw", "expected"),
+    [
+        (
+            {"network": 5},
+            {},
+            "platform:network: got '5': must be a mapping with the keys availabilityZones, "
+            "azCount, cidr, flowLogs, interfaceEndpoints, natGateways (one `key: value` line each)",
+        ),
+        (
+            {"nodePools": [{"name": "p", "taints": [["x"]]}]},
+            {},
+            "platform:nodePools[0].taints[0]: got ['x']: must be a mapping with the keys effect, "
+            "key, value (one `key: value` line each)",
+        ),
+        (
+            {"nodePools": [{"name": "p", "labels": ["x"]}]},
+            {},
+            "platform:nodePools[0].labels: got ['x']: must be a mapping (one `key: value` line "
+            "each)",
+        ),
+        (
+            {"controlPlane": {"logTypes": "api"}},
+            {},
+            f"platform:controlPlane.logTypes: got 'api': {A_LIST}",
+        ),
+        ({"teams": {"x": 1}}, {}, f"platform:teams: got {{'x': 1}}: {A_LIST}"),
+        (
+            {},
+            {"aws:region": "[]"},
+            "aws:region: got []: must be text; quote it if it looks like a number or a boolean",
+        ),
+        (
+            {"network": {"azCount": []}},
+            {},
+            "platform:network.azCount: got []: must be a whole number, like 3",
+        ),
+        (
+            {"network": {"azCount": 1.5}},
+            {},
+            "platform:network.azCount: got 1.5: must be a whole number, like 3 (no fraction)",
+        ),
+        (
+            {"preScaler": {"headroomRatio": []}},
+            {},
+            "platform:preScaler.headroomRatio: got []: must be a number, like 1.5",
+        ),
+        (
+            {"preScaler": {"headroomRatio": "x"}},
+            {},
+            "platform:preScaler.headroomRatio: got 'x': must be a number, like 1.5",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_shape_says_what_shape_to_write(
+    sections: dict[str, Any], raw: dict[str, str], expected: str
+) -> None:
+    assert problems(sections, raw=raw) == [expected]

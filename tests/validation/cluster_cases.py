@@ -360,8 +360,7 @@ CASES: dict[str, Case] = {
         YAML,
         "  platform:network: {azCount: three}\n",
         (
-            "platform:network.azCount: got 'three': Input should be a valid integer, unable to "
-            "parse string as an integer",
+            "platform:network.azCount: got 'three': must be a whole number, like 3",
         ),
     ),
     # --- patterns that match too much ----------------------------------------------------------

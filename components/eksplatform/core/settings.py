@@ -275,6 +275,34 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 
+_PLAIN = {
+    "tuple_type": "must be a list, like [a, b] or one `- item` line each",
+    "string_type": "must be text; quote it if it looks like a number or a boolean",
+    "int_type": "must be a whole number, like 3",
+    "int_parsing": "must be a whole number, like 3",
+    "int_from_float": "must be a whole number, like 3 (no fraction)",
+    "float_type": "must be a number, like 1.5",
+    "float_parsing": "must be a number, like 1.5",
+}
+"""pydantic's error types whose own text speaks Python (``a valid tuple``, ``unable to parse
+string as an integer``), in the stack file's words with the fix. (Booleans never get here:
+:func:`read_as_pulumi` answers them first, as the CLI reads them.)"""
+_MAPPING_TYPES = ("model_type", "model_attributes_type", "dict_type")
+"""Errors of a value that must be a mapping (a section or a list item with keys)."""
+
+
+def _plain_message(
+    kind: str, model: type[BaseModel], loc: tuple[int | str, ...], message: str
+) -> str:
+    """The message for a pydantic error of type ``kind`` at ``loc``: plain words for the types
+    above, else pydantic's own (its literal and bound messages already name what is allowed)."""
+    if kind in _MAPPING_TYPES:
+        inner = model_at(model, loc)
+        keys = f" with the keys {', '.join(allowed_keys(inner))}" if inner is not None else ""
+        return f"must be a mapping{keys} (one `key: value` line each)"
+    return _PLAIN.get(kind, message)
+
+
 def _strip_prefix(message: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -315,7 +343,7 @@ def pydantic_problems(
         if kind == "missing":
             out.append((loc, Problem(key_of(loc), MISSING, "required; add it to the stack file")))
             continue
-        message = _strip_prefix(str(err["msg"]))
+        message = _plain_message(kind, model, loc, _strip_prefix(str(err["msg"])))
         if message.startswith(FIELD_MARK):
             # A model-level check that names its field: point at that field and quote its value.
             _, path, message = message.split(FIELD_MARK, 2)
