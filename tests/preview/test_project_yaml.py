@@ -444,3 +444,35 @@ def test_mapping_keys_read_as_go_prints_them(tmp_path: Path) -> None:
     with pytest.raises(ProjectError) as info:
         _config(tmp_path, "config:\n  demo:x:\n    ? [a]\n    : 1\n")
     assert str(info.value) == "Pulumi.dev.yaml: line 3: a mapping key must be a scalar"
+
+
+# --- edges mutation testing found untested -------------------------------------------------------
+
+
+def test_the_largest_int64_stays_an_integer_even_with_a_plus_sign() -> None:
+    # yaml.v3 decodes a signed int64 first; only an unsigned one (no sign) may go past it.
+    assert resolve_plain("+9223372036854775807") == 9223372036854775807
+    assert resolve_plain("-9223372036854775808") == -9223372036854775808
+    assert resolve_plain("+9223372036854775808") == 9.223372036854776e18
+    assert resolve_plain("18446744073709551615") == 18446744073709551615
+
+
+def test_a_float_mapping_key_is_formatted_as_go_formats_it(tmp_path: Path) -> None:
+    # Pulumi turns mapping keys into strings with fmt's %v: 1e3 is "1000", not Python's "1000.0".
+    config = _config(tmp_path, "config:\n  demo:limits:\n    1e3: x\n    1.5: y\n")
+    assert json.loads(config["demo:limits"]) == {"1000": "x", "1.5": "y"}
+
+
+def test_structured_values_keep_non_ascii_text_as_is(tmp_path: Path) -> None:
+    config = _config(tmp_path, "config:\n  demo:owner:\n    name: Zoë\n")
+    assert config["demo:owner"] == '{"name":"Zoë"}'
+
+
+def test_a_path_through_a_scalar_or_a_list_is_absent() -> None:
+    with pytest.raises(KeyError):
+        lookup({"a": [1]}, ("a", "b"))
+    with pytest.raises(KeyError):
+        lookup({"a": "text"}, ("a", "b"))
+    with pytest.raises(KeyError):
+        lookup({"a": {"b": 1}}, ("a", 0))
+    assert lookup({"a": [{"b": 2}]}, ("a", 0, "b")) == 2

@@ -33,7 +33,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, TypeGuard, Union
 
 import pydantic
 from pydantic import (
@@ -238,13 +238,18 @@ KeyOf = Callable[[tuple[int | str, ...]], str]
 """Turns a pydantic location into the key the user wrote (``platform:nodePools[0].minSize``)."""
 
 
+def _is_model(value: Any) -> TypeGuard[type[BaseModel]]:
+    """``value`` is a model class (not ``str``, ``X | None`` or ``dict[str, str]``)."""
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
 def model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model class a location points into (to list its allowed keys)."""
     current: Any = model
     for part in loc:
         if isinstance(part, int):
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if not _is_model(current):
             return None
         field = next(
             (
@@ -257,16 +262,16 @@ def model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMod
         if field is None:
             return None
         current = _model_in(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+    return current if _is_model(current) else None
 
 
 def _model_in(annotation: Any) -> Any:
     """The BaseModel inside ``X | None``, ``tuple[X, ...]``, ``Annotated[...]``, or the type."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if _is_model(annotation):
         return annotation
     for arg in typing.get_args(annotation) or ():
         found = _model_in(arg)
-        if isinstance(found, type) and issubclass(found, BaseModel):
+        if _is_model(found):
             return found
     return annotation
 
@@ -323,7 +328,7 @@ def pydantic_problems(
     ``top_level_keys`` turns the model's own field aliases into the keys the user writes at the
     top level (``network`` -> ``platform:network``), for "allowed keys" lists and suggestions."""
     out: list[tuple[tuple[int | str, ...], Problem]] = []
-    for err in exc.errors(include_url=False):
+    for err in exc.errors():
         loc: tuple[int | str, ...] = tuple(err["loc"])
         kind = err["type"]
         value = err.get("input", MISSING)
