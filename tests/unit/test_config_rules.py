@@ -392,3 +392,13 @@ def test_a_value_of_the_wrong_shape_says_what_shape_to_write(
     sections: dict[str, Any], raw: dict[str, str], expected: str
 ) -> None:
     assert problems(sections, raw=raw) == [expected]
+
+
+def test_a_pool_mixing_architectures_names_the_types_of_each() -> None:
+    pool = {"name": "general", "instanceTypes": ["m6i.xlarge", "m6g.xlarge", "m5.xlarge"]}
+    assert problems({"nodePools": [pool]}) == [
+        "platform:nodePools[0].instanceTypes: got ['m6i.xlarge', 'm6g.xlarge', 'm5.xlarge']: "
+        "mixes amd64 (x86_64) types m6i.xlarge, m5.xlarge with arm64 (Graviton) types "
+        "m6g.xlarge: a pool runs one AMI, so move the Graviton types to a pool of their own "
+        "(architecture: arm64)"
+    ]
