@@ -624,12 +624,9 @@ class LogShipping(pulumi.ComponentResource):
                 labels={
                     **labels,
                     # hostPath mounts (node log files) need "privileged"; see the module docstring
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                    "pod-security.kubernetes.io/warn-version": "latest",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/audit-version": "latest",
+                    **kube.pod_security_labels(
+                        "privileged", warn="baseline", audit="restricted", version="latest"
+                    ),
                 },
             ),
             opts=k8s_opts,

@@ -512,9 +512,7 @@ class TeamNamespaces(pulumi.ComponentResource):
                 name=ns_name,
                 labels={
                     **labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
+                    **kube.pod_security_labels("restricted"),
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),

@@ -227,9 +227,7 @@ class Vpa(pulumi.ComponentResource):
                 name=NAMESPACE,
                 labels={
                     "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
+                    **kube.pod_security_labels("restricted"),
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),

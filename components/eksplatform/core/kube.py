@@ -138,6 +138,24 @@ def recommended_labels(
     return labels
 
 
+def pod_security_labels(
+    enforce: str, *, warn: str | None = None, audit: str | None = None, version: str | None = None
+) -> dict[str, str]:
+    """A namespace's Pod Security admission labels: the ``enforce`` level, ``warn`` and ``audit``
+    (each defaults to ``enforce``), each pinned to ``version`` when given (unpinned: the
+    admission controller's own version)."""
+    labels: dict[str, str] = {}
+    for mode, level in (
+        ("enforce", enforce),
+        ("warn", warn or enforce),
+        ("audit", audit or enforce),
+    ):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        if version is not None:
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return labels
+
+
 def selector_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """The immutable subset of ``labels`` a Deployment selects on (name and instance)."""
     keys = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
