@@ -693,26 +693,19 @@ class DevEnvironments(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=inside,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        binding = kube.bound_role(
             f"{name}-janitor-role",
-            metadata=ObjectMetaArgs(name=JANITOR_ROLE, labels=labels),
+            f"{name}-janitor-binding",
+            name=JANITOR_ROLE,
+            labels=labels,
             # list to find developer namespaces (label-selected by the API server), delete to
             # remove them; eksplatform-dev-janitor-scope limits the delete to dev-<developer>.
             rules=[
                 PolicyRuleArgs(api_groups=[""], resources=["namespaces"], verbs=["list", "delete"])
             ],
-            opts=k8s_opts,
-        )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-janitor-binding",
-            metadata=ObjectMetaArgs(name=JANITOR_ROLE, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=JANITOR_ROLE
-            ),
             subjects=[SubjectArgs(kind="ServiceAccount", name=JANITOR, namespace=NAMESPACE)],
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[role, account])
-            ),
+            opts=k8s_opts,
+            depends_on=[account],
         )
         script = k8s.core.v1.ConfigMap(
             f"{name}-janitor-script",

@@ -38,7 +38,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs, DeploymentStrategyArgs
 from pulumi_kubernetes.core.v1 import ContainerArgs, PodSpecArgs, PodTemplateSpecArgs
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, SubjectArgs
 from pydantic import field_validator
 
 from ..core import kube
@@ -215,9 +215,12 @@ class Headroom(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[ns, *classes]
             ),
         )
-        role = k8s.rbac.v1.Role(
+        kube.bound_role(
             f"{name}-scaler",
-            metadata=ObjectMetaArgs(name=SCALER_NAME, namespace=NAMESPACE, labels=labels),
+            f"{name}-scaler",
+            name=SCALER_NAME,
+            namespace=NAMESPACE,
+            labels=labels,
             rules=[
                 # Read the Deployment (baseline annotation, status) and change its size only.
                 PolicyRuleArgs(
@@ -233,21 +236,13 @@ class Headroom(pulumi.ComponentResource):
                     verbs=["get", "patch", "update"],
                 ),
             ],
-            opts=in_ns,
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{name}-scaler",
-            metadata=ObjectMetaArgs(name=SCALER_NAME, namespace=NAMESPACE, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=SCALER_NAME
-            ),
             subjects=[
                 SubjectArgs(
                     kind="ServiceAccount", name=SCALER_NAME, namespace=args.scaler_namespace
                 ),
-                SubjectArgs(kind="Group", name=SCALER_GROUP, api_group="rbac.authorization.k8s.io"),
+                SubjectArgs(kind="Group", name=SCALER_GROUP, api_group=kube.RBAC_API_GROUP),
             ],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns, role]),
+            opts=in_ns,
         )
 
         self.namespace = ns.metadata.apply(lambda m: m.name or NAMESPACE)

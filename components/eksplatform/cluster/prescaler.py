@@ -63,8 +63,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import SubjectArgs
 
 from ..core import kube, naming
 from ..core.errors import Problems
@@ -552,44 +551,26 @@ class PreScaler(pulumi.ComponentResource):
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         labels = kube.recommended_labels(RBAC_NAME, component="prescaler", part_of="eksplatform")
-        cluster_role = k8s.rbac.v1.ClusterRole(
+        subject = SubjectArgs(kind="Group", name=GROUP, api_group=kube.RBAC_API_GROUP)
+        kube.bound_role(
             f"{name}-clusterrole",
-            metadata=ObjectMetaArgs(name=RBAC_NAME, labels=labels),
+            f"{name}-clusterrolebinding",
+            name=RBAC_NAME,
+            labels=labels,
             rules=cluster_rules(),
+            subjects=[subject],
             opts=k8s_opts,
         )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-clusterrolebinding",
-            metadata=ObjectMetaArgs(name=RBAC_NAME, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=RBAC_NAME
-            ),
-            subjects=[SubjectArgs(kind="Group", name=GROUP, api_group="rbac.authorization.k8s.io")],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[cluster_role]
-            ),
-        )
         if args.headroom is not None:
-            ns = args.headroom.namespace
-            role_name = f"{RBAC_NAME}-headroom"
-            headroom_role = k8s.rbac.v1.Role(
+            kube.bound_role(
                 f"{name}-headroom",
-                metadata=ObjectMetaArgs(name=role_name, namespace=ns, labels=labels),
+                f"{name}-headroom",
+                name=f"{RBAC_NAME}-headroom",
+                namespace=args.headroom.namespace,
+                labels=labels,
                 rules=headroom_rules(args.headroom.deployment),
+                subjects=[subject],
                 opts=k8s_opts,
-            )
-            k8s.rbac.v1.RoleBinding(
-                f"{name}-headroom",
-                metadata=ObjectMetaArgs(name=role_name, namespace=ns, labels=labels),
-                role_ref=RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="Role", name=role_name
-                ),
-                subjects=[
-                    SubjectArgs(kind="Group", name=GROUP, api_group="rbac.authorization.k8s.io")
-                ],
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.k8s_provider, depends_on=[headroom_role]
-                ),
             )
 
         self.topic_arn = topic.arn

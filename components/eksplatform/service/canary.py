@@ -40,9 +40,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
+from ..core import kube
 from ..core.contract import ClusterOutputs
 from .alarms import alb_sum_query
 from .args import Alarms, ServiceStackArgs
@@ -195,14 +195,11 @@ class CanaryRelease(pulumi.ComponentResource):
             ),
             opts=k8s_opts,
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        kube.disruption_budget(
             f"{prefix}-canary-pdb",
             metadata=meta(obj),
-            spec=PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=LabelSelectorArgs(match_labels=selector),
-                unhealthy_pod_eviction_policy="AlwaysAllow",
-            ),
+            selector=selector,
+            unhealthy_pod_eviction_policy="AlwaysAllow",
             opts=k8s_opts,
         )
         if autoscaled:
