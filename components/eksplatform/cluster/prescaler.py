@@ -271,6 +271,41 @@ def _environment(args: PreScalerArgs, dlq_arn: Any, group: Any, scheduler_role: 
     return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
 
 
+def _alarm_on_any(
+    resource_name: str,
+    *,
+    alarm_name: str,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: pulumi.Input[dict[str, pulumi.Input[str]]],
+    statistic: str,
+    actions: Sequence[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm that fires on any non-zero minute of the metric (a failure or a dead letter is
+    never normal) and clears when a minute is back at zero; no data is not a breach."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=alarm_name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=statistic,
+        period=60,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=actions,
+        ok_actions=actions,
+        tags=tags,
+        opts=opts,
+    )
+
+
 class PreScaler(pulumi.ComponentResource):
     """Topic, Lambda, schedules and RBAC of the push pre-scaler (see the module docstring)."""
 
@@ -501,40 +536,28 @@ class PreScaler(pulumi.ComponentResource):
 
         # --- alarms --------------------------------------------------------------------------------
         actions = list(cfg.alarm_topic_arns)
-        aws.cloudwatch.MetricAlarm(
+        _alarm_on_any(
             f"{name}-errors",
-            name=names.errors_alarm,
-            alarm_description="The push pre-scaler failed or rejected an event: read its "
+            alarm_name=names.errors_alarm,
+            description="The push pre-scaler failed or rejected an event: read its "
             f"summary line in /aws/lambda/{function} and the dead-letter queue",
             namespace="AWS/Lambda",
             metric_name="Errors",
             dimensions={"FunctionName": fn.name},
             statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
             tags=tags,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        _alarm_on_any(
             f"{name}-dead-letters",
-            name=names.dead_letters_alarm,
-            alarm_description="Pre-scale events or schedules landed in the dead-letter queue",
+            alarm_name=names.dead_letters_alarm,
+            description="Pre-scale events or schedules landed in the dead-letter queue",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": dlq.name},
             statistic="Maximum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
             tags=tags,
             opts=child,
         )
