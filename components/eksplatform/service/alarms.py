@@ -1,8 +1,12 @@
 """CloudWatch alarms nobody can forget: ALB 5xx rate, target p99 latency, unhealthy targets,
-each notifying (and clearing to) the team's SNS topic from the cluster contract."""
+each notifying (and clearing to) the team's SNS topic from the cluster contract.
+
+The canary's target group gets the same alarms from the same builders (:func:`service_alarm`,
+:func:`target_group_alarms`); only its 5xx rate differs (its own targets' errors, not the ALB's)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -28,6 +32,90 @@ def alb_sum_query(
     )
 
 
+def service_alarm(
+    resource_name: str,
+    alarms: Alarms,
+    *,
+    description: str,
+    comparison_operator: str,
+    threshold: float,
+    topic_arn: pulumi.Input[str],
+    tags: pulumi.Input[dict[str, str]],
+    opts: pulumi.ResourceOptions,
+    metric_queries: Sequence[aws.cloudwatch.MetricAlarmMetricQueryArgs] | None = None,
+    metric_name: str | None = None,
+    dimensions: pulumi.Input[dict[str, Any]] | None = None,
+    statistic: str | None = None,
+    extended_statistic: str | None = None,
+) -> aws.cloudwatch.MetricAlarm:
+    """One alarm of a service on its alarm window (``alarms``: evaluation periods, datapoints to
+    alarm; no data is not a breach), notifying and clearing to ``topic_arn``. It measures
+    either ``metric_queries`` (metric math) or the ALB metric ``metric_name`` over
+    ``dimensions``, per ``alarms.period_s``."""
+    single = metric_name is not None
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        alarm_description=description,
+        comparison_operator=comparison_operator,
+        threshold=threshold,
+        metric_queries=metric_queries,
+        namespace="AWS/ApplicationELB" if single else None,
+        metric_name=metric_name,
+        statistic=statistic,
+        extended_statistic=extended_statistic,
+        dimensions=dimensions,
+        period=alarms.period_s if single else None,
+        treat_missing_data="notBreaching",
+        evaluation_periods=alarms.evaluation_periods,
+        datapoints_to_alarm=alarms.datapoints_to_alarm,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=opts,
+    )
+
+
+def target_group_alarms(
+    name: str,
+    alarms: Alarms,
+    *,
+    subject: str,
+    dimensions: pulumi.Input[dict[str, Any]],
+    topic_arn: pulumi.Input[str],
+    tags: pulumi.Input[dict[str, str]],
+    opts: pulumi.ResourceOptions,
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """The p99 response time and unhealthy-host alarms of one target group (``dimensions``);
+    ``subject`` opens each description (the service, or its canary)."""
+    latency = service_alarm(
+        f"{name}-p99-latency",
+        alarms,
+        description=f"{subject}: target response time p99 above {alarms.p99_latency_s}s",
+        comparison_operator="GreaterThanThreshold",
+        threshold=alarms.p99_latency_s,
+        metric_name="TargetResponseTime",
+        extended_statistic="p99",
+        dimensions=dimensions,
+        topic_arn=topic_arn,
+        tags=tags,
+        opts=opts,
+    )
+    unhealthy = service_alarm(
+        f"{name}-unhealthy-hosts",
+        alarms,
+        description=f"{subject}: at least {alarms.unhealthy_hosts} unhealthy target(s)",
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        threshold=alarms.unhealthy_hosts,
+        metric_name="UnHealthyHostCount",
+        statistic="Maximum",
+        dimensions=dimensions,
+        topic_arn=topic_arn,
+        tags=tags,
+        opts=opts,
+    )
+    return [latency, unhealthy]
+
+
 def build_alarms(
     name: str,
     alarms: Alarms,
@@ -45,14 +133,12 @@ def build_alarms(
     def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
         return alb_sum_query(qid, metric_name, lb_dim, alarms.period_s)
 
-    error_rate = aws.cloudwatch.MetricAlarm(
+    error_rate = service_alarm(
         f"{name}-5xx-rate",
-        alarm_description=(
-            f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests"
-        ),
+        alarms,
+        description=(f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests"),
         comparison_operator="GreaterThanThreshold",
         threshold=alarms.error_rate_percent,
-        treat_missing_data="notBreaching",
         metric_queries=[
             metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
             metric("target5xx", "HTTPCode_Target_5XX_Count"),
@@ -66,47 +152,19 @@ def build_alarms(
                 ),
             ),
         ],
-        evaluation_periods=alarms.evaluation_periods,
-        datapoints_to_alarm=alarms.datapoints_to_alarm,
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
+        topic_arn=topic_arn,
         tags=tags,
         opts=opts,
     )
-    latency = aws.cloudwatch.MetricAlarm(
-        f"{name}-p99-latency",
-        alarm_description=f"{service}: target response time p99 above {alarms.p99_latency_s}s",
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.p99_latency_s,
-        namespace="AWS/ApplicationELB",
-        metric_name="TargetResponseTime",
-        extended_statistic="p99",
-        dimensions=tg_dims,
-        period=alarms.period_s,
-        treat_missing_data="notBreaching",
-        evaluation_periods=alarms.evaluation_periods,
-        datapoints_to_alarm=alarms.datapoints_to_alarm,
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags=tags,
-        opts=opts,
-    )
-    unhealthy = aws.cloudwatch.MetricAlarm(
-        f"{name}-unhealthy-hosts",
-        alarm_description=f"{service}: at least {alarms.unhealthy_hosts} unhealthy target(s)",
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        threshold=alarms.unhealthy_hosts,
-        namespace="AWS/ApplicationELB",
-        metric_name="UnHealthyHostCount",
-        statistic="Maximum",
-        dimensions=tg_dims,
-        period=alarms.period_s,
-        treat_missing_data="notBreaching",
-        evaluation_periods=alarms.evaluation_periods,
-        datapoints_to_alarm=alarms.datapoints_to_alarm,
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags=tags,
-        opts=opts,
-    )
-    return [error_rate, latency, unhealthy]
+    return [
+        error_rate,
+        *target_group_alarms(
+            name,
+            alarms,
+            subject=service,
+            dimensions=tg_dims,
+            topic_arn=topic_arn,
+            tags=tags,
+            opts=opts,
+        ),
+    ]

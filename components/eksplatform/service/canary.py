@@ -44,7 +44,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from ..core import kube
 from ..core.contract import ClusterOutputs
-from .alarms import alb_sum_query
+from .alarms import alb_sum_query, service_alarm, target_group_alarms
 from .args import Alarms, ServiceStackArgs
 from .canary_checks import RELEASE_TAG, CanaryPlan, merged_env, merged_files
 from .contract_checks import ChildInputs
@@ -323,22 +323,14 @@ def _alarms(
 ) -> None:
     """The canary target group's 5xx rate, p99 and unhealthy-host alarms."""
     dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
-    common: dict[str, Any] = {
-        "treat_missing_data": "notBreaching",
-        "evaluation_periods": alarms.evaluation_periods,
-        "datapoints_to_alarm": alarms.datapoints_to_alarm,
-        "alarm_actions": [topic_arn],
-        "ok_actions": [topic_arn],
-        "tags": tags,
-        "opts": opts,
-    }
 
     def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
         return alb_sum_query(qid, metric_name, dims, alarms.period_s)
 
-    aws.cloudwatch.MetricAlarm(
+    service_alarm(
         f"{name}-5xx-rate",
-        alarm_description=(
+        alarms,
+        description=(
             f"{service} canary: target 5xx and connection errors above "
             f"{alarms.error_rate_percent}% of its requests"
         ),
@@ -355,33 +347,16 @@ def _alarms(
                 expression=ERROR_RATE_EXPRESSION,
             ),
         ],
-        **common,
+        topic_arn=topic_arn,
+        tags=tags,
+        opts=opts,
     )
-    aws.cloudwatch.MetricAlarm(
-        f"{name}-p99-latency",
-        alarm_description=(
-            f"{service} canary: target response time p99 above {alarms.p99_latency_s}s"
-        ),
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.p99_latency_s,
-        namespace="AWS/ApplicationELB",
-        metric_name="TargetResponseTime",
-        extended_statistic="p99",
+    target_group_alarms(
+        name,
+        alarms,
+        subject=f"{service} canary",
         dimensions=dims,
-        period=alarms.period_s,
-        **common,
-    )
-    aws.cloudwatch.MetricAlarm(
-        f"{name}-unhealthy-hosts",
-        alarm_description=(
-            f"{service} canary: at least {alarms.unhealthy_hosts} unhealthy target(s)"
-        ),
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        threshold=alarms.unhealthy_hosts,
-        namespace="AWS/ApplicationELB",
-        metric_name="UnHealthyHostCount",
-        statistic="Maximum",
-        dimensions=dims,
-        period=alarms.period_s,
-        **common,
+        topic_arn=topic_arn,
+        tags=tags,
+        opts=opts,
     )
