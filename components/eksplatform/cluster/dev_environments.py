@@ -81,7 +81,7 @@ from ..core.errors import Problems
 from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.priorities import SYSTEM_CLUSTER_CRITICAL
 from ..core.settings import SettingsModel, field_error
-from ..guardrails.admission import TEAM_GROUP_PREFIX
+from ..guardrails.admission import TEAM_GROUP_PREFIX, cel_string
 from .descheduler import check_cron
 from .teams import LimitRangeConfig
 
@@ -252,10 +252,6 @@ def _team_identity() -> str:
     return f"request.userInfo.groups.exists(g, g.startsWith('{TEAM_GROUP_PREFIX}'))"
 
 
-def _cel(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 _DEV_SELECTOR = {
     "matchExpressions": [{"key": devenv.DEVELOPER_LABEL, "operator": "Exists"}],
 }
@@ -339,26 +335,28 @@ def namespaces_policy() -> PolicyManifests:
             (
                 f"'{dev}' in variables.labels && variables.labels['{dev}'] == "
                 f"object.metadata.name.substring({len(devenv.DEV_PREFIX)})",
-                _cel(
+                cel_string(
                     f"a namespace named dev-<developer> is a developer namespace: label it "
                     f"{dev}=<developer> (the name after 'dev-')"
                 ),
             ),
             (
                 f"'{team}' in variables.labels",
-                _cel(f"a developer namespace names its team: label it {team}=<team>"),
+                cel_string(f"a developer namespace names its team: label it {team}=<team>"),
             ),
             (
                 f"'{exp}' in variables.labels && variables.labels['{exp}'].matches("
                 f"'^[0-9]{{8}}T[0-9]{{6}}Z$')",
-                _cel(
+                cel_string(
                     f"a developer namespace expires: label it {exp}=<YYYYMMDDTHHMMSSZ, UTC> "
                     "(eksplatform dev extend sets it)"
                 ),
             ),
             (
                 f"'{pss}' in variables.labels && variables.labels['{pss}'] == 'restricted'",
-                _cel(f"a developer namespace enforces Pod Security 'restricted': label it {pss}"),
+                cel_string(
+                    f"a developer namespace enforces Pod Security 'restricted': label it {pss}"
+                ),
             ),
             (
                 # An absent label reads as '<absent>', which no label value can be (so adding
@@ -370,7 +368,7 @@ def namespaces_policy() -> PolicyManifests:
                     for k in (dev, team)
                 )
                 + ")",
-                _cel(f"the {dev} and {team} labels of a developer namespace never change"),
+                cel_string(f"the {dev} and {team} labels of a developer namespace never change"),
             ),
         ],
     )
@@ -447,14 +445,14 @@ def quota_policy(offer: devenv.DevOffer) -> PolicyManifests:
                 f"request.operation == 'DELETE' || !({is_quota}) || (!has(object.spec.scopes) && "
                 f"!has(object.spec.scopeSelector) && size(object.spec.hard) == {len(hard)} && "
                 f"{quota_checks})",
-                _cel(
+                cel_string(
                     f"a developer namespace's quota is the platform's "
                     f"(platform:devEnvironments.quota): {shown_quota}"
                 ),
             ),
             (
                 f"request.operation == 'DELETE' || {is_quota} || ({limit_checks})",
-                _cel(
+                cel_string(
                     f"a developer namespace's limits are the platform's "
                     f"(platform:devEnvironments.limitRange): {shown_limits}"
                 ),
