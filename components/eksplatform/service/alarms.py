@@ -75,6 +75,42 @@ def service_alarm(
     )
 
 
+def error_rate_alarm(
+    resource_name: str,
+    alarms: Alarms,
+    *,
+    description: str,
+    errors: Sequence[tuple[str, str]],
+    dimensions: pulumi.Input[dict[str, Any]],
+    expression: str,
+    label: str,
+    topic_arn: pulumi.Input[str],
+    tags: pulumi.Input[dict[str, str]],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """Errors as a percentage of requests above ``alarms.error_rate_percent``: ``expression``
+    (query ``rate``, shown as ``label``) over the ``Sum`` of each of ``errors`` (query id, ALB
+    metric) and of ``RequestCount`` (query ``requests``), all over ``dimensions``."""
+    sums = [
+        alb_sum_query(qid, metric_name, dimensions, alarms.period_s)
+        for qid, metric_name in (*errors, ("requests", "RequestCount"))
+    ]
+    rate = aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id="rate", label=label, return_data=True, expression=expression
+    )
+    return service_alarm(
+        resource_name,
+        alarms,
+        description=description,
+        comparison_operator="GreaterThanThreshold",
+        threshold=alarms.error_rate_percent,
+        metric_queries=[*sums, rate],
+        topic_arn=topic_arn,
+        tags=tags,
+        opts=opts,
+    )
+
+
 def target_group_alarms(
     name: str,
     alarms: Alarms,
@@ -129,29 +165,14 @@ def build_alarms(
 ) -> list[aws.cloudwatch.MetricAlarm]:
     lb_dim = {"LoadBalancer": load_balancer.arn_suffix}
     tg_dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
-
-    def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return alb_sum_query(qid, metric_name, lb_dim, alarms.period_s)
-
-    error_rate = service_alarm(
+    error_rate = error_rate_alarm(
         f"{name}-5xx-rate",
         alarms,
         description=(f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests"),
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.error_rate_percent,
-        metric_queries=[
-            metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
-            metric("target5xx", "HTTPCode_Target_5XX_Count"),
-            metric("requests", "RequestCount"),
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="rate",
-                label="5xx % of requests",
-                return_data=True,
-                expression=(
-                    "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)"
-                ),
-            ),
-        ],
+        errors=(("elb5xx", "HTTPCode_ELB_5XX_Count"), ("target5xx", "HTTPCode_Target_5XX_Count")),
+        dimensions=lb_dim,
+        expression="IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
+        label="5xx % of requests",
         topic_arn=topic_arn,
         tags=tags,
         opts=opts,

@@ -44,7 +44,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from ..core import kube
 from ..core.contract import ClusterOutputs
-from .alarms import alb_sum_query, service_alarm, target_group_alarms
+from .alarms import error_rate_alarm, target_group_alarms
 from .args import Alarms, ServiceStackArgs
 from .canary_checks import RELEASE_TAG, CanaryPlan, merged_env, merged_files
 from .contract_checks import ChildInputs
@@ -324,29 +324,20 @@ def _alarms(
     """The canary target group's 5xx rate, p99 and unhealthy-host alarms."""
     dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
 
-    def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return alb_sum_query(qid, metric_name, dims, alarms.period_s)
-
-    service_alarm(
+    error_rate_alarm(
         f"{name}-5xx-rate",
         alarms,
         description=(
             f"{service} canary: target 5xx and connection errors above "
             f"{alarms.error_rate_percent}% of its requests"
         ),
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.error_rate_percent,
-        metric_queries=[
-            metric("target5xx", "HTTPCode_Target_5XX_Count"),
-            metric("connerrors", "TargetConnectionErrorCount"),
-            metric("requests", "RequestCount"),
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="rate",
-                label="canary 5xx % of requests",
-                return_data=True,
-                expression=ERROR_RATE_EXPRESSION,
-            ),
-        ],
+        errors=(
+            ("target5xx", "HTTPCode_Target_5XX_Count"),
+            ("connerrors", "TargetConnectionErrorCount"),
+        ),
+        dimensions=dims,
+        expression=ERROR_RATE_EXPRESSION,
+        label="canary 5xx % of requests",
         topic_arn=topic_arn,
         tags=tags,
         opts=opts,
