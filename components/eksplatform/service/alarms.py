@@ -168,7 +168,7 @@ def build_alarms(
     error_rate = error_rate_alarm(
         f"{name}-5xx-rate",
         alarms,
-        description=(f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests"),
+        description=f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests",
         errors=(("elb5xx", "HTTPCode_ELB_5XX_Count"), ("target5xx", "HTTPCode_Target_5XX_Count")),
         dimensions=lb_dim,
         expression="IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
