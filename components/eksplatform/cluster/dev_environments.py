@@ -669,17 +669,7 @@ class DevEnvironments(pulumi.ComponentResource):
         k8s_opts: pulumi.ResourceOptions,
         policies: list[pulumi.Resource],
     ) -> None:
-        ns = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    **kube.pod_security_labels("restricted"),
-                },
-            ),
-            opts=k8s_opts,
-        )
+        ns = kube.restricted_namespace(f"{name}-namespace", name=NAMESPACE, opts=k8s_opts)
         inside = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[ns]))
 
         def meta(obj: str) -> ObjectMetaArgs:

@@ -163,17 +163,7 @@ class Headroom(pulumi.ComponentResource):
         labels = headroom_labels()
         selector = kube.selector_labels(labels)
 
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    **kube.pod_security_labels("restricted"),
-                },
-            ),
-            opts=child,
-        )
+        ns = kube.restricted_namespace(f"{name}-ns", name=NAMESPACE, opts=child)
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         classes = [args.priority_classes] if args.priority_classes is not None else []
         deployment = k8s.apps.v1.Deployment(

@@ -228,6 +228,29 @@ CRITICAL_ADDONS_TOLERATION = TolerationArgs(key="CriticalAddonsOnly", operator="
 """Lets platform add-ons onto nodes reserved for critical add-ons."""
 
 
+def restricted_namespace(
+    resource_name: str,
+    *,
+    name: str,
+    opts: pulumi.ResourceOptions,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A namespace the platform manages (``app.kubernetes.io/managed-by``, then ``labels``)
+    whose pods must meet Pod Security "restricted" (enforced, warned and audited)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=ObjectMetaArgs(
+            name=name,
+            labels={
+                "app.kubernetes.io/managed-by": MANAGED_BY_LABEL,
+                **(labels or {}),
+                **pod_security_labels("restricted"),
+            },
+        ),
+        opts=opts,
+    )
+
+
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
 
 
