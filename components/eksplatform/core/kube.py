@@ -4,6 +4,13 @@ Every pod the platform or a service runs gets its security context, resources, l
 spread from here, so the defaults (Pod Security "restricted", memory limit equal to the request,
 no CPU limit, the recommended labels) are decided once. Quantities are parsed here too, so a
 ``"100x"`` CPU value is refused with a clear message before anything is registered.
+
+The objects every component makes the same way are registered here too: a role and its binding
+(:func:`bound_role`: the binding after the role and the ServiceAccount it names), a
+PodDisruptionBudget (:func:`disruption_budget`) and a restricted platform namespace
+(:func:`restricted_namespace`). The caller still passes the logical names, so the URNs stay
+each component's own. Cost: these few functions create resources, unlike the rest of the
+module, so they take the caller's ``ResourceOptions`` (parent, provider) as they are.
 """
 
 from __future__ import annotations
