@@ -14,6 +14,13 @@ import pulumi_aws as aws
 
 from .args import Alarms
 
+CANARY_ERROR_RATE_EXPRESSION = (
+    "IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connerrors, 0)) / requests, 0)"
+)
+"""A target group's 5xx rate (%): its targets' 5xx and the connections the ALB could not open
+to them (each answered 502), per request routed to it. Shared with ``eksplatform canary
+analyze``."""
+
 
 def alb_sum_query(
     qid: str, metric_name: str, dimensions: pulumi.Input[dict[str, Any]], period_s: int
@@ -162,27 +169,57 @@ def build_alarms(
     topic_arn: pulumi.Input[str],
     tags: pulumi.Input[dict[str, str]],
     opts: pulumi.ResourceOptions,
+    canary: bool = False,
 ) -> list[aws.cloudwatch.MetricAlarm]:
-    lb_dim = {"LoadBalancer": load_balancer.arn_suffix}
+    """The alarms of one of the service's target groups: 5xx rate, p99 and unhealthy hosts.
+
+    The stable target group's 5xx rate is the whole load balancer's (the ALB's own 5xx too); a
+    canary's (``canary=True``) only its targets' 5xx and the connections the ALB could not open
+    to them (:data:`CANARY_ERROR_RATE_EXPRESSION`)."""
     tg_dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
-    error_rate = error_rate_alarm(
-        f"{name}-5xx-rate",
-        alarms,
-        description=f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests",
-        errors=(("elb5xx", "HTTPCode_ELB_5XX_Count"), ("target5xx", "HTTPCode_Target_5XX_Count")),
-        dimensions=lb_dim,
-        expression="IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
-        label="5xx % of requests",
-        topic_arn=topic_arn,
-        tags=tags,
-        opts=opts,
-    )
+    if canary:
+        error_rate = error_rate_alarm(
+            f"{name}-5xx-rate",
+            alarms,
+            description=(
+                f"{service} canary: target 5xx and connection errors above "
+                f"{alarms.error_rate_percent}% of its requests"
+            ),
+            errors=(
+                ("target5xx", "HTTPCode_Target_5XX_Count"),
+                ("connerrors", "TargetConnectionErrorCount"),
+            ),
+            dimensions=tg_dims,
+            expression=CANARY_ERROR_RATE_EXPRESSION,
+            label="canary 5xx % of requests",
+            topic_arn=topic_arn,
+            tags=tags,
+            opts=opts,
+        )
+    else:
+        error_rate = error_rate_alarm(
+            f"{name}-5xx-rate",
+            alarms,
+            description=f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests",
+            errors=(
+                ("elb5xx", "HTTPCode_ELB_5XX_Count"),
+                ("target5xx", "HTTPCode_Target_5XX_Count"),
+            ),
+            dimensions={"LoadBalancer": load_balancer.arn_suffix},
+            expression=(
+                "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)"
+            ),
+            label="5xx % of requests",
+            topic_arn=topic_arn,
+            tags=tags,
+            opts=opts,
+        )
     return [
         error_rate,
         *target_group_alarms(
             name,
             alarms,
-            subject=service,
+            subject=f"{service} canary" if canary else service,
             dimensions=tg_dims,
             topic_arn=topic_arn,
             tags=tags,

@@ -44,8 +44,8 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from ..core import kube
 from ..core.contract import ClusterOutputs
-from .alarms import error_rate_alarm, target_group_alarms
-from .args import Alarms, ServiceStackArgs
+from .alarms import CANARY_ERROR_RATE_EXPRESSION, build_alarms
+from .args import ServiceStackArgs
 from .canary_checks import RELEASE_TAG, CanaryPlan, merged_env, merged_files
 from .contract_checks import ChildInputs
 from .ingress import IngressResources, attach_to_node_pools, node_port_rules, target_group
@@ -68,12 +68,8 @@ WEIGHTED_RULE_PRIORITY = 20
 """Listener rule priority of the weighted rule (after the header rule)."""
 ALL_PATHS = "/*"
 """The weighted rule's path pattern: every request path."""
-ERROR_RATE_EXPRESSION = (
-    "IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connerrors, 0)) / requests, 0)"
-)
-"""A target group's 5xx rate (%): its targets' 5xx and the connections the ALB could not open
-to them (each answered 502), per request routed to it. Shared with ``eksplatform canary
-analyze``."""
+ERROR_RATE_EXPRESSION = CANARY_ERROR_RATE_EXPRESSION
+"""The canary target group's 5xx rate (%) (:data:`.alarms.CANARY_ERROR_RATE_EXPRESSION`)."""
 
 
 def canary_name(service: str) -> str:
@@ -283,7 +279,7 @@ class CanaryRelease(pulumi.ComponentResource):
             tags=aws_tags,
             opts=rules_opts,
         )
-        _alarms(
+        build_alarms(
             f"{prefix}-canary",
             args.alarms,
             service=service,
@@ -292,6 +288,7 @@ class CanaryRelease(pulumi.ComponentResource):
             topic_arn=ctx.alert_topic_arn,
             tags=aws_tags,
             opts=child,
+            canary=True,
         )
         self.target_group_arn = tg.arn
         self.deployment_name = deployment.metadata.apply(lambda m: str(m.name))
@@ -308,46 +305,3 @@ def _ports(args: ServiceStackArgs) -> list[k8s.core.v1.ServicePortArgs]:
             name="http", port=args.service_port, target_port="envoy-http", protocol="TCP"
         )
     ]
-
-
-def _alarms(
-    name: str,
-    alarms: Alarms,
-    *,
-    service: str,
-    load_balancer: aws.lb.LoadBalancer,
-    target_group: aws.lb.TargetGroup,
-    topic_arn: pulumi.Input[str],
-    tags: pulumi.Input[dict[str, str]],
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """The canary target group's 5xx rate, p99 and unhealthy-host alarms."""
-    dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
-
-    error_rate_alarm(
-        f"{name}-5xx-rate",
-        alarms,
-        description=(
-            f"{service} canary: target 5xx and connection errors above "
-            f"{alarms.error_rate_percent}% of its requests"
-        ),
-        errors=(
-            ("target5xx", "HTTPCode_Target_5XX_Count"),
-            ("connerrors", "TargetConnectionErrorCount"),
-        ),
-        dimensions=dims,
-        expression=ERROR_RATE_EXPRESSION,
-        label="canary 5xx % of requests",
-        topic_arn=topic_arn,
-        tags=tags,
-        opts=opts,
-    )
-    target_group_alarms(
-        name,
-        alarms,
-        subject=f"{service} canary",
-        dimensions=dims,
-        topic_arn=topic_arn,
-        tags=tags,
-        opts=opts,
-    )
