@@ -1,8 +1,8 @@
 """CloudWatch alarms nobody can forget: ALB 5xx rate, target p99 latency, unhealthy targets,
 each notifying (and clearing to) the team's SNS topic from the cluster contract.
 
-The canary's target group gets the same alarms from the same builders (:func:`service_alarm`,
-:func:`target_group_alarms`); only its 5xx rate differs (its own targets' errors, not the ALB's)."""
+The canary's target group gets the same alarms from the same function (``build_alarms(...,
+canary=True)``); only its 5xx rate differs (its own targets' errors, not the ALB's)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def alb_sum_query(
     )
 
 
-def service_alarm(
+def _service_alarm(
     resource_name: str,
     alarms: Alarms,
     *,
@@ -82,7 +82,7 @@ def service_alarm(
     )
 
 
-def error_rate_alarm(
+def _error_rate_alarm(
     resource_name: str,
     alarms: Alarms,
     *,
@@ -105,7 +105,7 @@ def error_rate_alarm(
     rate = aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id="rate", label=label, return_data=True, expression=expression
     )
-    return service_alarm(
+    return _service_alarm(
         resource_name,
         alarms,
         description=description,
@@ -118,7 +118,7 @@ def error_rate_alarm(
     )
 
 
-def target_group_alarms(
+def _target_group_alarms(
     name: str,
     alarms: Alarms,
     *,
@@ -130,7 +130,7 @@ def target_group_alarms(
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """The p99 response time and unhealthy-host alarms of one target group (``dimensions``);
     ``subject`` opens each description (the service, or its canary)."""
-    latency = service_alarm(
+    latency = _service_alarm(
         f"{name}-p99-latency",
         alarms,
         description=f"{subject}: target response time p99 above {alarms.p99_latency_s}s",
@@ -143,7 +143,7 @@ def target_group_alarms(
         tags=tags,
         opts=opts,
     )
-    unhealthy = service_alarm(
+    unhealthy = _service_alarm(
         f"{name}-unhealthy-hosts",
         alarms,
         description=f"{subject}: at least {alarms.unhealthy_hosts} unhealthy target(s)",
@@ -178,7 +178,7 @@ def build_alarms(
     to them (:data:`CANARY_ERROR_RATE_EXPRESSION`)."""
     tg_dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
     if canary:
-        error_rate = error_rate_alarm(
+        error_rate = _error_rate_alarm(
             f"{name}-5xx-rate",
             alarms,
             description=(
@@ -197,7 +197,7 @@ def build_alarms(
             opts=opts,
         )
     else:
-        error_rate = error_rate_alarm(
+        error_rate = _error_rate_alarm(
             f"{name}-5xx-rate",
             alarms,
             description=f"{service}: ALB + target 5xx above {alarms.error_rate_percent}% of requests",
@@ -216,7 +216,7 @@ def build_alarms(
         )
     return [
         error_rate,
-        *target_group_alarms(
+        *_target_group_alarms(
             name,
             alarms,
             subject=f"{service} canary" if canary else service,
