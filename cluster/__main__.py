@@ -34,6 +34,8 @@ from eksplatform.core.tags import OWNER_TAG, PLATFORM_OWNER
 from eksplatform.guardrails.admission import team_group
 
 cfg = load_cluster_config()
+# The secure config values (API keys, tokens), read where they are wired, kept secret.
+platform_config = pulumi.Config("platform")
 # Every resource of this stack is the platform's: the service roles' boundary denies them all.
 tags = Tags(
     team=cfg.owner_team,
@@ -257,7 +259,6 @@ pre_scaler = (
 )
 
 # --- Datadog: node agent, Cluster Agent, external metrics for HPAs (issue 19) -------------------
-platform_config = pulumi.Config("platform")
 datadog = (
     Datadog(
         "datadog",
@@ -294,7 +295,7 @@ log_shipping = (
             tags=tags,
             settings=cfg.logging,
             # the secure config value, kept secret: it reaches only a Kubernetes Secret
-            papertrail_token=pulumi.Config("platform").require_secret("papertrailToken")
+            papertrail_token=platform_config.require_secret("papertrailToken")
             if cfg.logging.output == "papertrail"
             else None,
         ),

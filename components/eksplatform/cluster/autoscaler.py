@@ -44,8 +44,7 @@ from pulumi_kubernetes.core.v1 import (
     ProbeArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
 from ..core import kube
@@ -506,37 +505,26 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             opts=k8s_opts,
         )
         subject = SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE)
-        cluster_role = k8s.rbac.v1.ClusterRole(
+        cluster_binding = kube.bound_role(
             f"{name}-clusterrole",
-            metadata=ObjectMetaArgs(name=APP_NAME, labels=labels),
-            rules=cluster_rbac_rules(minor),
-            opts=k8s_opts,
-        )
-        cluster_binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-clusterrolebinding",
-            metadata=ObjectMetaArgs(name=APP_NAME, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=APP_NAME
-            ),
+            name=APP_NAME,
+            labels=labels,
+            rules=cluster_rbac_rules(minor),
             subjects=[subject],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[cluster_role, account]
-            ),
-        )
-        role = k8s.rbac.v1.Role(
-            f"{name}-role",
-            metadata=ObjectMetaArgs(name=APP_NAME, namespace=NAMESPACE, labels=labels),
-            rules=namespace_rbac_rules(),
             opts=k8s_opts,
+            depends_on=[account],
         )
-        binding = k8s.rbac.v1.RoleBinding(
+        binding = kube.bound_role(
+            f"{name}-role",
             f"{name}-rolebinding",
-            metadata=ObjectMetaArgs(name=APP_NAME, namespace=NAMESPACE, labels=labels),
-            role_ref=RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=APP_NAME),
+            name=APP_NAME,
+            namespace=NAMESPACE,
+            labels=labels,
+            rules=namespace_rbac_rules(),
             subjects=[subject],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[role, account]
-            ),
+            opts=k8s_opts,
+            depends_on=[account],
         )
         self.priorities = priority_expander_config(args.cluster_name, args.region, args.pools)
         priorities = k8s.core.v1.ConfigMap(
@@ -610,12 +598,10 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                 ],
             ),
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        kube.disruption_budget(
             f"{name}-pdb",
             metadata=ObjectMetaArgs(name=APP_NAME, namespace=NAMESPACE, labels=labels),
-            spec=PodDisruptionBudgetSpecArgs(
-                max_unavailable=1, selector=LabelSelectorArgs(match_labels=selector)
-            ),
+            selector=selector,
             opts=k8s_opts,
         )
 

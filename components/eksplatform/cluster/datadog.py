@@ -187,12 +187,9 @@ class Datadog(pulumi.ComponentResource):
                 labels={
                     **ns_labels,
                     # host paths and a host port need "privileged"; see the module docstring
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                    "pod-security.kubernetes.io/warn-version": "latest",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/audit-version": "latest",
+                    **kube.pod_security_labels(
+                        "privileged", warn="baseline", audit="restricted", version="latest"
+                    ),
                 },
             ),
             opts=k8s_opts,

@@ -34,7 +34,6 @@ from pulumi_kubernetes.core.v1 import (
     VolumeMountArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from pulumi_kubernetes.rbac.v1 import RoleRefArgs, SubjectArgs
 
 from ..core import kube
@@ -145,45 +144,29 @@ def build_cluster_agent(
         opts=in_ns,
     )
     subject = SubjectArgs(kind="ServiceAccount", name=CLUSTER_AGENT, namespace=NAMESPACE)
-    bindings: list[pulumi.Resource] = []
-    role = k8s.rbac.v1.ClusterRole(
-        f"{name}-cluster-agent-clusterrole",
-        metadata=ObjectMetaArgs(name=CLUSTER_AGENT, labels=labels),
-        rules=cluster_agent_rules(external_metrics=external),
-        opts=cluster_opts,
-    )
-    bindings.append(
-        k8s.rbac.v1.ClusterRoleBinding(
+    bindings: list[pulumi.Resource] = [
+        kube.bound_role(
+            f"{name}-cluster-agent-clusterrole",
             f"{name}-cluster-agent-clusterrolebinding",
-            metadata=ObjectMetaArgs(name=CLUSTER_AGENT, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=CLUSTER_AGENT
-            ),
+            name=CLUSTER_AGENT,
+            labels=labels,
+            rules=cluster_agent_rules(external_metrics=external),
             subjects=[subject],
-            opts=pulumi.ResourceOptions.merge(
-                cluster_opts, pulumi.ResourceOptions(depends_on=[role, account])
-            ),
-        )
-    )
-    ns_role = k8s.rbac.v1.Role(
-        f"{name}-cluster-agent-role",
-        metadata=ObjectMetaArgs(name=CLUSTER_AGENT, namespace=NAMESPACE, labels=labels),
-        rules=cluster_agent_namespace_rules(external_metrics=external),
-        opts=in_ns,
-    )
-    bindings.append(
-        k8s.rbac.v1.RoleBinding(
+            opts=cluster_opts,
+            depends_on=[account],
+        ),
+        kube.bound_role(
+            f"{name}-cluster-agent-role",
             f"{name}-cluster-agent-rolebinding",
-            metadata=ObjectMetaArgs(name=CLUSTER_AGENT, namespace=NAMESPACE, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=CLUSTER_AGENT
-            ),
+            name=CLUSTER_AGENT,
+            namespace=NAMESPACE,
+            labels=labels,
+            rules=cluster_agent_namespace_rules(external_metrics=external),
             subjects=[subject],
-            opts=pulumi.ResourceOptions.merge(
-                in_ns, pulumi.ResourceOptions(depends_on=[ns_role, account])
-            ),
-        )
-    )
+            opts=in_ns,
+            depends_on=[account],
+        ),
+    ]
     k8s.core.v1.Service(
         f"{name}-cluster-agent-svc",
         metadata=ObjectMetaArgs(name=CLUSTER_AGENT, namespace=NAMESPACE, labels=labels),
@@ -314,12 +297,10 @@ def build_cluster_agent(
             ],
         ),
     )
-    k8s.policy.v1.PodDisruptionBudget(
+    kube.disruption_budget(
         f"{name}-cluster-agent-pdb",
         metadata=ObjectMetaArgs(name=CLUSTER_AGENT, namespace=NAMESPACE, labels=labels),
-        spec=PodDisruptionBudgetSpecArgs(
-            max_unavailable=1, selector=LabelSelectorArgs(match_labels=selector)
-        ),
+        selector=selector,
         opts=in_ns,
     )
 
@@ -375,26 +356,16 @@ def build_external_metrics(
         subjects=[subject],
         opts=cluster_opts,
     )
-    reader = k8s.rbac.v1.ClusterRole(
+    kube.bound_role(
         f"{name}-external-metrics-reader",
-        metadata=ObjectMetaArgs(name="eksplatform:external-metrics-reader", labels=labels),
+        f"{name}-external-metrics-reader",
+        name="eksplatform:external-metrics-reader",
+        labels=labels,
         rules=[EXTERNAL_METRICS_READER],
-        opts=cluster_opts,
-    )
-    k8s.rbac.v1.ClusterRoleBinding(
-        f"{name}-external-metrics-reader",
-        metadata=ObjectMetaArgs(name="eksplatform:external-metrics-reader", labels=labels),
-        role_ref=RoleRefArgs(
-            api_group="rbac.authorization.k8s.io",
-            kind="ClusterRole",
-            name="eksplatform:external-metrics-reader",
-        ),
         subjects=[
             SubjectArgs(kind="ServiceAccount", name=HPA_CONTROLLER[1], namespace=HPA_CONTROLLER[0])
         ],
-        opts=pulumi.ResourceOptions.merge(
-            cluster_opts, pulumi.ResourceOptions(depends_on=[reader])
-        ),
+        opts=cluster_opts,
     )
     k8s.apiregistration.v1.APIService(
         f"{name}-external-metrics-apiservice",

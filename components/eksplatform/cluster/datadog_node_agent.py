@@ -40,7 +40,7 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
     NetworkPolicyPortArgs,
 )
-from pulumi_kubernetes.rbac.v1 import RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import SubjectArgs
 
 from ..core import kube
 from ..core.priorities import SYSTEM_NODE_CRITICAL
@@ -188,20 +188,15 @@ def build_node_agent(
         metadata=ObjectMetaArgs(name=AGENT, namespace=NAMESPACE, labels=labels),
         opts=in_ns,
     )
-    role = k8s.rbac.v1.ClusterRole(
+    binding = kube.bound_role(
         f"{name}-agent-clusterrole",
-        metadata=ObjectMetaArgs(name=AGENT, labels=labels),
-        rules=node_agent_rules(minor),
-        opts=pulumi.ResourceOptions(parent=parent, provider=in_ns.provider),
-    )
-    binding = k8s.rbac.v1.ClusterRoleBinding(
         f"{name}-agent-clusterrolebinding",
-        metadata=ObjectMetaArgs(name=AGENT, labels=labels),
-        role_ref=RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=AGENT),
+        name=AGENT,
+        labels=labels,
+        rules=node_agent_rules(minor),
         subjects=[SubjectArgs(kind="ServiceAccount", name=AGENT, namespace=NAMESPACE)],
-        opts=pulumi.ResourceOptions(
-            parent=parent, provider=in_ns.provider, depends_on=[role, account]
-        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=in_ns.provider),
+        depends_on=[account],
     )
     env = node_agent_env(
         args,

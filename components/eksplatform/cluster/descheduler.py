@@ -45,7 +45,7 @@ from pulumi_kubernetes.core.v1 import (
     VolumeMountArgs,
 )
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
 from ..core import kube
@@ -482,9 +482,11 @@ class Descheduler(pulumi.ComponentResource):
             automount_service_account_token=True,
             opts=child,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        kube.bound_role(
             f"{name}-role",
-            metadata=meta("eksplatform:descheduler", namespaced=False),
+            f"{name}-binding",
+            name="eksplatform:descheduler",
+            labels=labels,
             rules=[
                 # read what it balances
                 PolicyRuleArgs(
@@ -513,20 +515,13 @@ class Descheduler(pulumi.ComponentResource):
                 ),
                 # no leases: a CronJob run is a single pod, leader election stays off
             ],
-            opts=child,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-binding",
-            metadata=meta("eksplatform:descheduler", namespaced=False),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
-            ),
             subjects=[
                 SubjectArgs(
                     kind="ServiceAccount", name=account.metadata.name, namespace=args.namespace
                 )
             ],
             opts=child,
+            depends_on=[account],
         )
         policy = k8s.core.v1.ConfigMap(
             f"{name}-policy",

@@ -81,7 +81,7 @@ from ..core.errors import Problems
 from ..core.kube import CpuQuantity, MemoryQuantity
 from ..core.priorities import SYSTEM_CLUSTER_CRITICAL
 from ..core.settings import SettingsModel, field_error
-from ..guardrails.admission import TEAM_GROUP_PREFIX
+from ..guardrails.admission import TEAM_GROUP_PREFIX, cel_string
 from .descheduler import check_cron
 from .teams import LimitRangeConfig
 
@@ -252,10 +252,6 @@ def _team_identity() -> str:
     return f"request.userInfo.groups.exists(g, g.startsWith('{TEAM_GROUP_PREFIX}'))"
 
 
-def _cel(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 _DEV_SELECTOR = {
     "matchExpressions": [{"key": devenv.DEVELOPER_LABEL, "operator": "Exists"}],
 }
@@ -339,26 +335,28 @@ def namespaces_policy() -> PolicyManifests:
             (
                 f"'{dev}' in variables.labels && variables.labels['{dev}'] == "
                 f"object.metadata.name.substring({len(devenv.DEV_PREFIX)})",
-                _cel(
+                cel_string(
                     f"a namespace named dev-<developer> is a developer namespace: label it "
                     f"{dev}=<developer> (the name after 'dev-')"
                 ),
             ),
             (
                 f"'{team}' in variables.labels",
-                _cel(f"a developer namespace names its team: label it {team}=<team>"),
+                cel_string(f"a developer namespace names its team: label it {team}=<team>"),
             ),
             (
                 f"'{exp}' in variables.labels && variables.labels['{exp}'].matches("
                 f"'^[0-9]{{8}}T[0-9]{{6}}Z$')",
-                _cel(
+                cel_string(
                     f"a developer namespace expires: label it {exp}=<YYYYMMDDTHHMMSSZ, UTC> "
                     "(eksplatform dev extend sets it)"
                 ),
             ),
             (
                 f"'{pss}' in variables.labels && variables.labels['{pss}'] == 'restricted'",
-                _cel(f"a developer namespace enforces Pod Security 'restricted': label it {pss}"),
+                cel_string(
+                    f"a developer namespace enforces Pod Security 'restricted': label it {pss}"
+                ),
             ),
             (
                 # An absent label reads as '<absent>', which no label value can be (so adding
@@ -370,7 +368,7 @@ def namespaces_policy() -> PolicyManifests:
                     for k in (dev, team)
                 )
                 + ")",
-                _cel(f"the {dev} and {team} labels of a developer namespace never change"),
+                cel_string(f"the {dev} and {team} labels of a developer namespace never change"),
             ),
         ],
     )
@@ -447,14 +445,14 @@ def quota_policy(offer: devenv.DevOffer) -> PolicyManifests:
                 f"request.operation == 'DELETE' || !({is_quota}) || (!has(object.spec.scopes) && "
                 f"!has(object.spec.scopeSelector) && size(object.spec.hard) == {len(hard)} && "
                 f"{quota_checks})",
-                _cel(
+                cel_string(
                     f"a developer namespace's quota is the platform's "
                     f"(platform:devEnvironments.quota): {shown_quota}"
                 ),
             ),
             (
                 f"request.operation == 'DELETE' || {is_quota} || ({limit_checks})",
-                _cel(
+                cel_string(
                     f"a developer namespace's limits are the platform's "
                     f"(platform:devEnvironments.limitRange): {shown_limits}"
                 ),
@@ -671,19 +669,7 @@ class DevEnvironments(pulumi.ComponentResource):
         k8s_opts: pulumi.ResourceOptions,
         policies: list[pulumi.Resource],
     ) -> None:
-        ns = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            ),
-            opts=k8s_opts,
-        )
+        ns = kube.restricted_namespace(f"{name}-namespace", name=NAMESPACE, opts=k8s_opts)
         inside = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[ns]))
 
         def meta(obj: str) -> ObjectMetaArgs:
@@ -695,26 +681,19 @@ class DevEnvironments(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=inside,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        binding = kube.bound_role(
             f"{name}-janitor-role",
-            metadata=ObjectMetaArgs(name=JANITOR_ROLE, labels=labels),
+            f"{name}-janitor-binding",
+            name=JANITOR_ROLE,
+            labels=labels,
             # list to find developer namespaces (label-selected by the API server), delete to
             # remove them; eksplatform-dev-janitor-scope limits the delete to dev-<developer>.
             rules=[
                 PolicyRuleArgs(api_groups=[""], resources=["namespaces"], verbs=["list", "delete"])
             ],
-            opts=k8s_opts,
-        )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-janitor-binding",
-            metadata=ObjectMetaArgs(name=JANITOR_ROLE, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=JANITOR_ROLE
-            ),
             subjects=[SubjectArgs(kind="ServiceAccount", name=JANITOR, namespace=NAMESPACE)],
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[role, account])
-            ),
+            opts=k8s_opts,
+            depends_on=[account],
         )
         script = k8s.core.v1.ConfigMap(
             f"{name}-janitor-script",

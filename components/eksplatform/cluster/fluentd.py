@@ -79,7 +79,7 @@ from pulumi_kubernetes.core.v1 import (
     VolumeMountArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
 from ..core import kube
@@ -624,12 +624,9 @@ class LogShipping(pulumi.ComponentResource):
                 labels={
                     **labels,
                     # hostPath mounts (node log files) need "privileged"; see the module docstring
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                    "pod-security.kubernetes.io/warn-version": "latest",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/audit-version": "latest",
+                    **kube.pod_security_labels(
+                        "privileged", warn="baseline", audit="restricted", version="latest"
+                    ),
                 },
             ),
             opts=k8s_opts,
@@ -644,9 +641,11 @@ class LogShipping(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=meta(SERVICE_ACCOUNT), opts=in_ns
         )
-        role = k8s.rbac.v1.ClusterRole(
+        kube.bound_role(
             f"{name}-role",
-            metadata=meta("eksplatform:fluentd", namespaced=False),
+            f"{name}-binding",
+            name="eksplatform:fluentd",
+            labels=labels,
             rules=[
                 PolicyRuleArgs(
                     api_groups=[""],
@@ -654,16 +653,9 @@ class LogShipping(pulumi.ComponentResource):
                     verbs=["get", "list", "watch"],
                 )
             ],
+            subjects=[SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=ns)],
             opts=k8s_opts,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-binding",
-            metadata=meta("eksplatform:fluentd", namespaced=False),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
-            ),
-            subjects=[SubjectArgs(kind="ServiceAccount", name=account.metadata.name, namespace=ns)],
-            opts=k8s_opts,
+            depends_on=[account],
         )
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",

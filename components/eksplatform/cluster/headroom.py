@@ -152,19 +152,7 @@ class Headroom(pulumi.ComponentResource):
         labels = headroom_labels()
         selector = kube.selector_labels(labels)
 
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            ),
-            opts=child,
-        )
+        ns = kube.restricted_namespace(f"{name}-ns", name=NAMESPACE, opts=child)
         classes = [args.priority_classes] if args.priority_classes is not None else []
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",

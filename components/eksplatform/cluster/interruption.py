@@ -58,8 +58,7 @@ from pulumi_kubernetes.core.v1 import (
     ProbeArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
-from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, SubjectArgs
 from pydantic import field_validator, model_validator
 
 from ..core import kube
@@ -478,24 +477,17 @@ class InterruptionHandler(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(name=SERVICE_ACCOUNT, namespace=NAMESPACE, labels=labels),
             opts=k8s_opts,
         )
-        cluster_role = k8s.rbac.v1.ClusterRole(
+        kube.bound_role(
             f"{name}-clusterrole",
-            metadata=ObjectMetaArgs(name=APP_NAME, labels=labels),
-            rules=cluster_rbac_rules(),
-            opts=k8s_opts,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-clusterrolebinding",
-            metadata=ObjectMetaArgs(name=APP_NAME, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=APP_NAME
-            ),
+            name=APP_NAME,
+            labels=labels,
+            rules=cluster_rbac_rules(),
             subjects=[
                 SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE)
             ],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[cluster_role, account]
-            ),
+            opts=k8s_opts,
+            depends_on=[account],
         )
 
         def field_env(name: str, path: str) -> EnvVarArgs:
@@ -583,12 +575,10 @@ class InterruptionHandler(pulumi.ComponentResource):
                 depends_on=[account, identity.association, *args.depends_on],
             ),
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        kube.disruption_budget(
             f"{name}-pdb",
             metadata=ObjectMetaArgs(name=APP_NAME, namespace=NAMESPACE, labels=labels),
-            spec=PodDisruptionBudgetSpecArgs(
-                max_unavailable=1, selector=LabelSelectorArgs(match_labels=selector)
-            ),
+            selector=selector,
             opts=k8s_opts,
         )
 

@@ -63,8 +63,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-from pulumi_kubernetes.rbac.v1 import RoleRefArgs, SubjectArgs
+from pulumi_kubernetes.rbac.v1 import SubjectArgs
 
 from ..core import kube, naming
 from ..core.errors import Problems
@@ -270,6 +269,41 @@ def _environment(args: PreScalerArgs, dlq_arn: Any, group: Any, scheduler_role: 
     if cfg.full_push_requests_per_second is not None:
         variables["PRESCALER_FULL_PUSH_RPS"] = str(cfg.full_push_requests_per_second)
     return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
+
+
+def _alarm_on_any(
+    resource_name: str,
+    *,
+    alarm_name: str,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: pulumi.Input[dict[str, pulumi.Input[str]]],
+    statistic: str,
+    actions: Sequence[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm that fires on any non-zero minute of the metric (a failure or a dead letter is
+    never normal) and clears when a minute is back at zero; no data is not a breach."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=alarm_name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=statistic,
+        period=60,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=actions,
+        ok_actions=actions,
+        tags=tags,
+        opts=opts,
+    )
 
 
 class PreScaler(pulumi.ComponentResource):
@@ -502,40 +536,28 @@ class PreScaler(pulumi.ComponentResource):
 
         # --- alarms --------------------------------------------------------------------------------
         actions = list(cfg.alarm_topic_arns)
-        aws.cloudwatch.MetricAlarm(
+        _alarm_on_any(
             f"{name}-errors",
-            name=names.errors_alarm,
-            alarm_description="The push pre-scaler failed or rejected an event: read its "
+            alarm_name=names.errors_alarm,
+            description="The push pre-scaler failed or rejected an event: read its "
             f"summary line in /aws/lambda/{function} and the dead-letter queue",
             namespace="AWS/Lambda",
             metric_name="Errors",
             dimensions={"FunctionName": fn.name},
             statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
             tags=tags,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        _alarm_on_any(
             f"{name}-dead-letters",
-            name=names.dead_letters_alarm,
-            alarm_description="Pre-scale events or schedules landed in the dead-letter queue",
+            alarm_name=names.dead_letters_alarm,
+            description="Pre-scale events or schedules landed in the dead-letter queue",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": dlq.name},
             statistic="Maximum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
+            actions=actions,
             tags=tags,
             opts=child,
         )
@@ -552,44 +574,26 @@ class PreScaler(pulumi.ComponentResource):
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         labels = kube.recommended_labels(RBAC_NAME, component="prescaler", part_of="eksplatform")
-        cluster_role = k8s.rbac.v1.ClusterRole(
+        subject = SubjectArgs(kind="Group", name=GROUP, api_group=kube.RBAC_API_GROUP)
+        kube.bound_role(
             f"{name}-clusterrole",
-            metadata=ObjectMetaArgs(name=RBAC_NAME, labels=labels),
+            f"{name}-clusterrolebinding",
+            name=RBAC_NAME,
+            labels=labels,
             rules=cluster_rules(),
+            subjects=[subject],
             opts=k8s_opts,
         )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-clusterrolebinding",
-            metadata=ObjectMetaArgs(name=RBAC_NAME, labels=labels),
-            role_ref=RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=RBAC_NAME
-            ),
-            subjects=[SubjectArgs(kind="Group", name=GROUP, api_group="rbac.authorization.k8s.io")],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=[cluster_role]
-            ),
-        )
         if args.headroom is not None:
-            ns = args.headroom.namespace
-            role_name = f"{RBAC_NAME}-headroom"
-            headroom_role = k8s.rbac.v1.Role(
+            kube.bound_role(
                 f"{name}-headroom",
-                metadata=ObjectMetaArgs(name=role_name, namespace=ns, labels=labels),
+                f"{name}-headroom",
+                name=f"{RBAC_NAME}-headroom",
+                namespace=args.headroom.namespace,
+                labels=labels,
                 rules=headroom_rules(args.headroom.deployment),
+                subjects=[subject],
                 opts=k8s_opts,
-            )
-            k8s.rbac.v1.RoleBinding(
-                f"{name}-headroom",
-                metadata=ObjectMetaArgs(name=role_name, namespace=ns, labels=labels),
-                role_ref=RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="Role", name=role_name
-                ),
-                subjects=[
-                    SubjectArgs(kind="Group", name=GROUP, api_group="rbac.authorization.k8s.io")
-                ],
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.k8s_provider, depends_on=[headroom_role]
-                ),
             )
 
         self.topic_arn = topic.arn

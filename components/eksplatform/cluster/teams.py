@@ -506,17 +506,10 @@ class TeamNamespaces(pulumi.ComponentResource):
             "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
             TEAM_LABEL: team.name,
         }
-        ns = k8s.core.v1.Namespace(
+        ns = kube.restricted_namespace(
             f"{prefix}-ns",
-            metadata=ObjectMetaArgs(
-                name=ns_name,
-                labels={
-                    **labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            ),
+            name=ns_name,
+            labels={TEAM_LABEL: team.name},
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])

@@ -42,7 +42,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pydantic import field_validator
 
 from ..core import kube
@@ -221,17 +220,9 @@ class Vpa(pulumi.ComponentResource):
     ) -> None:
         validate_vpa_args(args)
         super().__init__(_TOKEN, name, None, opts)
-        ns = k8s.core.v1.Namespace(
+        ns = kube.restricted_namespace(
             f"{name}-ns",
-            metadata=ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "app.kubernetes.io/managed-by": kube.MANAGED_BY_LABEL,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            ),
+            name=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.values = vpa_values(args.config)

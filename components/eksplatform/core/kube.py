@@ -4,14 +4,23 @@ Every pod the platform or a service runs gets its security context, resources, l
 spread from here, so the defaults (Pod Security "restricted", memory limit equal to the request,
 no CPU limit, the recommended labels) are decided once. Quantities are parsed here too, so a
 ``"100x"`` CPU value is refused with a clear message before anything is registered.
+
+The objects every component makes the same way are registered here too: a role and its binding
+(:func:`bound_role`: the binding after the role and the ServiceAccount it names), a
+PodDisruptionBudget (:func:`disruption_budget`) and a restricted platform namespace
+(:func:`restricted_namespace`). The caller still passes the logical names, so the URNs stay
+each component's own. Cost: these few functions create resources, unlike the rest of the
+module, so they take the caller's ``ResourceOptions`` (parent, provider) as they are.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
+import pulumi
+import pulumi_kubernetes as k8s
 from pulumi_kubernetes.core.v1 import (
     AffinityArgs,
     CapabilitiesArgs,
@@ -26,7 +35,9 @@ from pulumi_kubernetes.core.v1 import (
     TolerationArgs,
     TopologySpreadConstraintArgs,
 )
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 from pydantic import AfterValidator
 
 MANAGED_BY_LABEL = "eksplatform"
@@ -138,6 +149,24 @@ def recommended_labels(
     return labels
 
 
+def pod_security_labels(
+    enforce: str, *, warn: str | None = None, audit: str | None = None, version: str | None = None
+) -> dict[str, str]:
+    """A namespace's Pod Security admission labels: the ``enforce`` level, ``warn`` and ``audit``
+    (each defaults to ``enforce``), each pinned to ``version`` when given (unpinned: the
+    admission controller's own version)."""
+    labels: dict[str, str] = {}
+    for mode, level in (
+        ("enforce", enforce),
+        ("warn", warn or enforce),
+        ("audit", audit or enforce),
+    ):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        if version is not None:
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return labels
+
+
 def selector_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """The immutable subset of ``labels`` a Deployment selects on (name and instance)."""
     keys = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
@@ -204,3 +233,97 @@ def preferred_affinity(labels: Mapping[str, str]) -> AffinityArgs | None:
 
 CRITICAL_ADDONS_TOLERATION = TolerationArgs(key="CriticalAddonsOnly", operator="Exists")
 """Lets platform add-ons onto nodes reserved for critical add-ons."""
+
+
+def restricted_namespace(
+    resource_name: str,
+    *,
+    name: str,
+    opts: pulumi.ResourceOptions,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A namespace the platform manages (``app.kubernetes.io/managed-by``, then ``labels``)
+    whose pods must meet Pod Security "restricted" (enforced, warned and audited)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=ObjectMetaArgs(
+            name=name,
+            labels={
+                "app.kubernetes.io/managed-by": MANAGED_BY_LABEL,
+                **(labels or {}),
+                **pod_security_labels("restricted"),
+            },
+        ),
+        opts=opts,
+    )
+
+
+RBAC_API_GROUP = "rbac.authorization.k8s.io"
+
+
+def bound_role(
+    role_resource: str,
+    binding_resource: str,
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    rules: Sequence[PolicyRuleArgs],
+    subjects: Sequence[SubjectArgs],
+    opts: pulumi.ResourceOptions,
+    namespace: str | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> k8s.rbac.v1.ClusterRoleBinding | k8s.rbac.v1.RoleBinding:
+    """A role holding ``rules`` and its binding to ``subjects``, both named ``name``: a ClusterRole
+    when ``namespace`` is None, else a Role in it. The binding is registered after the role and
+    ``depends_on`` (a ServiceAccount subject, say); returns it, for the workload to wait on.
+
+    ``role_resource`` and ``binding_resource`` are the logical names (part of the URNs)."""
+    cluster_wide = namespace is None
+    role_type: type[k8s.rbac.v1.ClusterRole] | type[k8s.rbac.v1.Role] = (
+        k8s.rbac.v1.ClusterRole if cluster_wide else k8s.rbac.v1.Role
+    )
+    binding_type: type[k8s.rbac.v1.ClusterRoleBinding] | type[k8s.rbac.v1.RoleBinding] = (
+        k8s.rbac.v1.ClusterRoleBinding if cluster_wide else k8s.rbac.v1.RoleBinding
+    )
+    role = role_type(
+        role_resource,
+        metadata=ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels)),
+        rules=rules,
+        opts=opts,
+    )
+    return binding_type(
+        binding_resource,
+        metadata=ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels)),
+        role_ref=RoleRefArgs(
+            api_group=RBAC_API_GROUP, kind="ClusterRole" if cluster_wide else "Role", name=name
+        ),
+        subjects=subjects,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[role, *depends_on])
+        ),
+    )
+
+
+def disruption_budget(
+    resource_name: str,
+    *,
+    metadata: ObjectMetaArgs,
+    selector: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+    max_unavailable: int = 1,
+    unhealthy_pod_eviction_policy: str | None = None,
+) -> k8s.policy.v1.PodDisruptionBudget:
+    """A PodDisruptionBudget over the pods ``selector`` matches: voluntary evictions (node drains,
+    the descheduler, consolidation) take at most ``max_unavailable`` of them at a time.
+
+    ``unhealthy_pod_eviction_policy``: None leaves the API's default (``IfHealthyBudget``)."""
+    return k8s.policy.v1.PodDisruptionBudget(
+        resource_name,
+        metadata=metadata,
+        spec=PodDisruptionBudgetSpecArgs(
+            max_unavailable=max_unavailable,
+            selector=LabelSelectorArgs(match_labels=dict(selector)),
+            unhealthy_pod_eviction_policy=unhealthy_pod_eviction_policy,
+        ),
+        opts=opts,
+    )

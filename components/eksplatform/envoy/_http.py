@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .settings import EnvoySettings
+from .settings import IDEMPOTENT_METHODS, EnvoySettings
 
 
 def duration(seconds: float) -> str:
@@ -208,3 +208,16 @@ def retry_backoff(base_s: float) -> dict[str, Any]:
 def method_matcher(methods: tuple[str, ...]) -> dict[str, Any]:
     """Route header matcher selecting requests whose method is one of ``methods``."""
     return {"name": ":method", "string_match": {"safe_regex": {"regex": "|".join(methods)}}}
+
+
+def routes_by_method(idempotent: dict[str, Any], other: dict[str, Any]) -> list[dict[str, Any]]:
+    """The routes of a virtual host that retries by method: every path, requests with an
+    idempotent method (:data:`~.settings.IDEMPOTENT_METHODS`) to the route action
+    ``idempotent``, every other request to ``other``."""
+    return [
+        {
+            "match": {"prefix": "/", "headers": [method_matcher(IDEMPOTENT_METHODS)]},
+            "route": idempotent,
+        },
+        {"match": {"prefix": "/"}, "route": other},
+    ]

@@ -18,14 +18,14 @@ from ._http import (
     duration,
     hcm,
     load_assignment,
-    method_matcher,
     protocol_options,
     retry_backoff,
     router,
+    routes_by_method,
     socket,
     typed,
 )
-from .settings import IDEMPOTENT_METHODS, EnvoyDependency, EnvoySettings
+from .settings import EnvoyDependency, EnvoySettings
 
 
 def dependency_cluster_name(dep: EnvoyDependency) -> str:
@@ -106,19 +106,9 @@ def _egress_listener(s: EnvoySettings, dep: EnvoyDependency) -> dict[str, Any]:
             {
                 "name": dep.name,
                 "domains": ["*"],
-                "routes": [
-                    {
-                        "match": {
-                            "prefix": "/",
-                            "headers": [method_matcher(IDEMPOTENT_METHODS)],
-                        },
-                        "route": _route(dep, tuple(r.retry_on)),
-                    },
-                    {
-                        "match": {"prefix": "/"},
-                        "route": _route(dep, tuple(r.non_idempotent_retry_on)),
-                    },
-                ],
+                "routes": routes_by_method(
+                    _route(dep, tuple(r.retry_on)), _route(dep, tuple(r.non_idempotent_retry_on))
+                ),
             }
         ],
     }

@@ -25,17 +25,16 @@ from ._http import (
     duration,
     hcm,
     load_assignment,
-    method_matcher,
     protocol_options,
     retry_backoff,
     router,
+    routes_by_method,
     socket,
     typed,
 )
 from .settings import (
     ADMIN_CLUSTER,
     APP_CLUSTER,
-    IDEMPOTENT_METHODS,
     INGRESS_STAT_PREFIX,
     NEVER_PROCESSED_RETRY_ON,
     EnvoySettings,
@@ -94,19 +93,9 @@ def _ingress_listener(s: EnvoySettings) -> dict[str, Any]:
             {
                 "name": "app",
                 "domains": ["*"],
-                "routes": [
-                    {
-                        "match": {
-                            "prefix": "/",
-                            "headers": [method_matcher(IDEMPOTENT_METHODS)],
-                        },
-                        "route": _app_route(s, APP_RETRY_ON_IDEMPOTENT),
-                    },
-                    {
-                        "match": {"prefix": "/"},
-                        "route": _app_route(s, NEVER_PROCESSED_RETRY_ON),
-                    },
-                ],
+                "routes": routes_by_method(
+                    _app_route(s, APP_RETRY_ON_IDEMPOTENT), _app_route(s, NEVER_PROCESSED_RETRY_ON)
+                ),
             }
         ],
     }

@@ -43,6 +43,11 @@ PLATFORM_OWNED = (
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
 
+def cel_string(text: str) -> str:
+    """``text`` as a CEL string literal: single-quoted, its backslashes and quotes escaped."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def team_group(namespace: str) -> str:
     return f"{TEAM_GROUP_PREFIX}{namespace}"
 

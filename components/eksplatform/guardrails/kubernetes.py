@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core.kinds import CLUSTER_SCOPED_KINDS
 from ._props import as_list, as_map, dig, environment_of, number
+from .admission import cel_string
 from .model import AdmissionRule, Enforcement, Resource, Rule, Severity
 from .settings import GuardrailSettings
 
@@ -264,8 +265,7 @@ def _check_registry(r: Resource, s: GuardrailSettings) -> Iterator[str]:
 
 
 def _cel_registry(s: GuardrailSettings, environment: str) -> tuple[tuple[str, str], ...]:
-    regex = registry_regex(s.allowed_registries).replace("\\", "\\\\").replace("'", "\\'")
-    condition = f"c.image.matches('{regex}')"
+    condition = f"c.image.matches({cel_string(registry_regex(s.allowed_registries))})"
     return (each_container(condition, "images from registries that are not allowed"),)
 
 
@@ -294,13 +294,9 @@ def _check_pinned(r: Resource, s: GuardrailSettings) -> Iterator[str]:
             yield reason
 
 
-def _cel_quote(regex: str) -> str:
-    return "'" + regex.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 _CEL_PINNED = (
-    f"c.image.matches({_cel_quote(_DIGEST)}) || (c.image.matches({_cel_quote(_TAGGED)}) && "
-    f"!c.image.matches({_cel_quote(_LATEST)}))"
+    f"c.image.matches({cel_string(_DIGEST)}) || (c.image.matches({cel_string(_TAGGED)}) && "
+    f"!c.image.matches({cel_string(_LATEST)}))"
 )
 IMAGE_PINNED = Rule(
     id="k8s-image-pinned",

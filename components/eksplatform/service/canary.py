@@ -40,12 +40,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
+from ..core import kube
 from ..core.contract import ClusterOutputs
-from .alarms import alb_sum_query
-from .args import Alarms, ServiceStackArgs
+from .alarms import CANARY_ERROR_RATE_EXPRESSION, build_alarms
+from .args import ServiceStackArgs
 from .canary_checks import RELEASE_TAG, CanaryPlan, merged_env, merged_files
 from .contract_checks import ChildInputs
 from .ingress import IngressResources, attach_to_node_pools, node_port_rules, target_group
@@ -68,12 +68,8 @@ WEIGHTED_RULE_PRIORITY = 20
 """Listener rule priority of the weighted rule (after the header rule)."""
 ALL_PATHS = "/*"
 """The weighted rule's path pattern: every request path."""
-ERROR_RATE_EXPRESSION = (
-    "IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(connerrors, 0)) / requests, 0)"
-)
-"""A target group's 5xx rate (%): its targets' 5xx and the connections the ALB could not open
-to them (each answered 502), per request routed to it. Shared with ``eksplatform canary
-analyze``."""
+ERROR_RATE_EXPRESSION = CANARY_ERROR_RATE_EXPRESSION
+"""The canary target group's 5xx rate (%) (:data:`.alarms.CANARY_ERROR_RATE_EXPRESSION`)."""
 
 
 def canary_name(service: str) -> str:
@@ -195,14 +191,11 @@ class CanaryRelease(pulumi.ComponentResource):
             ),
             opts=k8s_opts,
         )
-        k8s.policy.v1.PodDisruptionBudget(
+        kube.disruption_budget(
             f"{prefix}-canary-pdb",
             metadata=meta(obj),
-            spec=PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=LabelSelectorArgs(match_labels=selector),
-                unhealthy_pod_eviction_policy="AlwaysAllow",
-            ),
+            selector=selector,
+            unhealthy_pod_eviction_policy="AlwaysAllow",
             opts=k8s_opts,
         )
         if autoscaled:
@@ -286,7 +279,7 @@ class CanaryRelease(pulumi.ComponentResource):
             tags=aws_tags,
             opts=rules_opts,
         )
-        _alarms(
+        build_alarms(
             f"{prefix}-canary",
             args.alarms,
             service=service,
@@ -295,6 +288,7 @@ class CanaryRelease(pulumi.ComponentResource):
             topic_arn=ctx.alert_topic_arn,
             tags=aws_tags,
             opts=child,
+            canary=True,
         )
         self.target_group_arn = tg.arn
         self.deployment_name = deployment.metadata.apply(lambda m: str(m.name))
@@ -311,80 +305,3 @@ def _ports(args: ServiceStackArgs) -> list[k8s.core.v1.ServicePortArgs]:
             name="http", port=args.service_port, target_port="envoy-http", protocol="TCP"
         )
     ]
-
-
-def _alarms(
-    name: str,
-    alarms: Alarms,
-    *,
-    service: str,
-    load_balancer: aws.lb.LoadBalancer,
-    target_group: aws.lb.TargetGroup,
-    topic_arn: pulumi.Input[str],
-    tags: pulumi.Input[dict[str, str]],
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """The canary target group's 5xx rate, p99 and unhealthy-host alarms."""
-    dims = {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": target_group.arn_suffix}
-    common: dict[str, Any] = {
-        "treat_missing_data": "notBreaching",
-        "evaluation_periods": alarms.evaluation_periods,
-        "datapoints_to_alarm": alarms.datapoints_to_alarm,
-        "alarm_actions": [topic_arn],
-        "ok_actions": [topic_arn],
-        "tags": tags,
-        "opts": opts,
-    }
-
-    def metric(qid: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return alb_sum_query(qid, metric_name, dims, alarms.period_s)
-
-    aws.cloudwatch.MetricAlarm(
-        f"{name}-5xx-rate",
-        alarm_description=(
-            f"{service} canary: target 5xx and connection errors above "
-            f"{alarms.error_rate_percent}% of its requests"
-        ),
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.error_rate_percent,
-        metric_queries=[
-            metric("target5xx", "HTTPCode_Target_5XX_Count"),
-            metric("connerrors", "TargetConnectionErrorCount"),
-            metric("requests", "RequestCount"),
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="rate",
-                label="canary 5xx % of requests",
-                return_data=True,
-                expression=ERROR_RATE_EXPRESSION,
-            ),
-        ],
-        **common,
-    )
-    aws.cloudwatch.MetricAlarm(
-        f"{name}-p99-latency",
-        alarm_description=(
-            f"{service} canary: target response time p99 above {alarms.p99_latency_s}s"
-        ),
-        comparison_operator="GreaterThanThreshold",
-        threshold=alarms.p99_latency_s,
-        namespace="AWS/ApplicationELB",
-        metric_name="TargetResponseTime",
-        extended_statistic="p99",
-        dimensions=dims,
-        period=alarms.period_s,
-        **common,
-    )
-    aws.cloudwatch.MetricAlarm(
-        f"{name}-unhealthy-hosts",
-        alarm_description=(
-            f"{service} canary: at least {alarms.unhealthy_hosts} unhealthy target(s)"
-        ),
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        threshold=alarms.unhealthy_hosts,
-        namespace="AWS/ApplicationELB",
-        metric_name="UnHealthyHostCount",
-        statistic="Maximum",
-        dimensions=dims,
-        period=alarms.period_s,
-        **common,
-    )

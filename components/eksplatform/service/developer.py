@@ -305,9 +305,7 @@ class DevPlan:
             devenv.TEAM_LABEL: self.team,
             devenv.EXPIRES_LABEL: self.expires_at,
             devenv.service_label(self.service): "true",
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-            "pod-security.kubernetes.io/audit": "restricted",
+            **kube.pod_security_labels("restricted"),
         }
 
 

@@ -66,7 +66,7 @@ from .validate import (
     plan_service,
     statement_owner,
 )
-from .workload import build_workload
+from .workload import Workload, build_workload
 
 TOKEN = "eksplatform:service:ServiceStack"
 
@@ -298,12 +298,19 @@ class ServiceStack(pulumi.ComponentResource):
             )
             build_monitors(name, checked.monitors, monitor_ctx, opts=child)
 
+        self._publish(workload, namespace, identity.role.arn)
+
+    def _publish(
+        self, workload: Workload, namespace: pulumi.Output[str], role_arn: pulumi.Output[str]
+    ) -> None:
+        """Set the outputs the workload gives, then register every output (the last step of
+        both the service and its developer copy)."""
         self.namespace = namespace
         self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
         self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
         self.service_name = workload.service.metadata.apply(lambda m: str(m.name))
         self.node_port = workload.node_port
-        self.role_arn = identity.role.arn
+        self.role_arn = role_arn
         self.register_outputs(
             {
                 "namespace": self.namespace,
@@ -349,24 +356,11 @@ class ServiceStack(pulumi.ComponentResource):
         self.ecr_repository_url = None
         self.alb_dns_name = None
         self.target_group_arn = None
-        self.namespace = pulumi.Output.from_input(ctx.namespace)
-        self.service_account_name = workload.service_account.metadata.apply(lambda m: str(m.name))
-        self.deployment_name = workload.deployment.metadata.apply(lambda m: str(m.name))
-        self.service_name = workload.service.metadata.apply(lambda m: str(m.name))
-        self.node_port = workload.node_port
-        self.role_arn = pulumi.Output.from_input(ctx.developer).apply(lambda d: d.role_arn)
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "serviceAccountName": self.service_account_name,
-                "deploymentName": self.deployment_name,
-                "serviceName": self.service_name,
-                "nodePort": self.node_port,
-                "roleArn": self.role_arn,
-                "albDnsName": None,
-                "targetGroupArn": None,
-                "ecrRepositoryUrl": None,
-            }
+        self.canary_target_group_arn = None
+        self._publish(
+            workload,
+            pulumi.Output.from_input(ctx.namespace),
+            pulumi.Output.from_input(ctx.developer).apply(lambda d: d.role_arn),
         )
 
 

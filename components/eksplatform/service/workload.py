@@ -79,7 +79,6 @@ from pulumi_kubernetes.core.v1 import (
     VolumeMountArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
 from .. import envoy
 from ..core import devenv, kube
@@ -575,14 +574,12 @@ def build_workload(
     )
     # One pod at a time may be evicted (node drains, descheduler, VPA); 10% for large fleets.
     pdb = (
-        k8s.policy.v1.PodDisruptionBudget(
+        kube.disruption_budget(
             f"{prefix}-pdb",
             metadata=meta(name),
-            spec=PodDisruptionBudgetSpecArgs(
-                max_unavailable=max(1, count // 10),
-                selector=LabelSelectorArgs(match_labels=selector),
-                unhealthy_pod_eviction_policy="AlwaysAllow",
-            ),
+            selector=selector,
+            max_unavailable=max(1, count // 10),
+            unhealthy_pod_eviction_policy="AlwaysAllow",
             opts=opts,
         )
         if ctx.developer is None
