@@ -402,3 +402,17 @@ def test_a_pool_mixing_architectures_names_the_types_of_each() -> None:
         "m6g.xlarge: a pool runs one AMI, so move the Graviton types to a pool of their own "
         "(architecture: arm64)"
     ]
+
+
+def test_a_size_refused_on_its_own_is_not_compared_with_the_others() -> None:
+    # maxSize -5 fails its own range: "minSize above maxSize" would only repeat it.
+    pool = {"name": "general", "minSize": 1, "maxSize": -5}
+    assert problems({"nodePools": [pool]}) == [
+        "platform:nodePools[0].maxSize: got -5: must be 0 to 1000"
+    ]
+    # while a size that is valid on its own is still compared when another key fails
+    other = {"name": "general", "minSize": 3, "maxSize": 2, "labels": 1}
+    assert problems({"nodePools": [other]}) == [
+        "platform:nodePools[0].labels: got 1: must be a mapping (one `key: value` line each)",
+        "platform:nodePools[0].minSize: got 3: is above maxSize (2); make minSize <= maxSize",
+    ]
