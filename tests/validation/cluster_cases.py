@@ -837,6 +837,33 @@ CASES: dict[str, Case] = {
             "describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.33",
         ),
     ),
+    "team-named-like-the-platform": Case(
+        SENSE,
+        "  platform:teams: [{name: eks}]\n",
+        (
+            "platform:teams[0].name: got 'eks': is reserved (the platform's or AWS's own names: "
+            "amazon, autoscaler, aws, default, eks, kube, logging, network, nodes, nth, platform, "
+            "services): pick another name",
+        ),
+    ),
+    "team-named-like-the-owner-team": Case(
+        SENSE,
+        "  platform:ownerTeam: sre\n  platform:teams: [{name: sre}]\n",
+        (
+            "platform:teams[0].name: got 'sre': is reserved (the platform's or AWS's own names: "
+            "amazon, autoscaler, aws, default, eks, kube, logging, network, nodes, nth, platform, "
+            "services, sre): pick another name",
+        ),
+    ),
+    "team-inside-another-teams-names": Case(
+        SENSE,
+        "  platform:teams: [{name: news}, {name: news-archive}]\n",
+        (
+            "platform:teams[1].name: got 'news-archive': starts with team 'news' and a dash: the "
+            "permissions boundary's name patterns of 'news' (news-*) would cover this team's "
+            "resources; rename one of them",
+        ),
+    ),
     "team-takes-kube-system": Case(
         SENSE,
         "  platform:teams: [{name: news, namespace: kube-system}]\n",

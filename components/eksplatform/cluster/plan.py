@@ -492,6 +492,11 @@ def _releases(cfg: ClusterConfig, context: PlanContext) -> Iterable[Problem]:
 # --- teams --------------------------------------------------------------------------------------
 
 
+@rule("teams", "ownerTeam")
+def _team_names(cfg: ClusterConfig, context: PlanContext) -> list[Problem]:
+    return service_platform.team_name_problems([t.name for t in cfg.teams], cfg.owner_team)
+
+
 @rule("teams")
 def _ingress_peers(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem]:
     namespaces = {t.namespace for t in cfg.teams}

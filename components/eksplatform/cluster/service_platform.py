@@ -32,7 +32,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import field_validator
 
-from ..core.errors import Problems
+from ..core.errors import Problem, Problems
 from ..core.iam.actions import catalog
 from ..core.settings import SettingsModel
 from ..core.tags import OWNER_TAG, PLATFORM_OWNER, Tags
@@ -154,28 +154,35 @@ groups, ``eks-...`` clusters and alert topics, the names Pulumi derives from the
 program's components such as the interruption queue ``nth-queue-...``)."""
 
 
-def _team_name_problems(problems: Problems, teams: Sequence[str], owner_team: str) -> None:
+def team_name_problems(teams: Sequence[str], owner_team: str) -> list[Problem]:
     """Team names the boundary's name patterns could confuse: a reserved name, the platform's
     own team, or a name that another team's patterns cover (``news-*`` covers every resource of
-    a team ``news-archive``)."""
+    a team ``news-archive``). A rule of the cluster config's pass (:mod:`.plan`), and checked
+    again on the component's arguments."""
+    problems: list[Problem] = []
     for i, team in enumerate(teams):
         field_name = f"platform:teams[{i}].name"
         if team in RESERVED_TEAM_NAMES or team == owner_team:
-            problems.add(
-                field_name,
-                team,
-                f"is reserved (the platform's or AWS's own names: "
-                f"{', '.join(sorted({*RESERVED_TEAM_NAMES, owner_team}))}): pick another name",
+            problems.append(
+                Problem(
+                    field_name,
+                    team,
+                    f"is reserved (the platform's or AWS's own names: "
+                    f"{', '.join(sorted({*RESERVED_TEAM_NAMES, owner_team}))}): pick another name",
+                )
             )
         for other in teams:
             if other != team and team.startswith(f"{other}-"):
-                problems.add(
-                    field_name,
-                    team,
-                    f"starts with team {other!r} and a dash: the permissions boundary's name "
-                    f"patterns of {other!r} ({other}-*) would cover this team's resources; "
-                    "rename one of them",
+                problems.append(
+                    Problem(
+                        field_name,
+                        team,
+                        f"starts with team {other!r} and a dash: the permissions boundary's name "
+                        f"patterns of {other!r} ({other}-*) would cover this team's resources; "
+                        "rename one of them",
+                    )
                 )
+    return problems
 
 
 def boundary_policy_name(cluster_name: str) -> str:
@@ -201,7 +208,8 @@ def alert_topic_name(cluster_name: str, team: str) -> str:
 
 def validate_service_platform_args(args: ServicePlatformArgs) -> None:
     problems = Problems()
-    _team_name_problems(problems, list(args.team_alert_emails), args.tags.team)
+    for p in team_name_problems(list(args.team_alert_emails), args.tags.team):
+        problems.add(p.field, p.value, p.message)
     size = policy_size(_boundary(args, "aws"))
     if size > MANAGED_POLICY_MAX_CHARS:
         problems.add(
