@@ -475,4 +475,6 @@ def test_a_path_through_a_scalar_or_a_list_is_absent() -> None:
         lookup({"a": "text"}, ("a", "b"))
     with pytest.raises(KeyError):
         lookup({"a": {"b": 1}}, ("a", 0))
+    with pytest.raises(KeyError):
+        lookup({"a": "text"}, ("a", 0))
     assert lookup({"a": [{"b": 2}]}, ("a", 0, "b")) == 2

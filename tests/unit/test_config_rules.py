@@ -318,13 +318,19 @@ def test_without_log_shipping_a_pause_pod_may_take_all_a_node_offers() -> None:
 
     from eksplatform.cluster.node_pool_config import allocatable
 
-    room = math.floor(allocatable("m6i.xlarge")[0])
+    cpu_room, memory_room = allocatable("m6i.xlarge")
+    room = math.floor(cpu_room)
     logging_off = {"logging": {"enabled": False}}
-    fits = {"enabled": True, "replicas": 1, "cpu": f"{room}m"}
+    fits = {"enabled": True, "replicas": 1, "cpu": f"{room}m", "memory": str(memory_room)}
     assert parse(dict(logging_off, headroom=fits)).headroom.cpu == f"{room}m"
     too_big = dict(fits, cpu=f"{room + 1}m")
     (problem,) = problems(dict(logging_off, headroom=too_big))
     assert problem.startswith(f"platform:headroom.cpu: got '{room + 1}m': a headroom pause pod ")
+    too_much = dict(fits, memory=str(memory_room + 1))
+    (problem,) = problems(dict(logging_off, headroom=too_much))
+    assert problem.startswith(
+        f"platform:headroom.memory: got '{memory_room + 1}': a headroom pause pod "
+    )
     with pytest.raises(ValidationError):  # with fluentd on, the same pod no longer fits
         parse({"headroom": fits})
 

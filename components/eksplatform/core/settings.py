@@ -351,7 +351,8 @@ def pydantic_problems(
         message = _plain_message(kind, model, loc, _strip_prefix(str(err["msg"])))
         if message.startswith(FIELD_MARK):
             # A model-level check that names its field: point at that field and quote its value.
-            _, path, message = message.split(FIELD_MARK, 2)
+            _, _, rest = message.partition(FIELD_MARK)
+            path, _, message = rest.partition(FIELD_MARK)
             for part in path.split("."):
                 value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
                 loc = (*loc, part)
