@@ -359,9 +359,7 @@ CASES: dict[str, Case] = {
     "text-where-a-number-is-expected": Case(
         YAML,
         "  platform:network: {azCount: three}\n",
-        (
-            "platform:network.azCount: got 'three': must be a whole number, like 3",
-        ),
+        ("platform:network.azCount: got 'three': must be a whole number, like 3",),
     ),
     # --- patterns that match too much ----------------------------------------------------------
     "region-with-a-trailing-newline": Case(
@@ -1276,6 +1274,54 @@ CASES: dict[str, Case] = {
             "the start (CoreDNS, the Cluster Autoscaler, VPA, metrics-server): 'general' starts "
             "with no node (minSize 0); give one pool without NoSchedule/NoExecute taints a "
             "minSize of 1 or more (the autoscaler cannot add the first node for itself)",
+        ),
+    ),
+    # --- checks that lived only in a component's constructor (refused there after the earlier
+    # components had registered their resources), now rules of the config pass ---------------
+    "boundary-past-the-iam-policy-size-limit": Case(
+        NAMES,
+        "  platform:servicePlatform:\n"
+        "    allowedServices: [cloudwatch, dynamodb, events, execute-api, firehose, kinesis, kms,\n"
+        "      logs, s3, secretsmanager, sns, sqs, ssm, xray, glue, quicksight, redshift]\n",
+        (
+            "platform:servicePlatform.allowedServices: got ['cloudwatch', 'dynamodb', 'events', "
+            "'execute-api', 'firehose', 'kinesis', 'kms', 'logs', 's3', 'secretsmanager', 'sn...: "
+            "the permissions boundary would be 6259 characters, over IAM's limit of 6144 for a "
+            "managed policy: allow fewer services",
+        ),
+    ),
+    "fluentd-size-ending-in-a-newline": Case(
+        PATTERNS,
+        '  platform:logging: {buffer: {totalLimitSize: "1GB\\n"}}\n',
+        (
+            "platform:logging.buffer.totalLimitSize: got '1GB\\n': spans lines (fluent.conf "
+            "takes each parameter on one line); remove the line break",
+        ),
+    ),
+    "fluentd-size-ending-in-a-carriage-return": Case(
+        PATTERNS,
+        '  platform:logging: {buffer: {chunkLimitSize: "8MB\\r"}}\n',
+        (
+            "platform:logging.buffer.chunkLimitSize: got '8MB\\r': spans lines (fluent.conf "
+            "takes each parameter on one line); remove the line break",
+        ),
+    ),
+    "team-takes-the-datadog-namespace": Case(
+        SENSE,
+        "  platform:teams: [{name: news, namespace: datadog}]\n",
+        (
+            "platform:teams[0].namespace: got 'datadog': is the Datadog agents' "
+            "(platform:datadog) namespace: the team's quota, policies and pods would land among "
+            "the platform's; pick another namespace",
+        ),
+    ),
+    "team-named-like-the-dev-environments-namespace": Case(
+        SENSE,
+        "  platform:teams: [{name: devenv-system}]\n",
+        (
+            "platform:teams[0].name: got 'devenv-system': is the developer environments' "
+            "janitor's (platform:devEnvironments) namespace and the namespace defaults to the "
+            "name; rename the team or set namespace",
         ),
     ),
 }

@@ -179,11 +179,21 @@ def _render_value(value: ParamValue) -> str:
     return value
 
 
-def _check_text(text: str) -> None:
+def parameter_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be written as a parameter value of ``fluent.conf``, or None: the
+    renderer's own check, and a rule of the cluster config's pass on ``platform:logging``
+    (:mod:`.plan_components`)."""
     if "\n" in text or "\r" in text:
-        raise ValueError(f"parameter value {text!r} spans lines")
+        return "spans lines (fluent.conf takes each parameter on one line); remove the line break"
     if "#{" in text:
-        raise ValueError(f"parameter value {text!r} would be evaluated as Ruby; use EnvRef")
+        return "would be evaluated as Ruby by fluentd ('#{...}'); remove it"
+    return None
+
+
+def _check_text(text: str) -> None:
+    problem = parameter_text_problem(text)
+    if problem is not None:
+        raise ValueError(f"parameter value {text!r} {problem}")
 
 
 def render_config(directives: Sequence[Directive]) -> str:

@@ -519,4 +519,4 @@ def _ingress_peers(cfg: ClusterConfig, context: PlanContext) -> Iterator[Problem
 
 
 # The scheduling rules live in their own module; importing it registers them.
-from . import plan_capacity  # noqa: E402, F401
+from . import plan_capacity, plan_components  # noqa: E402, F401

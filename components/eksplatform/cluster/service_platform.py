@@ -34,6 +34,7 @@ from pydantic import field_validator
 
 from ..core.errors import Problem, Problems
 from ..core.iam.actions import catalog
+from ..core.pod_identity import partition_of
 from ..core.settings import SettingsModel
 from ..core.tags import OWNER_TAG, PLATFORM_OWNER, Tags
 from .boundary import (
@@ -206,18 +207,51 @@ def alert_topic_name(cluster_name: str, team: str) -> str:
     return f"{cluster_name}-{team}-alerts"
 
 
+def boundary_size_problem(
+    *,
+    environment: str,
+    allowed_services: Sequence[str],
+    region: str,
+    account_id: str,
+    cluster_name: str,
+) -> Problem | None:
+    """The permissions boundary past IAM's size limit for a managed policy, as a problem on
+    ``platform:servicePlatform.allowedServices`` (the key that grows it: each service adds its
+    actions and name patterns), or None. Measured in the region's partition, as it is created.
+    A rule of the cluster config's pass (:mod:`.plan_components`), and checked again on the
+    component's arguments."""
+    document = boundary_policy_document(
+        environment=environment,
+        allowed_services=allowed_services,
+        region=region,
+        account=account_id,
+        cluster_name=cluster_name,
+        partition=partition_of(region),
+    )
+    size = policy_size(document)
+    if size <= MANAGED_POLICY_MAX_CHARS:
+        return None
+    return Problem(
+        "platform:servicePlatform.allowedServices",
+        list(allowed_services),
+        f"the permissions boundary would be {size} characters, over IAM's limit of "
+        f"{MANAGED_POLICY_MAX_CHARS} for a managed policy: allow fewer services",
+    )
+
+
 def validate_service_platform_args(args: ServicePlatformArgs) -> None:
     problems = Problems()
     for p in team_name_problems(list(args.team_alert_emails), args.tags.team):
         problems.add(p.field, p.value, p.message)
-    size = policy_size(_boundary(args, "aws"))
-    if size > MANAGED_POLICY_MAX_CHARS:
-        problems.add(
-            "platform:servicePlatform.allowedServices",
-            list(args.config.allowed_services),
-            f"the permissions boundary would be {size} characters, over IAM's limit of "
-            f"{MANAGED_POLICY_MAX_CHARS} for a managed policy: allow fewer services",
-        )
+    too_large = boundary_size_problem(
+        environment=args.environment,
+        allowed_services=args.config.allowed_services,
+        region=args.region,
+        account_id=args.account_id,
+        cluster_name=args.cluster_name,
+    )
+    if too_large is not None:
+        problems.add(too_large.field, too_large.value, too_large.message)
     for team, emails in args.team_alert_emails.items():
         for i, email in enumerate(emails):
             if "@" not in email or email.startswith("@") or email.endswith("@"):
