@@ -465,6 +465,34 @@ CASES: dict[str, Case] = {
             "'batch\\n'; lowercase letters, digits and '-'",
         ),
     ),
+    "fluentd-image-tag-ending-in-a-dash": Case(
+        PATTERNS,
+        "  platform:logging: {output: cloudwatch, imageTag: v1.19.3-debian-cloudwatch-}\n",
+        (
+            "platform:logging.imageTag: got 'v1.19.3-debian-cloudwatch-': write a fluentd v1 tag "
+            "like v1.19.3-debian-cloudwatch-1.1: letters, digits, '.', '_' and '-', at most 63 "
+            "characters, ending in a letter or digit (it is also the pods' "
+            "app.kubernetes.io/version label)",
+        ),
+    ),
+    "fluentd-image-tag-longer-than-a-label": Case(
+        PATTERNS,
+        f"  platform:logging: {{output: cloudwatch, imageTag: v1.19.3-debian-cloudwatch-1.{'1' * 37}}}\n",
+        (
+            f"platform:logging.imageTag: got 'v1.19.3-debian-cloudwatch-1.{'1' * 37}': write a "
+            "fluentd v1 tag like v1.19.3-debian-cloudwatch-1.1: letters, digits, '.', '_' and '-', "
+            "at most 63 characters, ending in a letter or digit (it is also the pods' "
+            "app.kubernetes.io/version label)",
+        ),
+    ),
+    "descheduler-schedule-with-a-line-break": Case(
+        PATTERNS,
+        '  platform:descheduler: {schedule: "15 3,15 * * *\\n"}\n',
+        (
+            "platform:descheduler.schedule: got '15 3,15 * * *\\n': has a line break around it: "
+            "write the schedule alone, like '15 3,15 * * *'",
+        ),
+    ),
     # --- derived names past AWS limits ---------------------------------------------------------
     "launch-template-prefix-too-long": Case(
         NAMES,
@@ -1033,6 +1061,35 @@ CASES: dict[str, Case] = {
         (
             "platform:tags: got {'managed-by': 'terraform'}: 'managed-by' is a company tag the "
             "platform sets (from nothing: the platform sets it); remove it here",
+        ),
+    ),
+    "owner-tag": Case(
+        DROPS,
+        "  platform:tags: {eksplatform-owner: news}\n",
+        (
+            "platform:tags: got {'eksplatform-owner': 'news'}: 'eksplatform-owner' is a company "
+            "tag the platform sets (from nothing: it marks the platform's own resources, which "
+            "service roles may never touch); remove it here",
+        ),
+    ),
+    "autoscaler-discovery-tag": Case(
+        DROPS,
+        "  platform:tags: {k8s.io/cluster-autoscaler/enabled: 'false'}\n",
+        (
+            "platform:tags: got {'k8s.io/cluster-autoscaler/enabled': 'false'}: "
+            "'k8s.io/cluster-autoscaler/enabled': k8s.io/cluster-autoscaler/* tags are the "
+            "platform's own (the Cluster Autoscaler finds and sizes the node groups by it); "
+            "remove it here",
+        ),
+    ),
+    "cluster-ownership-tag": Case(
+        DROPS,
+        "  platform:tags: {kubernetes.io/cluster/other: owned}\n",
+        (
+            "platform:tags: got {'kubernetes.io/cluster/other': 'owned'}: "
+            "'kubernetes.io/cluster/other': kubernetes.io/cluster/* tags are the platform's own "
+            "(EKS and the load balancer controller find the cluster's subnets and nodes by it); "
+            "remove it here",
         ),
     ),
     "name-tag": Case(

@@ -87,8 +87,16 @@ COMPANY_TAG_SOURCES = {
     "cost-centre": "platform:costCentre",
     "managed-by": "nothing: the platform sets it",
     "name": "nothing: each resource gets its own Name tag",
+    "eksplatform-owner": "nothing: it marks the platform's own resources, which service roles "
+    "may never touch",
 }
 """Tags ``platform:tags`` cannot set (compared case-insensitively), and where each comes from."""
+RESERVED_TAG_PREFIXES = {
+    "kubernetes.io/cluster/": "EKS and the load balancer controller find the cluster's subnets "
+    "and nodes by it",
+    "k8s.io/cluster-autoscaler/": "the Cluster Autoscaler finds and sizes the node groups by it",
+}
+"""Tag key prefixes the platform sets on its own resources, with what reads them."""
 
 
 class FlowLogsConfig(SettingsModel):
@@ -440,6 +448,13 @@ class ClusterConfig(SettingsModel):
                 problems.append(
                     f"{key!r} is a company tag the platform sets (from {source}); remove it "
                     "here" + ("" if source.startswith("nothing") else f" and set {source}")
+                )
+                continue
+            prefix = next((p for p in RESERVED_TAG_PREFIXES if key.lower().startswith(p)), None)
+            if prefix is not None:
+                problems.append(
+                    f"{key!r}: {prefix}* tags are the platform's own "
+                    f"({RESERVED_TAG_PREFIXES[prefix]}); remove it here"
                 )
                 continue
             reason = naming.name_problem(naming.TAG_KEY, key)

@@ -138,6 +138,11 @@ def _is_star(field: str) -> bool:
 def check_cron(expression: str) -> str:
     """Check a CronJob schedule as Kubernetes parses it; ``ValueError`` saying what is wrong."""
     text = expression.strip()
+    if text != expression:
+        raise ValueError(
+            f"has {'a line break' if expression.strip(' ') != text else 'spaces'} around it: "
+            f"write the schedule alone, like {text or '15 3,15 * * *'!r}"
+        )
     if text.startswith(("TZ=", "CRON_TZ=")):
         raise ValueError("do not put TZ= in the schedule; set timeZone instead")
     if text.startswith("@"):

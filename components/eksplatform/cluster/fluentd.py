@@ -122,7 +122,9 @@ _HOST = re.compile(
     r"^(?=.{1,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\Z"
 )
 _LOG_GROUP = re.compile(r"^[\w\-./#]{1,512}\Z")
-_IMAGE_TAG = re.compile(r"^v1\.\d+[\w.-]*\Z")
+_IMAGE_TAG = re.compile(r"v1\.[0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?")
+"""A fluentd v1 image tag that is also a valid label value (the pods' app.kubernetes.io/version):
+ASCII, at most 63 characters, ending in a letter or digit."""
 _PARAM_KEY = re.compile(r"^@?[a-z][a-z0-9_]*\Z")
 
 
@@ -379,8 +381,12 @@ class LoggingConfig(SettingsModel):
     @field_validator("image_tag")
     @classmethod
     def _tag(cls, v: str | None) -> str | None:
-        if v is not None and not _IMAGE_TAG.match(v):
-            raise ValueError("write a fluentd v1 tag like v1.19.3-debian-cloudwatch-1.1")
+        if v is not None and (not _IMAGE_TAG.fullmatch(v) or len(v) > 63):
+            raise ValueError(
+                "write a fluentd v1 tag like v1.19.3-debian-cloudwatch-1.1: letters, digits, "
+                "'.', '_' and '-', at most 63 characters, ending in a letter or digit (it is "
+                "also the pods' app.kubernetes.io/version label)"
+            )
         return v
 
     @model_validator(mode="after")
