@@ -172,6 +172,7 @@ GROUPS: dict[str, tuple[Target, ...]] = {
         ),
         _cluster("components/eksplatform/cluster/plan.py", select=every_function),
         _cluster("components/eksplatform/cluster/plan_capacity.py", select=every_function),
+        _cluster("components/eksplatform/cluster/plan_components.py", select=every_function),
         _cluster(
             "components/eksplatform/core/settings.py",
             "tests/addons/test_priority_headroom.py",
