@@ -1564,3 +1564,53 @@ def test_actions_are_matched_with_resources_only_when_every_resource_is_known() 
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
+
+
+# --- a developer stack's own problems, beside the arguments' -------------------------------------
+
+
+def _developer(*problems: Problem) -> Any:
+    from eksplatform.service.developer import DeveloperSettings
+
+    return DeveloperSettings(
+        stack="dev-alice",
+        developer="alice",
+        namespace="dev-alice",
+        now=datetime(2026, 12, 3, tzinfo=UTC),
+        expires=None,
+        expires_raw=None,
+        run=(),
+        problems=problems,
+    )
+
+
+def test_a_developer_stack_against_production_is_refused() -> None:
+    assert _error(_args(environment="prod"), developer=_developer()) == (
+        "ServiceStack 'feed': 1 problem:\n"
+        f"  - {pulumi.get_project()}:clusterStack: got '<cluster contract>': a developer stack "
+        "(dev-alice) "
+        "deploys only to a non-production cluster, and the cluster contract is 'prod', which is "
+        "production: point clusterStack at the staging cluster stack"
+    )
+
+
+def test_a_developer_problem_on_a_field_already_refused_is_not_repeated() -> None:
+    developer = _developer(
+        Problem("port", 1, "from the developer settings"), Problem("devExpires", "x", "bad")
+    )
+    assert _error(_args(environment="prod", port=0), developer=developer) == (
+        "ServiceStack 'feed': 3 problems:\n"
+        "  - port: got 0: must be an integer port 1-65535\n"
+        "  - devExpires: got 'x': bad\n"
+        f"  - {pulumi.get_project()}:clusterStack: got '<cluster contract>': a developer stack "
+        "(dev-alice) "
+        "deploys only to a non-production cluster, and the cluster contract is 'prod', which is "
+        "production: point clusterStack at the staging cluster stack"
+    )
+
+
+def test_an_architecture_listed_twice_is_refused() -> None:
+    assert _error(_args(architectures=("amd64", "amd64"))) == (
+        "ServiceStack 'feed': 1 problem:\n"
+        "  - architectures: got ('amd64', 'amd64'): lists amd64 more than once"
+    )
