@@ -389,3 +389,52 @@ def test_unwrap_type_memoized_as_pulumi_answers() -> None:
     ]
     for typ in types + types:  # the second pass answers from the cache
         assert memo(typ) == sdk_types.unwrap_type(typ), typ
+
+
+# --- garbage collection (collection_paused) ------------------------------------------------------
+
+
+def test_collection_is_off_during_a_run_and_the_heap_frozen_after(tmp_path: Path) -> None:
+    import gc
+
+    from eksplatform.preview import runtime
+
+    seen: list[bool] = []
+    program = "import gc\nimport pulumi\npulumi.export('gc', gc.isenabled())\n"
+    assert gc.isenabled()
+    result = _run(tmp_path, program)
+    seen.append(result.plain_outputs()["gc"])
+    assert seen == [False]
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0 and runtime._froze == [True]
+    # The next run hands the previous heap back to the collector first (then freezes its own).
+    with runtime.collection_paused():
+        assert gc.get_freeze_count() == 0
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.unfreeze()
+    runtime._froze[0] = False
+
+
+def test_collection_left_alone_when_disabled_or_frozen_by_the_host() -> None:
+    import gc
+
+    from eksplatform.preview import runtime
+
+    gc.disable()
+    try:
+        with runtime.collection_paused():
+            pass
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        host_frozen = gc.get_freeze_count()
+        with runtime.collection_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() and runtime._froze == [False]
+        assert gc.get_freeze_count() == host_frozen
+    finally:
+        gc.unfreeze()
