@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from eksplatform.preview.engine import PreviewResult, Workspace
 from eksplatform.preview.sdk_imports import OPTIMIZATION, LazyAnnotationsLoader
@@ -93,3 +94,52 @@ def test_the_loader_keeps_annotations_as_text_and_caches_by_source(tmp_path: Pat
     os.utime(module, (time.time() + 5, time.time() + 5))
     g = _load(module, "sdkmod")["f"]
     assert callable(g) and g.__annotations__ == {"x": "int", "y": "str", "return": "None"}
+
+
+def test_is_empty_function_and_typing_compile_answer_as_before() -> None:
+    import typing
+
+    from eksplatform.preview.sdk_imports import lazy_sdk_annotations
+    from pulumi import _utils
+
+    def empty() -> None: ...
+
+    def documented() -> None:
+        """Only a docstring."""
+
+    def returns_none() -> None:
+        return None
+
+    def getter(self: object) -> object:
+        """A generated getter."""
+        return _utils
+
+    functions: list[Callable[..., Any]] = [
+        empty,
+        documented,
+        returns_none,
+        getter,
+        lambda: None,
+        lambda x: x,
+        _utils._empty,
+    ]
+    before = [_utils.is_empty_function(f) for f in functions]
+    assert before == [True, True, True, False, True, False, True]
+    original = _utils.is_empty_function
+    with lazy_sdk_annotations():
+        assert _utils.is_empty_function is not original
+        assert [_utils.is_empty_function(f) for f in functions] == before
+        first = typing.ForwardRef("Optional[Sequence['MonitorAssetArgs']]")
+        again = typing.ForwardRef("Optional[Sequence['MonitorAssetArgs']]")
+        assert first == again and first.__forward_code__ is again.__forward_code__
+        namespace = {"Optional": typing.Optional, "Sequence": list, "MonitorAssetArgs": int}
+        expected = compile("Optional[Sequence['MonitorAssetArgs']]", "<string>", "eval")
+        assert eval(first.__forward_code__, namespace) == eval(expected, namespace)
+        for _ in range(2):
+            try:
+                typing.ForwardRef("not an expression (")
+            except SyntaxError:
+                pass
+            else:
+                raise AssertionError("ForwardRef accepted a bad expression")
+    assert _utils.is_empty_function is original and "compile" not in vars(typing)
