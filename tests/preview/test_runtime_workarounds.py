@@ -147,6 +147,8 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
         runtime_resource.create_urn,
         rpc.contains_unknowns,
         sdk_types.unwrap_type,
+        sdk_types.unwrap_optional_type,
+        sdk_types.resource_types,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -157,6 +159,8 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
         runtime_resource.create_urn,
         rpc.contains_unknowns,
         sdk_types.unwrap_type,
+        sdk_types.unwrap_optional_type,
+        sdk_types.resource_types,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -387,8 +391,32 @@ def test_unwrap_type_memoized_as_pulumi_answers() -> None:
         Input[list[Input[str]]],
         Input[dict[str, Input[str]]],
     ]
+    optional = _memoized_unwrap_type(sdk_types.unwrap_optional_type)
     for typ in types + types:  # the second pass answers from the cache
         assert memo(typ) == sdk_types.unwrap_type(typ), typ
+        assert optional(typ) == sdk_types.unwrap_optional_type(typ), typ
+
+
+def test_resource_types_memoized_as_pulumi_answers() -> None:
+    import pulumi._types as sdk_types
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+    from eksplatform.preview.runtime import _memoized_resource_types
+
+    memo = _memoized_resource_types(sdk_types.resource_types)
+    classes: list[type] = [
+        pulumi.CustomResource,
+        pulumi.ComponentResource,
+        k8s.apps.v1.Deployment,
+        k8s.core.v1.Service,
+        aws.iam.Role,
+        aws.ec2.SecurityGroup,
+    ]
+    for cls in classes + classes:
+        answer = memo(cls)
+        assert answer == sdk_types.resource_types(cls), cls
+        answer["mutated"] = int  # a caller's copy: the cache is not changed
+    assert "mutated" not in memo(k8s.apps.v1.Deployment)
 
 
 # --- garbage collection (collection_paused) ------------------------------------------------------

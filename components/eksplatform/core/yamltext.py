@@ -115,7 +115,9 @@ def dump(
     except _NotPlainError:
         return reference_dump(data, dumper, sort_keys=sort_keys, width=width)
     stream = io.StringIO()
-    emitter = dumper(stream, default_flow_style=False, width=width, sort_keys=sort_keys)
+    emitter = _remembering(dumper)(
+        stream, default_flow_style=False, width=width, sort_keys=sort_keys
+    )
     try:
         emitter.open()
         emitter.serialize(root)
@@ -123,6 +125,39 @@ def dump(
     finally:
         emitter.dispose()
     return stream.getvalue()
+
+
+_REMEMBERING: dict[type[Any], type[Any]] = {}
+_REMEMBERED_MAX = 50_000
+"""Resolved tags kept per dumper class before the memo starts over."""
+
+
+def _remembering(dumper: type[Any]) -> type[Any]:
+    """``dumper`` whose ``resolve`` remembers its answers. The emitter asks it twice per scalar
+    (plain and quoted implicit tags); with no path resolvers (none are registered by the safe
+    dumpers) the answer depends only on the node kind, the text and the implicit flags, so the
+    regular expressions run once per distinct scalar instead of twice per scalar written."""
+    if getattr(dumper, "yaml_path_resolvers", None):
+        return dumper
+    made = _REMEMBERING.get(dumper)
+    if made is None:
+        memo: dict[tuple[Any, str, tuple[bool, bool]], str] = {}
+        resolve_uncached = dumper.resolve
+
+        def resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+            key = (kind, value, implicit)
+            try:
+                return memo[key]
+            except KeyError:
+                if len(memo) >= _REMEMBERED_MAX:
+                    memo.clear()
+                tag = memo[key] = resolve_uncached(self, kind, value, implicit)
+                return tag
+            except TypeError:  # an unhashable value: as PyYAML
+                return resolve_uncached(self, kind, value, implicit)
+
+        made = _REMEMBERING[dumper] = type(dumper.__name__, (dumper,), {"resolve": resolve})
+    return made
 
 
 def reference_dump(data: Any, dumper: type[Any], *, sort_keys: bool, width: int) -> str:

@@ -43,6 +43,12 @@ Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 res
 * ``pulumi._types.unwrap_type`` (typing introspection run for every property serialized) is
   memoized per type: its result depends only on the type, which is immutable
   (:func:`_memoized_unwrap_type`; ~5%).
+* ``pulumi._types.unwrap_optional_type`` (run on every output property's type when outputs are
+  translated) is memoized per type like ``unwrap_type``, and ``pulumi._types.resource_types``
+  (run for every registration: it builds a class and calls ``typing.get_type_hints`` on the
+  resource class's annotations each time) per resource class, each call getting its own copy of
+  the dict (:func:`_memoized_resource_types`): a class's annotations, module globals and
+  properties do not change during a run (~1.5%).
 * Provider SDK modules first imported during a run are compiled with lazy annotations
   (:mod:`eksplatform.preview.sdk_imports`, installed by the engine for the run): generated
   annotations Pulumi never reads are not evaluated. Importing ``pulumi_datadog`` (needed by the
@@ -228,6 +234,21 @@ def _memoized_unwrap_type(original: Callable[[Any], Any]) -> Callable[[Any], Any
     return unwrap_type
 
 
+def _memoized_resource_types(
+    original: Callable[[type], dict[str, type]],
+) -> Callable[[type], dict[str, type]]:
+    """``pulumi._types.resource_types`` remembered per resource class; a copy per call."""
+    cache: dict[type, dict[str, type]] = {}
+
+    def resource_types(resource_cls: type) -> dict[str, type]:
+        found = cache.get(resource_cls)
+        if found is None:
+            found = cache[resource_cls] = original(resource_cls)
+        return dict(found)
+
+    return resource_types
+
+
 def _empty_stack_trace() -> Any:
     from pulumi.runtime.proto import source_pb2
 
@@ -365,6 +386,13 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     setattr(sdk_resource, "collapse_alias_to_urn", _lazy_collapse_alias(saved_collapse))  # noqa: B010
     setattr(loop, "run_in_executor", _inline_run_in_executor(loop))  # noqa: B010 - instance patch
     saved_sdk = (runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type)
+    saved_types = (sdk_types.unwrap_optional_type, sdk_types.resource_types)
+    setattr(  # noqa: B010
+        sdk_types,
+        "unwrap_optional_type",
+        _memoized_unwrap_type(sdk_types.unwrap_optional_type),
+    )
+    setattr(sdk_types, "resource_types", _memoized_resource_types(sdk_types.resource_types))  # noqa: B010
     runtime_resource.create_urn = _skip_mock_urn(runtime_resource.create_urn)
     setattr(runtime_rpc, "contains_unknowns", _contains_unknowns(Unknown))  # noqa: B010
     setattr(sdk_types, "unwrap_type", _memoized_unwrap_type(sdk_types.unwrap_type))  # noqa: B010
@@ -373,6 +401,8 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         yield
     finally:
         _inline_thread = None
+        setattr(sdk_types, "unwrap_optional_type", saved_types[0])  # noqa: B010
+        setattr(sdk_types, "resource_types", saved_types[1])  # noqa: B010
         runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type = (
             saved_sdk
         )
