@@ -466,3 +466,59 @@ def test_collection_left_alone_when_disabled_or_frozen_by_the_host() -> None:
         assert gc.get_freeze_count() == host_frozen
     finally:
         gc.unfreeze()
+
+
+# --- deserialize_properties (eksplatform.preview.runtime._fast_deserialize_properties) -------------
+
+
+def _structs() -> list[Any]:
+    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+
+    secret = {rpc._special_sig_key: rpc._special_secret_sig}
+    values: list[Any] = [
+        *PLAIN_STATES,
+        {"list": [None, 1, "x", rpc.UNKNOWN, {"a": None, "b": [True]}], "n": 2.5, "z": None},
+        {"nested": {"s": {**secret, "value": "pw"}, "plain": 1}, "u": rpc.UNKNOWN},
+        {"in_list": [1, {**secret, "value": [1, 2]}, {"k": {**secret, "value": rpc.UNKNOWN}}]},
+        {"deep": [[{**secret, "value": {"x": {**secret, "value": 1}}}]], "__internal": "i"},
+        {"__provider": "p", "__other": 1, "order": {"b": 1, "a": 2, "c": {"z": 0, "y": 1}}},
+        {"asset": {rpc._special_sig_key: rpc._special_asset_sig, "text": "print(1)"}},
+        {
+            "ref": {
+                rpc._special_sig_key: rpc._special_resource_sig,
+                "urn": "urn:pulumi:s::p::test:index:Thing::a",
+                "id": "a-id",
+            }
+        },
+    ]
+    structs: list[Any] = [serialize_now(value) for value in values]
+    # A secret at the top.
+    top = struct_pb2.Struct()
+    top.update({**secret, "value": {"k": "v"}})
+    structs.append(top)
+    return structs
+
+
+def _ordered(value: Any) -> Any:
+    """Values with dict key order made visible (and Unknowns comparable)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _ordered(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_ordered(v) for v in value])
+    if isinstance(value, Unknown):
+        return ("unknown",)
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return (type(value).__name__, vars(value))
+    return (type(value).__name__, value)
+
+
+def test_deserialize_properties_as_pulumi_answers() -> None:
+    from eksplatform.preview.runtime import _fast_deserialize_properties
+
+    fast = _fast_deserialize_properties(rpc.deserialize_properties)
+    for struct in _structs():
+        for keep_unknowns in (None, False, True):
+            for keep_internal in (True, False):
+                expected = rpc.deserialize_properties(struct, keep_unknowns, keep_internal)
+                got = fast(struct, keep_unknowns, keep_internal)
+                assert _ordered(got) == _ordered(expected), (struct, keep_unknowns, keep_internal)

@@ -49,6 +49,12 @@ Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 res
   resource class's annotations each time) per resource class, each call getting its own copy of
   the dict (:func:`_memoized_resource_types`): a class's annotations, module globals and
   properties do not change during a run (~1.5%).
+* ``rpc.deserialize_properties`` (every request the monitor reads and every answer the SDK
+  resolves) walks the protobuf ``Struct`` through its fields and ``WhichOneof`` directly instead
+  of the ``Struct`` helpers' per-item conversions, with Pulumi's rules (``None`` dropped from
+  objects, unknowns, secrets pushed up a level, the map's own key order); a ``Struct`` carrying
+  any other signature (assets, archives, resource references, output values) is Pulumi's
+  (:func:`_fast_deserialize_properties`; ~2.5x faster on the fleet's objects, ~3% of a run).
 * Provider SDK modules first imported during a run are compiled with lazy annotations
   (:mod:`eksplatform.preview.sdk_imports`, installed by the engine for the run): generated
   annotations Pulumi never reads are not evaluated. Importing ``pulumi_datadog`` (needed by the
@@ -234,6 +240,69 @@ def _memoized_unwrap_type(original: Callable[[Any], Any]) -> Callable[[Any], Any
     return unwrap_type
 
 
+def _fast_deserialize_properties(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``rpc.deserialize_properties`` for plain structs (see the module docstring)."""
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc, settings
+
+    sig_key, secret_sig, unknown = rpc._special_sig_key, rpc._special_secret_sig, rpc.UNKNOWN
+    struct_type = type(serialize_now({}))
+
+    def is_secret(value: Any) -> bool:
+        return type(value) is dict and value.get(sig_key) == secret_sig
+
+    def value_of(v: Any, keep_unknowns: Any, keep_internal: Any) -> Any:
+        # deserialize_property(<the struct helpers' Python value of v>, ...)
+        kind = v.WhichOneof("kind")
+        if kind == "string_value":
+            text = v.string_value
+            if text == unknown:
+                return Unknown() if settings.is_dry_run() or keep_unknowns else None
+            return text
+        if kind == "number_value":
+            return v.number_value
+        if kind == "bool_value":
+            return v.bool_value
+        if kind == "struct_value":
+            props = properties(v.struct_value, keep_unknowns, keep_internal)
+            if type(props) is dict and any(is_secret(p) for p in props.values()):
+                return {
+                    sig_key: secret_sig,
+                    "value": {k: p["value"] if is_secret(p) else p for k, p in props.items()},
+                }
+            return props
+        if kind == "list_value":
+            items = [value_of(item, keep_unknowns, keep_internal) for item in v.list_value.values]
+            if any(is_secret(item) for item in items):
+                return {
+                    sig_key: secret_sig,
+                    "value": [item["value"] if is_secret(item) else item for item in items],
+                }
+            return items
+        return None  # null_value (or unset)
+
+    def properties(struct: Any, keep_unknowns: Any = None, keep_internal: Any = True) -> Any:
+        if type(struct) is not struct_type:
+            return original(struct, keep_unknowns, keep_internal)
+        fields = struct.fields
+        if sig_key in fields:
+            sig = fields[sig_key]
+            if sig.WhichOneof("kind") == "string_value" and sig.string_value == secret_sig:
+                inner = value_of(fields["value"], None, True) if "value" in fields else None
+                return inner if is_secret(inner) else {sig_key: secret_sig, "value": inner}
+            return original(struct, keep_unknowns, keep_internal)
+        output: dict[str, Any] = {}
+        for key, v in fields.items():
+            if keep_internal is False and key.startswith("__") and key != "__provider":
+                continue
+            value = value_of(v, keep_unknowns, keep_internal)
+            if value is not None:
+                output[key] = value
+        return output
+
+    return properties
+
+
 def _memoized_resource_types(
     original: Callable[[type], dict[str, type]],
 ) -> Callable[[type], dict[str, type]]:
@@ -387,6 +456,10 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     setattr(loop, "run_in_executor", _inline_run_in_executor(loop))  # noqa: B010 - instance patch
     saved_sdk = (runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type)
     saved_types = (sdk_types.unwrap_optional_type, sdk_types.resource_types)
+    saved_deserialize = runtime_rpc.deserialize_properties
+    setattr(  # noqa: B010
+        runtime_rpc, "deserialize_properties", _fast_deserialize_properties(saved_deserialize)
+    )
     setattr(  # noqa: B010
         sdk_types,
         "unwrap_optional_type",
@@ -401,6 +474,7 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         yield
     finally:
         _inline_thread = None
+        setattr(runtime_rpc, "deserialize_properties", saved_deserialize)  # noqa: B010
         setattr(sdk_types, "unwrap_optional_type", saved_types[0])  # noqa: B010
         setattr(sdk_types, "resource_types", saved_types[1])  # noqa: B010
         runtime_resource.create_urn, runtime_rpc.contains_unknowns, sdk_types.unwrap_type = (
