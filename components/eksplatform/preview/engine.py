@@ -482,14 +482,17 @@ def preview_document(result: PreviewResult) -> dict[str, Any]:
 
 
 def write_result(workspace: Workspace, result: PreviewResult) -> Path:
-    out = workspace.out_dir(result.program_id, result.spec.stack)
-    out.mkdir(parents=True, exist_ok=True)
-    doc = preview_document(result)
-    write_if_changed(out / "preview.json", jsontext.dumps_bytes(doc) + b"\n")
-    stack_outputs = out / STACK_OUTPUT_FILE
-    if result.ok:
-        write_if_changed(stack_outputs, stack_output_text(result.outputs).encode("utf-8"))
-    elif stack_outputs.exists():
-        stack_outputs.unlink()
-    manifest_mod.write_all(out / "manifests", result.manifests)
+    """Write ``preview.json``, ``stack-output.json`` (when the preview succeeded) and the
+    manifests; like the run, without garbage collection (see eksplatform.preview.runtime)."""
+    with collection_paused():
+        out = workspace.out_dir(result.program_id, result.spec.stack)
+        out.mkdir(parents=True, exist_ok=True)
+        doc = preview_document(result)
+        write_if_changed(out / "preview.json", jsontext.dumps_bytes(doc) + b"\n")
+        stack_outputs = out / STACK_OUTPUT_FILE
+        if result.ok:
+            write_if_changed(stack_outputs, stack_output_text(result.outputs).encode("utf-8"))
+        elif stack_outputs.exists():
+            stack_outputs.unlink()
+        manifest_mod.write_all(out / "manifests", result.manifests)
     return out

@@ -66,10 +66,11 @@ Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 res
   ServiceStacks the young generations were collected ~7,000 times and freed ~10,000 objects of
   ~4.5 million scanned (2.3-3 s, ~12% of the run), and the full pass that followed the run (in
   the write phase) scanned everything to free the run's ~640,000 cyclic leftovers (1.5-2.5 s).
-  Both are gone: collection is off for the run (Pulumi program, render, schema check, policy),
-  then everything alive is frozen (``gc.freeze``) so the write phase's collections scan only
-  what it allocates. The cost is memory, measured: peak RSS at 200 ServiceStacks 712 MB against
-  710 MB (the run's garbage was never freed before its end anyway); the leftovers are freed
+  Both are gone: collection is off for the run (Pulumi program, render, schema check, policy)
+  and while its files are written (``write_result``), and after each, everything alive is
+  frozen (``gc.freeze``) so that collections in between (the caller's own work) never rescan
+  it. The cost is memory, measured: peak RSS at 200 ServiceStacks 712 MB against 710 MB (the
+  run's garbage was never freed before its end anyway); the leftovers are freed
   when the process exits or, in a process that previews again (the CLI, the tests), go back to
   the collector's oldest generation when that next preview starts (``gc.unfreeze``) and are
   freed by the next full pass, as before. A process that froze objects itself is left alone.
