@@ -69,8 +69,10 @@ Measured on ``bench/bench_fleet.py`` (one program, 100 ServiceStacks, ~1,850 res
   Both are gone: collection is off for the run (Pulumi program, render, schema check, policy)
   and while its files are written (``write_result``), and after each, everything alive is
   frozen (``gc.freeze``) so that collections in between (the caller's own work) never rescan
-  it. The cost is memory, measured: peak RSS at 200 ServiceStacks 712 MB against 710 MB (the
-  run's garbage was never freed before its end anyway); the leftovers are freed
+  it. The cost is memory, measured in ``bench/bench_fleet.py`` against the engine before: peak
+  RSS 730 MB against 711 MB at 200 ServiceStacks, 1,179 MB against 1,122 MB (+5%) at 400 (the
+  run's cyclic garbage waits for the run's end; young collections had freed only ~10,000
+  objects); the leftovers are freed
   when the process exits or, in a process that previews again (the CLI, the tests), go back to
   the collector's oldest generation when that next preview starts (``gc.unfreeze``) and are
   freed by the next full pass, as before. A process that froze objects itself is left alone.
