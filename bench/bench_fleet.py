@@ -8,8 +8,9 @@ the same program under ``pulumi.runtime.set_mocks`` and ``@pulumi.runtime.test``
 Per N and round, two fresh processes, back to back (which one goes first alternates):
 
 * **engine**: ``run_preview`` + ``write_result`` (program run, manifest rendering, schema check,
-  guardrail policy, ``preview.json`` / manifests written), the project's runtime workarounds in
-  force (``eksplatform.preview.runtime``);
+  guardrail policy, ``preview.json`` / manifests written into an empty build folder holding
+  only the cluster's contract, as in CI), the project's runtime workarounds in force
+  (``eksplatform.preview.runtime``);
 * **stock**: Pulumi's own test harness, nothing of the project's runtime: ``set_mocks`` with a
   plain ``Mocks`` (every resource echoes its inputs, a Service gets node ports as the API server
   allocates them; the StackReference answers with the same
@@ -197,14 +198,32 @@ def _child(args: list[str], what: str, components: Path = REPO / "components") -
     return measured
 
 
+def _fresh_build(build: Path) -> Path:
+    """An empty build folder holding only the cluster's contract (what CI starts from): every
+    engine run writes all its files, none left by an earlier run to delete or compare."""
+    fresh = Path(tempfile.mkdtemp(prefix="run-", dir=build.parent))
+    contract = Path("cluster") / "staging" / "stack-output.json"
+    (fresh / contract).parent.mkdir(parents=True)
+    shutil.copy(build / contract, fresh / contract)
+    return fresh
+
+
 def _engine(root: Path, build: Path, n: int) -> dict[str, float]:
-    return _child([_ENGINE, str(root), str(build), f"n{n}"], f"engine preview n={n}")
+    fresh = _fresh_build(build)
+    try:
+        return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"engine preview n={n}")
+    finally:
+        shutil.rmtree(fresh)
 
 
 def _compared(root: Path, build: Path, n: int) -> dict[str, float]:
     """The engine of another checkout (BENCH_COMPARE=<its components/ folder>): before/after."""
     other = Path(os.environ["BENCH_COMPARE"])
-    return _child([_ENGINE, str(root), str(build), f"n{n}"], f"compared engine n={n}", other)
+    fresh = _fresh_build(build)
+    try:
+        return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"compared engine n={n}", other)
+    finally:
+        shutil.rmtree(fresh)
 
 
 def _stock(root: Path, build: Path, n: int) -> dict[str, float]:
@@ -240,7 +259,8 @@ def main() -> None:
         root, build = Path(tmp) / "repo", Path(tmp) / "build"
         root.mkdir()
         _workspace(root, sizes)
-        _engine(root, build, sizes[0])  # synthesizes the cluster outputs once; not measured
+        # Synthesizes the cluster's contract once (not measured); each run starts from it.
+        _child([_ENGINE, str(root), str(build), f"n{sizes[0]}"], "cluster contract")
         for r in range(repeats):
             for i, n in enumerate(sizes if r % 2 == 0 else tuple(reversed(sizes))):
                 # Rotate which side goes first, round by round and size by size.

@@ -116,3 +116,38 @@ def test_sorted_keys_as_pyyaml_sorts_them() -> None:
     for body in bodies:
         expected = yamltext.reference_dump(body, dumper, sort_keys=True, width=100)
         assert yamltext.dump(body, dumper, sort_keys=True, width=100) == expected
+
+
+def test_shared_objects_are_built_once_as_the_representer_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dict or list met again reuses its node (PyYAML's anchors and aliases) without falling
+    back to PyYAML; only a value that contains itself does."""
+    from eksplatform.core import yamltext
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    shared_list: list[Any] = [1, {"k": "v"}]
+    empty: dict[str, Any] = {}
+    inner = {"socket": {"address": "127.0.0.1", "port": 9901}, "tags": shared_list}
+    bodies: list[Any] = [
+        {"a": inner, "b": [inner, {"c": inner["socket"]}], "d": shared_list, "e": empty},
+        {"z": empty, "y": empty, "x": [shared_list, shared_list]},
+        [inner, inner, inner["tags"]],
+    ]
+    expected = [
+        (yamltext.reference_dump(b, dumper, sort_keys=s, width=100), b, s)
+        for b in bodies
+        for s in (True, False)
+    ]
+
+    def no_fallback(*_args: Any, **_kwargs: Any) -> str:
+        raise AssertionError("fell back to PyYAML")
+
+    monkeypatch.setattr(yamltext, "reference_dump", no_fallback)
+    for text, body, sort_keys in expected:
+        assert yamltext.dump(body, dumper, sort_keys=sort_keys, width=100) == text
+    monkeypatch.undo()
+    loop: dict[str, Any] = {"name": "x"}
+    loop["self"] = loop
+    text = yamltext.reference_dump(loop, dumper, sort_keys=True, width=100)
+    assert yamltext.dump(loop, dumper, sort_keys=True, width=100) == text

@@ -147,6 +147,8 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
         runtime_resource.create_urn,
         rpc.contains_unknowns,
         sdk_types.unwrap_type,
+        sdk_types.unwrap_optional_type,
+        sdk_types.resource_types,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -157,6 +159,8 @@ def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
         runtime_resource.create_urn,
         rpc.contains_unknowns,
         sdk_types.unwrap_type,
+        sdk_types.unwrap_optional_type,
+        sdk_types.resource_types,
         runtime_mocks._sync_await,  # type: ignore[attr-defined]
         sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
     )
@@ -387,5 +391,134 @@ def test_unwrap_type_memoized_as_pulumi_answers() -> None:
         Input[list[Input[str]]],
         Input[dict[str, Input[str]]],
     ]
+    optional = _memoized_unwrap_type(sdk_types.unwrap_optional_type)
     for typ in types + types:  # the second pass answers from the cache
         assert memo(typ) == sdk_types.unwrap_type(typ), typ
+        assert optional(typ) == sdk_types.unwrap_optional_type(typ), typ
+
+
+def test_resource_types_memoized_as_pulumi_answers() -> None:
+    import pulumi._types as sdk_types
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+    from eksplatform.preview.runtime import _memoized_resource_types
+
+    memo = _memoized_resource_types(sdk_types.resource_types)
+    classes: list[type] = [
+        pulumi.CustomResource,
+        pulumi.ComponentResource,
+        k8s.apps.v1.Deployment,
+        k8s.core.v1.Service,
+        aws.iam.Role,
+        aws.ec2.SecurityGroup,
+    ]
+    for cls in classes + classes:
+        answer = memo(cls)
+        assert answer == sdk_types.resource_types(cls), cls
+        answer["mutated"] = int  # a caller's copy: the cache is not changed
+    assert "mutated" not in memo(k8s.apps.v1.Deployment)
+
+
+# --- garbage collection (collection_paused) ------------------------------------------------------
+
+
+def test_collection_is_off_during_a_run_and_the_heap_frozen_after(tmp_path: Path) -> None:
+    import gc
+
+    from eksplatform.preview import runtime
+
+    seen: list[bool] = []
+    program = "import gc\nimport pulumi\npulumi.export('gc', gc.isenabled())\n"
+    assert gc.isenabled()
+    result = _run(tmp_path, program)
+    seen.append(result.plain_outputs()["gc"])
+    assert seen == [False]
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0 and runtime._froze == [True]
+    # The next run hands the previous heap back to the collector first (then freezes its own).
+    with runtime.collection_paused():
+        assert gc.get_freeze_count() == 0
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.unfreeze()
+    runtime._froze[0] = False
+
+
+def test_collection_left_alone_when_disabled_or_frozen_by_the_host() -> None:
+    import gc
+
+    from eksplatform.preview import runtime
+
+    gc.disable()
+    try:
+        with runtime.collection_paused():
+            pass
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        host_frozen = gc.get_freeze_count()
+        with runtime.collection_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() and runtime._froze == [False]
+        assert gc.get_freeze_count() == host_frozen
+    finally:
+        gc.unfreeze()
+
+
+# --- deserialize_properties (eksplatform.preview.runtime._fast_deserialize_properties) -------------
+
+
+def _structs() -> list[Any]:
+    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+
+    secret = {rpc._special_sig_key: rpc._special_secret_sig}
+    values: list[Any] = [
+        *PLAIN_STATES,
+        {"list": [None, 1, "x", rpc.UNKNOWN, {"a": None, "b": [True]}], "n": 2.5, "z": None},
+        {"nested": {"s": {**secret, "value": "pw"}, "plain": 1}, "u": rpc.UNKNOWN},
+        {"in_list": [1, {**secret, "value": [1, 2]}, {"k": {**secret, "value": rpc.UNKNOWN}}]},
+        {"deep": [[{**secret, "value": {"x": {**secret, "value": 1}}}]], "__internal": "i"},
+        {"__provider": "p", "__other": 1, "order": {"b": 1, "a": 2, "c": {"z": 0, "y": 1}}},
+        {"asset": {rpc._special_sig_key: rpc._special_asset_sig, "text": "print(1)"}},
+        {
+            "ref": {
+                rpc._special_sig_key: rpc._special_resource_sig,
+                "urn": "urn:pulumi:s::p::test:index:Thing::a",
+                "id": "a-id",
+            }
+        },
+    ]
+    structs: list[Any] = [serialize_now(value) for value in values]
+    # A secret at the top.
+    top = struct_pb2.Struct()
+    top.update({**secret, "value": {"k": "v"}})
+    structs.append(top)
+    return structs
+
+
+def _ordered(value: Any) -> Any:
+    """Values with dict key order made visible (and Unknowns comparable)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _ordered(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_ordered(v) for v in value])
+    if isinstance(value, Unknown):
+        return ("unknown",)
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return (type(value).__name__, vars(value))
+    return (type(value).__name__, value)
+
+
+def test_deserialize_properties_as_pulumi_answers() -> None:
+    from eksplatform.preview.runtime import _fast_deserialize_properties
+
+    fast = _fast_deserialize_properties(rpc.deserialize_properties)
+    for struct in _structs():
+        for keep_unknowns in (None, False, True):
+            for keep_internal in (True, False):
+                expected = rpc.deserialize_properties(struct, keep_unknowns, keep_internal)
+                got = fast(struct, keep_unknowns, keep_internal)
+                assert _ordered(got) == _ordered(expected), (struct, keep_unknowns, keep_internal)

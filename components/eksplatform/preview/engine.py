@@ -33,8 +33,10 @@ from ..core.errors import ValidationError
 from . import jsontext
 from . import manifests as manifest_mod
 from .mocks import MockAccount, PreviewMocks, Recorded, RecordingMonitor, unwrap
+from .outfiles import write_if_changed
 from .project import ProjectError, StackSpec, load_stack
-from .runtime import no_full_collections, preview_workarounds
+from .runtime import collection_paused, preview_workarounds
+from .sdk_imports import lazy_sdk_annotations
 from .stack_output import StackOutputError, StackOutputs
 from .stack_output import display as _display
 from .stack_output import dumps as stack_output_text
@@ -176,7 +178,11 @@ def _run_in_mocks(
     loop.set_exception_handler(_report_unless_already_reported)
     asyncio.set_event_loop(loop)
     try:
-        with _program_environment(spec.main_dir), preview_workarounds(loop):
+        with (
+            _program_environment(spec.main_dir),
+            preview_workarounds(loop),
+            lazy_sdk_annotations(),
+        ):
             loop.run_until_complete(run_in_stack(program))
         return None
     except BaseException as exc:
@@ -230,7 +236,7 @@ def run_preview(
     ``fail_on_register`` runs the program under a monitor that refuses the first resource
     registration (see :class:`~eksplatform.preview.mocks.RecordingMonitor`): a program that
     registers anything fails, and every refused URN is in ``registered_before_error``."""
-    with no_full_collections():  # see eksplatform.preview.runtime
+    with collection_paused():  # see eksplatform.preview.runtime
         return _run_preview(workspace, program_id, stack, fail_on_register)
 
 
@@ -476,14 +482,17 @@ def preview_document(result: PreviewResult) -> dict[str, Any]:
 
 
 def write_result(workspace: Workspace, result: PreviewResult) -> Path:
-    out = workspace.out_dir(result.program_id, result.spec.stack)
-    out.mkdir(parents=True, exist_ok=True)
-    doc = preview_document(result)
-    (out / "preview.json").write_text(jsontext.dumps(doc) + "\n")
-    stack_outputs = out / STACK_OUTPUT_FILE
-    if result.ok:
-        stack_outputs.write_text(stack_output_text(result.outputs), encoding="utf-8")
-    elif stack_outputs.exists():
-        stack_outputs.unlink()
-    manifest_mod.write_all(out / "manifests", result.manifests)
+    """Write ``preview.json``, ``stack-output.json`` (when the preview succeeded) and the
+    manifests; like the run, without garbage collection (see eksplatform.preview.runtime)."""
+    with collection_paused():
+        out = workspace.out_dir(result.program_id, result.spec.stack)
+        out.mkdir(parents=True, exist_ok=True)
+        doc = preview_document(result)
+        write_if_changed(out / "preview.json", jsontext.dumps_bytes(doc) + b"\n")
+        stack_outputs = out / STACK_OUTPUT_FILE
+        if result.ok:
+            write_if_changed(stack_outputs, stack_output_text(result.outputs).encode("utf-8"))
+        elif stack_outputs.exists():
+            stack_outputs.unlink()
+        manifest_mod.write_all(out / "manifests", result.manifests)
     return out

@@ -77,11 +77,17 @@ def _spelled_differently(raw: bytes) -> bool:
 
 def dumps(value: Any) -> str:
     """``json.dumps(value, indent=2, sort_keys=True)``, the same text."""
+    return dumps_bytes(value).decode("ascii")
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """The bytes of :func:`dumps` (ASCII: ``json.dumps`` escapes everything else), without
+    decoding orjson's bytes to text and encoding them again."""
     try:
         raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
     except TypeError:  # NonFinite, big integers, non-string keys, unknown types
         pass
     else:
         if raw.isascii() and not _spelled_differently(raw):
-            return raw.decode("ascii")
-    return json.dumps(value, indent=2, sort_keys=True)
+            return raw
+    return json.dumps(value, indent=2, sort_keys=True).encode("ascii")

@@ -11,7 +11,6 @@ it."""
 from __future__ import annotations
 
 import base64
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import yaml
 from ..core import yamltext
 from ..core.kinds import CLUSTER_SCOPED_KINDS
 from .mocks import Recorded, is_secret
+from .outfiles import sync_tree
 
 if TYPE_CHECKING:
     from .engine import Diagnostic
@@ -231,20 +231,15 @@ def _reference_yaml(body: Any) -> str:
 
 
 def write_all(directory: Path, manifests: list[Manifest]) -> None:
-    """One file per object; a path written already (a duplicate object, reported as an error by
+    """One file per object, and no other file in ``directory`` (see :mod:`.outfiles`: unchanged
+    files are not rewritten); a path taken already (a duplicate object, reported as an error by
     :func:`validate_all`) gets ``~2``, ``~3``... instead of overwriting it."""
-    if directory.exists():
-        shutil.rmtree(directory)
-    written: set[Path] = set()
-    folders: set[Path] = set()
+    files: dict[str, bytes] = {}
     for m in manifests:
-        path = directory / m.relpath
+        relpath = m.relpath
         n = 1
-        while path in written:
+        while relpath in files:
             n += 1
-            path = directory / f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
-        written.add(path)
-        if path.parent not in folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(path.parent)
-        path.write_text(to_yaml(m.body))
+            relpath = f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
+        files[relpath] = to_yaml(m.body).encode()
+    sync_tree(directory, files)

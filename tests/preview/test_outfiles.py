@@ -1,0 +1,61 @@
+"""Writing a preview's files (eksplatform.preview.outfiles): only changed files are rewritten,
+and a manifests folder ends up holding exactly this preview's files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eksplatform.preview.outfiles import sync_tree, write_if_changed
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
+
+
+def test_write_if_changed_leaves_equal_files_alone(tmp_path: Path) -> None:
+    path = tmp_path / "preview.json"
+    assert write_if_changed(path, b"{}\n")
+    os.utime(path, (1, 1))
+    assert not write_if_changed(path, b"{}\n")
+    assert path.stat().st_mtime == 1
+    assert write_if_changed(path, b"{ }\n")  # same size, other bytes
+    assert path.read_bytes() == b"{ }\n"
+    assert write_if_changed(path, b"[]")
+    assert path.read_bytes() == b"[]"
+
+
+def test_sync_tree_writes_exactly_the_given_files(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    first = {
+        "namespaces/a/ConfigMap/x.yaml": b"x: 1\n",
+        "namespaces/a/Service/y.yaml": b"y: 1\n",
+        "namespaces/b/Deployment/z.yaml": b"z: 1\n",
+        "cluster/Namespace/a.yaml": b"a\n",
+    }
+    sync_tree(out, first)
+    assert _tree(out) == first
+    os.utime(out / "namespaces/a/ConfigMap/x.yaml", (1, 1))
+    second = {
+        "namespaces/a/ConfigMap/x.yaml": b"x: 1\n",  # unchanged: not rewritten
+        "namespaces/a/Service/y.yaml": b"y: 2\n",  # changed
+        "cluster/Namespace/a.yaml": b"a\n",
+        "cluster/Namespace/c.yaml": b"c\n",  # new
+    }
+    sync_tree(out, second)
+    assert _tree(out) == second
+    assert (out / "namespaces/a/ConfigMap/x.yaml").stat().st_mtime == 1
+    # Folders left empty by removed files are gone, the others stay.
+    assert not (out / "namespaces/b").exists()
+    assert (out / "namespaces/a/Service").is_dir()
+    sync_tree(out, {})
+    assert out.is_dir() and not any(out.iterdir())
+
+
+def test_sync_tree_replaces_a_file_where_the_folder_goes(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    out.write_text("not a folder")
+    sync_tree(out, {"cluster/Namespace/a.yaml": b"a\n"})
+    assert _tree(out) == {"cluster/Namespace/a.yaml": b"a\n"}
