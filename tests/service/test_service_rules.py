@@ -1614,3 +1614,31 @@ def test_an_architecture_listed_twice_is_refused() -> None:
         "ServiceStack 'feed': 1 problem:\n"
         "  - architectures: got ('amd64', 'amd64'): lists amd64 more than once"
     )
+
+
+def test_a_developer_copy_keeps_the_clusters_environment_and_cost_centre() -> None:
+    from eksplatform.core import devenv
+
+    offer = devenv.DevOffer(enabled=True, max_ttl_hours=168, default_ttl_hours=24)
+    contract = known_contract_for("staging")
+    known = dict(contract.known, devEnvironments=offer.to_contract())
+    args = _args(environment="staging", cluster=dataclasses.replace(contract, known=known))
+    plan = plan_service(args, developer=_developer())
+    assert (plan.namespace, plan.context.environment) == ("dev-alice", "staging")
+    assert plan.context.tags == {
+        "cost-centre": "cc-4242",
+        "environment": "staging",
+        "kubernetes-namespace": "dev-alice",
+        "managed-by": "pulumi-eksplatform",
+        "service": "feed",
+        "team": "news",
+    }
+
+
+def test_an_image_of_an_architecture_no_pool_has_is_refused() -> None:
+    assert _error(_args(architectures=("arm64",))) == (
+        "ServiceStack 'feed': 1 problem:\n"
+        "  - architectures: got ('arm64',): the image is built for arm64, but the cluster "
+        "contract has node pools for amd64 only, so no pod could start: build the image for "
+        "amd64 too and list it here, or ask the platform team for an arm64 node pool"
+    )
