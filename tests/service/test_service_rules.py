@@ -1625,6 +1625,19 @@ def test_a_developer_copy_keeps_the_clusters_environment_and_cost_centre() -> No
     args = _args(environment="staging", cluster=dataclasses.replace(contract, known=known))
     plan = plan_service(args, developer=_developer())
     assert (plan.namespace, plan.context.environment) == ("dev-alice", "staging")
+    assert (plan.context.prod, plan.context.deletion_protection) == (False, False)
+    assert plan.context.alert_topic_arn is None
+    assert plan.context.developer is not None
+    assert plan.context.developer.role_arn == "arn:aws:iam::123456789012:role/news-feed-staging"
+    in_govcloud = dict(known, region="us-gov-west-1")
+    args = _args(
+        environment="staging",
+        cluster=dataclasses.replace(contract, known=in_govcloud),
+        image="123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/news/feed:1.4.2",
+    )
+    developer = plan_service(args, developer=_developer()).context.developer
+    assert developer is not None
+    assert developer.role_arn == "arn:aws-us-gov:iam::123456789012:role/news-feed-staging"
     assert plan.context.tags == {
         "cost-centre": "cc-4242",
         "environment": "staging",
