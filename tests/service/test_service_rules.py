@@ -1655,3 +1655,17 @@ def test_an_image_of_an_architecture_no_pool_has_is_refused() -> None:
         "contract has node pools for amd64 only, so no pod could start: build the image for "
         "amd64 too and list it here, or ask the platform team for an arm64 node pool"
     )
+
+
+@pytest.mark.parametrize(
+    "channels",
+    [{"News": "@news-oncall@example.com"}, {"news": 5}, {"news": "not a handle"}, ["news"]],
+)
+def test_a_garbled_team_channel_map_in_the_contract_is_named(channels: Any) -> None:
+    contract = known_contract_for("prod")
+    known = dict(contract.known, teamMonitorChannels=channels)
+    message = _error(_args(cluster=dataclasses.replace(contract, known=known)))
+    assert (
+        "  - cluster: got '<contract>': the cluster contract lacks or garbles the outputs "
+        "teamMonitorChannels: is it the platform's cluster stack" in message
+    )
