@@ -306,3 +306,19 @@ def test_a_known_statement_is_judged_beside_an_unknown_one(tmp_path: Path) -> No
         f"999999999999, not the cluster's account {ACCOUNT}: a service role acts only on its "
         "own account's resources"
     ]
+
+
+def test_the_gate_judges_for_the_owner_the_plan_judged_for() -> None:
+    """The naming-convention checks see the same team, other teams and environment in the gate
+    as before registration (validate.py keeps its owner private)."""
+    from eksplatform.service import plan_service
+    from eksplatform.service.output_checks import owner_from_contract
+    from eksplatform.service.validate import statement_owner
+
+    from tests.service.bad_inputs import good_args
+    from tests.service.programs import known_contract_for
+
+    plan = plan_service(good_args(known_contract_for("prod")))
+    owner = owner_from_contract(plan.team, plan.view)
+    assert owner == statement_owner(plan)
+    assert (owner.team, owner.other_teams, owner.environment) == ("news", ("search",), "prod")

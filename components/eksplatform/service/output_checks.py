@@ -65,10 +65,10 @@ def output_arguments(args: ServiceStackArgs) -> bool:
     return queue is not None and isinstance(queue.name, pulumi.Output)
 
 
-def statement_owner(team: Any, view: ContractView) -> Owner:
+def owner_from_contract(team: Any, view: ContractView) -> Owner:
     """Whose statements these are, from the contract as far as it is known: the team, the
-    cluster's other teams and the environment (as :func:`~eksplatform.service.validate.
-    plan_service` builds it before registration)."""
+    cluster's other teams and the environment; the owner ``plan_service`` judged for before
+    registration (:func:`~eksplatform.service.validate.statement_owner`, tested equal)."""
     own = team if isinstance(team, str) else ""
     teams = view.team_namespaces or {}
     return Owner(
@@ -124,7 +124,7 @@ def placement_problems(args: ServiceStackArgs, view: ContractView) -> list[Probl
         return []
     if not isinstance(statements, list | tuple):
         return []
-    owner = statement_owner(args.team, view)
+    owner = owner_from_contract(args.team, view)
     problems: list[Problem] = []
     for i, st in enumerate(statements):
         if _plain(st):
@@ -164,7 +164,7 @@ async def resolved_problems(
         known, name = await _known(queue.name)
         if known:
             problems += _queue_problems(name)
-    owner = statement_owner(team, view)
+    owner = owner_from_contract(team, view)
     for i, st in enumerate(args.iam_statements):
         conditions = {k: dict(v) for k, v in st.conditions.items()}
         known, values = await _known([list(st.resources), conditions])
