@@ -1,7 +1,7 @@
 """The attack suite (``tests/iam/attacks.py``): every attempt is refused at validation with its
 exact message, AND denied when the statement is evaluated together with the permissions
 boundary the cluster preview really deploys (as if a team had created the policy some other
-way). Attempts whose resources are Outputs fail the run before the role policy exists."""
+way). Attempts whose resources are Outputs fail the run before anything is registered."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from eksplatform.core.errors import Problems, ValidationError
 from eksplatform.core.iam.evaluator import evaluate
-from eksplatform.preview.engine import EXIT_PROGRAM_FAILED, PreviewResult
+from eksplatform.preview.engine import EXIT_INVALID_CONFIG, PreviewResult
 from eksplatform.service import plan_service
 from eksplatform.service.iam_checks import Owner, check_resolved_statement
 
@@ -140,12 +140,13 @@ ServiceStack("feed", ServiceStackArgs(
 """
 
 
-def test_outputs_resolving_to_attacks_fail_the_run_before_the_role_policy(tmp_path: Path) -> None:
+def test_outputs_resolving_to_attacks_fail_before_anything_registers(tmp_path: Path) -> None:
     from tests.service.programs import ACCOUNT as CONTRACT_ACCOUNT
 
     body = OUTPUT_ATTACKS.replace("{account}", CONTRACT_ACCOUNT)
     _, result = preview_service(tmp_path, body, environment="prod")
-    assert result.exit_code == EXIT_PROGRAM_FAILED
+    assert result.exit_code == EXIT_INVALID_CONFIG
+    assert result.registered_before_error == []  # checked in ServiceStack's gate
     assert result.diagnostics[-1].message == "\n".join(
         [
             "ServiceStack 'feed': 4 problems:",
@@ -164,6 +165,4 @@ def test_outputs_resolving_to_attacks_fail_the_run_before_the_role_policy(tmp_pa
             "resource of this region",
         ]
     )
-    types = {r.type for r in result.resources}
-    assert "aws:iam/rolePolicy:RolePolicy" not in types
-    assert "aws:eks/podIdentityAssociation:PodIdentityAssociation" not in types
+    assert result.resources == []  # not the component, the provider or the role either

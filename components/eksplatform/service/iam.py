@@ -23,8 +23,9 @@ role to the fixed name replaces it (create before delete; the association follow
 
 The role carries the company ``team`` tag (from the ServiceStack's tags): the permissions
 boundary reads it as ``${aws:PrincipalTag/team}`` to confine the role to its team's resources.
-The inline policy's document waits on the resolved-statement checks, so a resource given as an
-Output is judged before the policy is created.
+The statements arrive checked: plain values before registration, Outputs (a table's ARN) in
+ServiceStack's gate once they resolve (:mod:`.output_checks`), which the role and its policy
+wait on; this module only writes them down.
 """
 
 from __future__ import annotations
@@ -39,10 +40,8 @@ import pulumi_aws as aws
 
 from ..core import devenv
 from ..core.contract import ClusterOutputs
-from ..core.errors import Problems, ValidationError
 from ..core.pod_identity import trust_policy
 from .args import IamStatement
-from .iam_checks import Owner, check_resolved_statement
 
 
 @dataclass(frozen=True)
@@ -65,43 +64,18 @@ def _statement(
     return out
 
 
-def inline_policy(
-    statements: Sequence[IamStatement],
-    *,
-    subject: str = "ServiceStack",
-    account_id: pulumi.Input[str] = "",
-    region: pulumi.Input[str] = "",
-    owner: Owner | None = None,
-) -> pulumi.Output[str]:
-    """The policy document, once every resource (and condition value) has resolved and passed
-    :func:`~eksplatform.service.iam_checks.check_resolved_statement` against the cluster's
-    ``account_id`` and ``region``: the document (so the policy that takes it) does not exist
-    when a resource resolves to ``*``, to another account or to another region; the run fails
-    with every problem at once instead."""
+def inline_policy(statements: Sequence[IamStatement]) -> pulumi.Output[str]:
+    """The policy document, once every resource (and condition value) has resolved. The
+    statements were checked before (see the module docstring): nothing is judged here."""
 
     def build(values: list[Any]) -> str:
-        account, reg, *rest = values
-        problems = Problems()
-        out: list[dict[str, Any]] = []
-        for i, st in enumerate(statements):
-            resources, conditions = rest[2 * i], rest[2 * i + 1]
-            check_resolved_statement(
-                problems,
-                f"iam_statements[{i}]",
-                st,
-                resources,
-                account=str(account),
-                region=str(reg),
-                owner=owner,
-            )
-            out.append(_statement(st, [str(r) for r in resources], conditions))
-        if problems:
-            # Not a ValidationError: registration has begun (the role exists); the run fails
-            # here, before the policy, with the same message form.
-            raise pulumi.RunError(ValidationError(subject, problems).render())
+        out = [
+            _statement(st, [str(r) for r in values[2 * i]], values[2 * i + 1])
+            for i, st in enumerate(statements)
+        ]
         return json.dumps({"Version": "2012-10-17", "Statement": out}, sort_keys=True)
 
-    parts: list[Any] = [account_id, region]
+    parts: list[Any] = []
     for st in statements:
         parts.append(pulumi.Output.all(*st.resources))
         parts.append(pulumi.Output.from_input({k: dict(v) for k, v in st.conditions.items()}))
@@ -118,7 +92,6 @@ def build_role(
     statements: Sequence[IamStatement],
     tags: pulumi.Input[dict[str, str]],
     opts: pulumi.ResourceOptions,
-    owner: Owner | None = None,
     team: str = "",
     dev_trust: pulumi.Input[bool] = False,
     environment: pulumi.Input[str] = "",
@@ -171,13 +144,7 @@ def build_role(
             aws.iam.RolePolicy(
                 f"{name}-policy",
                 role=role.id,
-                policy=inline_policy(
-                    statements,
-                    subject=f"ServiceStack {service!r}",
-                    account_id=cluster.account_id,
-                    region=cluster.region,
-                    owner=owner,
-                ),
+                policy=inline_policy(statements),
                 opts=opts,
             )
         )

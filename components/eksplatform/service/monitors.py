@@ -63,7 +63,7 @@ from pulumi.runtime import config as runtime_config
 
 from ..core import naming
 from ..core.datadog import HANDLE, api_url
-from ..core.errors import Problem, Problems, ValidationError
+from ..core.errors import Problem, Problems
 from .args import Monitors, QueueMonitor
 from .checks import is_int
 
@@ -373,7 +373,8 @@ def runbook_problem(url: Any) -> str | None:
 
 
 def queue_name_problem(name: str) -> Problem | None:
-    """A resolved queue name (an Output) against SQS's rule."""
+    """A resolved queue name (an Output) against SQS's rule (in ServiceStack's gate:
+    :mod:`.output_checks`)."""
     return naming.explicit_name_problem("monitors.queue.name", name, naming.SQS_QUEUE)
 
 
@@ -446,15 +447,12 @@ def build_monitors(
 
     keys = monitor_keys(monitors)
     declared = monitors.queue.name if monitors.queue is not None else None
+    # Checked already: a plain name before registration, an Output in ServiceStack's gate,
+    # which ``ctx`` comes from (see .output_checks).
     queue_name: pulumi.Output[Any] = pulumi.Output.from_input(declared)
 
     def resolved(values: list[Any]) -> list[dict[str, Any]]:
         context, qname = values
-        if qname is not None and not isinstance(declared, str):
-            # an Output: checked now that it resolved (a plain name was checked before)
-            problem = queue_name_problem(str(qname))
-            if problem is not None:
-                raise ValidationError(f"ServiceStack {prefix!r}", [problem])
         return [_inputs(s) for s in monitor_specs(monitors, context, qname)]
 
     all_inputs = pulumi.Output.all(ctx, queue_name).apply(resolved)

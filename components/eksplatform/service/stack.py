@@ -11,7 +11,9 @@ Order of work:
    nothing is registered on bad input.
 3. The gate: the component itself registers only once the same contract checks pass over the
    resolved contract (the first time it exists under ``pulumi up``), the ``env`` values that are
-   Outputs turn out not to be secrets, and the contract version matches. Every child needs the
+   Outputs turn out not to be secrets, the IAM statements' resources and conditions and the
+   queue monitor's name that are Outputs pass the checks of plain values once they resolve
+   (:mod:`.output_checks`), and the contract version matches. Every child needs the
    component's URN (its parent), so a mismatch fails the run before any of them is sent. The
    children's plain values (namespace, tags, labels, Envoy's dependency namespaces) come from
    the same gate (:class:`~eksplatform.service.contract_checks.ServiceContext`).
@@ -22,8 +24,8 @@ Order of work:
    Datadog.
 
 The cost of step 3: under ``pulumi up`` the component waits for the cluster stack's outputs and
-for the ``env`` Outputs before it registers (a queue URL in ``env`` means the queue is created
-first). The program's shared Kubernetes provider, created by the first ServiceStack, waits for
+for the ``env``, IAM and queue-name Outputs before it registers (a queue URL in ``env`` or a
+table ARN in ``iam_statements`` means the queue or table is created first). The program's shared Kubernetes provider, created by the first ServiceStack, waits for
 that ServiceStack's gate as well.
 """
 
@@ -57,6 +59,7 @@ from .ecr import build_repository
 from .iam import build_role
 from .ingress import build_ingress
 from .monitors import MonitorContext, build_monitors, provider_config_problems
+from .output_checks import output_arguments, placement_problems, resolved_problems
 from .registry import RunRegistry, current_run
 from .validate import (
     ServicePlan,
@@ -64,7 +67,6 @@ from .validate import (
     contract_source,
     contract_view,
     plan_service,
-    statement_owner,
 )
 from .workload import Workload, build_workload
 
@@ -174,6 +176,11 @@ class ServiceStack(pulumi.ComponentResource):
             # the program's Datadog provider, checked with the rest (see .monitors)
             dd_problems = provider_config_problems(view.datadog_site)
             target = dataclasses.replace(target, problems=(*target.problems, *dd_problems))
+        # The cluster account and region of plain IAM ARNs, reported with everything else
+        # (the gate checks them when the contract is known only later; see .output_checks).
+        placed = placement_problems(args, view)
+        if placed:
+            target = dataclasses.replace(target, problems=(*target.problems, *placed))
         plan = plan_service(
             args, resource_name=name, view=view, target=target, registry=run, developer=developer
         )
@@ -189,9 +196,10 @@ class ServiceStack(pulumi.ComponentResource):
 
         checked = plan.args
         # The gate is needed when something is only known once Outputs resolve: the contract
-        # (pulumi up) or an env value's secrecy. Otherwise every check has run already.
+        # (pulumi up), an env value's secrecy, an IAM statement's resources or conditions, or
+        # the queue monitor's name. Otherwise every check has run already.
         gate = None
-        if plan.context is None or env_output_values(checked):
+        if plan.context is None or env_output_values(checked) or output_arguments(checked):
             gate = _gate(name, plan, checked, cluster)
         gated = pulumi.ResourceOptions(depends_on=gate.apply(lambda _: [])) if gate else None
         super().__init__(TOKEN, name, None, pulumi.ResourceOptions.merge(opts, gated))
@@ -221,7 +229,6 @@ class ServiceStack(pulumi.ComponentResource):
             statements=checked.iam_statements,
             tags=tags,
             opts=child,
-            owner=statement_owner(plan),
             team=plan.team,
             dev_trust=ctx.dev_trust,
             environment=pulumi.Output.from_input(cluster.environment),
@@ -427,7 +434,8 @@ def _record(run: RunRegistry, plan: ServicePlan, cluster: ClusterOutputs) -> Non
 def _gate(
     name: str, plan: ServicePlan, args: ServiceStackArgs, cluster: ClusterOutputs
 ) -> pulumi.Output[ServiceContext]:
-    """The contract checks over the resolved contract, and the secrecy of ``env`` Outputs.
+    """The contract checks over the resolved contract, the secrecy of ``env`` Outputs, and the
+    checks of the IAM and queue-name Outputs (:func:`.output_checks.resolved_problems`).
 
     Returns the children's plain values; raises the same ValidationError as before registration
     when the resolved contract disagrees. The Output carries no resources (dependencies are
@@ -478,6 +486,7 @@ def _gate(
             ]
         secret_keys = [k for k, v in sorted(env_outputs.items()) if await v.is_secret()]
         problems += secret_env_problems(secret_keys)
+        problems += await resolved_problems(args, team=plan.team, view=view)
         if problems:
             raise ValidationError(f"ServiceStack {name!r}", problems)
         return service_context(
