@@ -252,6 +252,12 @@ GROUPS: dict[str, tuple[Target, ...]] = {
             (*_SERVICE_FAST, "tests/iam/test_boundary.py"),
             ("tests/iam/test_attacks.py",),
         ),
+        Target(
+            "components/eksplatform/service/output_checks.py",
+            every_function,
+            ("tests/service/test_output_gate.py",),
+            ("tests/iam/test_attacks.py",),
+        ),
     ),
     "envoy settings": (
         Target(
