@@ -444,3 +444,44 @@ def test_connection_capacity_never_drops_below_one() -> None:
     ok(dataclasses.replace(settings, max_downstream_connections=1))
     (problem,) = problems(dataclasses.replace(settings, max_downstream_connections=2))
     assert problem.startswith("max_downstream_connections: got 2: must be None (derived: 1)")
+
+
+# --- DogStatsD tags (mutation testing found them untested) --------------------------------------
+
+TAG_KEY = (
+    "a tag key is a lowercase letter, then lowercase letters, digits or _.:/- (at most 100 "
+    "characters)"
+)
+TAG_VALUE = "a tag value is 1-100 letters, digits or _.:/- (Datadog tag characters)"
+
+
+def test_dogstatsd_tags_that_datadog_accepts() -> None:
+    ok(s(dogstatsd=DogStatsd(tags={"service": "feed", "team:x/y.z-1": "A_b.c:d/e-1"})))
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (["env"], ["dogstatsd.tags: got ['env']: must be a mapping of tag key to value"]),
+        ({"Env": "prod"}, [f"dogstatsd.tags['Env']: got 'Env': {TAG_KEY}"]),
+        ({1: "prod"}, [f"dogstatsd.tags[1]: got 1: {TAG_KEY}"]),
+        (
+            {"envoy.cluster": "x"},
+            [
+                "dogstatsd.tags['envoy.cluster']: got 'envoy.cluster': keys starting with "
+                "'envoy.' are Envoy's own tags"
+            ],
+        ),
+        ({"team": "a b"}, [f"dogstatsd.tags['team']: got 'a b': {TAG_VALUE}"]),
+        ({"team": 5}, [f"dogstatsd.tags['team']: got 5: {TAG_VALUE}"]),
+        (
+            {"ok": "fine", "Bad": "x", "team": ""},
+            [
+                f"dogstatsd.tags['Bad']: got 'Bad': {TAG_KEY}",
+                f"dogstatsd.tags['team']: got '': {TAG_VALUE}",
+            ],
+        ),
+    ],
+)
+def test_dogstatsd_tags_datadog_refuses(tags: Any, expected: list[str]) -> None:
+    assert problems(s(dogstatsd=DogStatsd(tags=tags))) == expected

