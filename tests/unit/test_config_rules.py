@@ -467,11 +467,10 @@ def test_a_service_iam_does_not_know_is_refused_by_name() -> None:
 
 def test_the_boundary_may_be_exactly_as_long_as_iam_allows(monkeypatch: pytest.MonkeyPatch) -> None:
     from eksplatform.cluster import service_platform
+    from eksplatform.cluster.boundary import boundary_policy_document, policy_size
     from eksplatform.cluster.service_platform import (
         DEFAULT_ALLOWED_SERVICES,
-        boundary_policy_document,
         boundary_size_problem,
-        policy_size,
     )
 
     where = {
