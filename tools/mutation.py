@@ -255,7 +255,7 @@ GROUPS: dict[str, tuple[Target, ...]] = {
         Target(
             "components/eksplatform/service/output_checks.py",
             every_function,
-            ("tests/service/test_output_gate.py",),
+            ("tests/service/test_output_gate.py", *_SERVICE_FAST),
             ("tests/iam/test_attacks.py",),
         ),
     ),
