@@ -322,3 +322,29 @@ def test_the_gate_judges_for_the_owner_the_plan_judged_for() -> None:
     owner = owner_from_contract(plan.team, plan.view)
     assert owner == statement_owner(plan)
     assert (owner.team, owner.other_teams, owner.environment) == ("news", ("search",), "prod")
+
+
+def test_a_null_or_bool_condition_given_as_an_output_is_judged_once_it_resolves(
+    tmp_path: Path,
+) -> None:
+    # Before the gate judged Output values, an Output was refused here before registration
+    # (its repr is neither 'true' nor 'false').
+    def body(value: str) -> str:
+        return _service(
+            iam_statements=_statement(
+                f"[{TABLE!r}]",
+                conditions=(
+                    f'{{"Null": {{"aws:ResourceTag/team": later({value!r})}}, '
+                    f'"Bool": {{"aws:SecureTransport": later({value!r})}}}}'
+                ),
+            )
+        )
+
+    assert _preview(tmp_path / "ok", body("false"), strict=False).ok
+    assert _refused(_preview(tmp_path / "bad", body("maybe"), strict=True)) == [
+        "ServiceStack 'feed': 2 problems:\n"
+        "  - iam_statements[0].conditions['Null']['aws:ResourceTag/team']: got 'maybe': Null "
+        "takes one value, 'true' or 'false'\n"
+        "  - iam_statements[0].conditions['Bool']['aws:SecureTransport']: got 'maybe': Bool "
+        "takes 'true' or 'false'"
+    ]

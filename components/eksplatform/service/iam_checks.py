@@ -482,7 +482,7 @@ def _check_conditions(
             multi = kind.startswith("ArrayOf")
             base_kind = kind.removeprefix("ArrayOf")
             if op.base == "Null":
-                if op.qualifier or len(vals) != 1 or str(vals[0]).lower() not in ("true", "false"):
+                if op.qualifier or len(vals) != 1 or not _true_or_false(vals[0]):
                     problems.add(kq, values, "Null takes one value, 'true' or 'false'")
                 continue
             if base_kind not in OPERATOR_TYPES[op.base]:
@@ -506,7 +506,7 @@ def _check_conditions(
                     f"{key} holds one value: drop {op.qualifier}: (ForAllValues: matches "
                     "when the key is absent, which turns a check into a bypass)",
                 )
-            if op.base == "Bool" and not all(str(v).lower() in ("true", "false") for v in vals):
+            if op.base == "Bool" and not all(_true_or_false(v) for v in vals):
                 problems.add(kq, values, "Bool takes 'true' or 'false'")
 
 
@@ -518,3 +518,9 @@ def _key_type(key: str, services: set[str]) -> str | None:
     if service not in services:
         return None
     return catalog().condition_type(key)
+
+
+def _true_or_false(value: Any) -> bool:
+    """A Null or Bool condition's value: 'true' or 'false' in any case, or an Output, whose
+    resolved value ServiceStack's gate judges (:mod:`.output_checks`) before registration."""
+    return isinstance(value, pulumi.Output) or str(value).lower() in ("true", "false")
