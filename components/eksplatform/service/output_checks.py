@@ -67,8 +67,8 @@ def output_arguments(args: ServiceStackArgs) -> bool:
 
 def owner_from_contract(team: Any, view: ContractView) -> Owner:
     """Whose statements these are, from the contract as far as it is known: the team, the
-    cluster's other teams and the environment; the owner ``plan_service`` judged for before
-    registration (:func:`~eksplatform.service.validate.statement_owner`, tested equal)."""
+    cluster's other teams and the environment; ``plan_service`` judges plain statements for the
+    same owner before registration."""
     own = team if isinstance(team, str) else ""
     teams = view.team_namespaces or {}
     return Owner(

@@ -66,6 +66,7 @@ from .contract_checks import (
 from .developer import DeveloperSettings, developer_problems
 from .iam_checks import Owner, check_statement
 from .monitors import check_monitors
+from .output_checks import owner_from_contract
 from .registry import RunRegistry
 from .shapes import sanitized, shape_problems
 
@@ -406,7 +407,7 @@ def plan_service(
     check_ingress(found, a)
     check_alarms(found, a)
     check_monitors(found, a.monitors)
-    owner = _owner(a.team, view)
+    owner = owner_from_contract(a.team, view)
     for i, st in enumerate(a.iam_statements):
         check_statement(found, f"iam_statements[{i}]", st, owner)
     check_tags(found, a)
@@ -491,22 +492,10 @@ def plan_service(
     )
 
 
-def _owner(team: Any, view: ContractView) -> Owner:
-    """Whose IAM statements these are, for the naming-convention checks (:mod:`.iam_checks`):
-    the team, the cluster's other teams and the environment, as far as the contract is known."""
-    own = team if isinstance(team, str) else ""
-    teams = view.team_namespaces or {}
-    return Owner(
-        team=own,
-        other_teams=tuple(sorted(t for t in teams if t != own)),
-        environment=view.environment or "",
-    )
-
-
 def statement_owner(plan: ServicePlan) -> Owner:
     """The :class:`Owner` the role's statements were checked for (resolved Outputs are checked
     again for it, see :mod:`.iam`)."""
-    return _owner(plan.team, plan.view)
+    return owner_from_contract(plan.team, plan.view)
 
 
 def cluster_key(cluster: Any, target: PlatformSettings | None) -> str:
