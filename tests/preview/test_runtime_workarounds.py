@@ -23,6 +23,7 @@ from eksplatform.preview.engine import EXIT_PROGRAM_FAILED, run_preview
 from eksplatform.preview.runtime import run_now, serialize_now
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS
 
 from tests.conftest import make_workspace, write_program
 
@@ -141,30 +142,29 @@ def test_outputs_created_while_waiting_are_awaited(tmp_path: Path) -> None:
 
 
 def test_pulumi_runtime_is_restored_after_a_run(tmp_path: Path) -> None:
-    before = (
-        runtime_stack.wait_for_rpcs,
-        runtime_resource._get_stack_trace,
-        runtime_resource.create_urn,
-        rpc.contains_unknowns,
-        sdk_types.unwrap_type,
-        sdk_types.unwrap_optional_type,
-        sdk_types.resource_types,
-        runtime_mocks._sync_await,  # type: ignore[attr-defined]
-        sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
-    )
+    def sdk() -> tuple[Any, ...]:
+        return (
+            runtime_stack.wait_for_rpcs,
+            runtime_resource._get_stack_trace,
+            runtime_resource.create_urn,
+            rpc.contains_unknowns,
+            rpc.deserialize_properties,
+            rpc.serialize_property,
+            rpc.transfer_properties,
+            sdk_types.unwrap_type,
+            sdk_types.unwrap_optional_type,
+            sdk_types.resource_types,
+            runtime_mocks._sync_await,  # type: ignore[attr-defined]
+            sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
+            pulumi.log.debug,
+            pulumi.Output._track,
+            SETTINGS.outputs,
+        )
+
+    before = sdk()
     _run(tmp_path, CHAINED)
-    after = (
-        runtime_stack.wait_for_rpcs,
-        runtime_resource._get_stack_trace,
-        runtime_resource.create_urn,
-        rpc.contains_unknowns,
-        sdk_types.unwrap_type,
-        sdk_types.unwrap_optional_type,
-        sdk_types.resource_types,
-        runtime_mocks._sync_await,  # type: ignore[attr-defined]
-        sdk_resource.collapse_alias_to_urn,  # type: ignore[attr-defined]
-    )
-    assert after == before
+    assert sdk() == before
+    assert type(SETTINGS.outputs) is set
 
 
 PLAIN_STATES: list[dict[str, Any]] = [
@@ -522,3 +522,221 @@ def test_deserialize_properties_as_pulumi_answers() -> None:
                 expected = rpc.deserialize_properties(struct, keep_unknowns, keep_internal)
                 got = fast(struct, keep_unknowns, keep_internal)
                 assert _ordered(got) == _ordered(expected), (struct, keep_unknowns, keep_internal)
+
+
+# --- answers read back without protobuf (PlainState, PlainResponse) ------------------------------
+
+
+def _unordered(value: Any) -> Any:
+    """Values with dict key order left out (and Unknowns comparable)."""
+    if isinstance(value, dict):
+        return ("dict", sorted((k, _unordered(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", [_unordered(v) for v in value])
+    return _ordered(value)
+
+
+READ_BACK_STATES: list[tuple[dict[str, Any], bool]] = [
+    *((state, "secret" not in state) for state in PLAIN_STATES),
+    ({"text": rpc.UNKNOWN, "in": {"u": rpc.UNKNOWN, "l": [rpc.UNKNOWN, None]}}, True),
+    ({"__provider": "p", "__internal": {"__inner": 1, "kept": 2}, "b": 2, "a": {"z": 1}}, True),
+    # Read back through a Struct (Pulumi's serializer decides): a number no double holds, an
+    # asset, a secret.
+    ({"huge": 2**1100}, False),
+    ({"code": pulumi.StringAsset("print(1)"), "n": 1}, False),
+    ({"nested": {"secret": {rpc._special_sig_key: rpc._special_secret_sig, "value": 1}}}, False),
+]
+
+
+@pytest.mark.parametrize(("state", "plain"), READ_BACK_STATES)
+def test_plain_state_reads_back_as_pulumi_reads_the_struct(
+    state: dict[str, Any], plain: bool
+) -> None:
+    from eksplatform.preview.runtime import PlainState
+
+    for keep_unknowns in (None, False, True):
+        for keep_internal in (True, False):
+            try:
+                expected = rpc.deserialize_properties(
+                    serialize_now(state), keep_unknowns, keep_internal
+                )
+            except Exception as exc:
+                with pytest.raises(type(exc)):
+                    PlainState(state).deserialized(keep_unknowns, keep_internal)
+                continue
+            got = PlainState(state).deserialized(keep_unknowns, keep_internal)
+            # The same values; a Struct's map iterates in its own hash order, the plain answer
+            # in the state's (under `pulumi up` the order is the engine's: no contract).
+            assert _unordered(got) == _unordered(expected), (keep_unknowns, keep_internal)
+            if plain:
+                assert list(got) == [k for k in state if k in got]
+            else:
+                assert _ordered(got) == _ordered(expected)
+
+
+def test_plain_state_refuses_what_a_struct_refuses() -> None:
+    from eksplatform.preview.runtime import PlainState
+
+    state: dict[Any, Any] = {"ok": {1: "a key that is not a string"}}
+    with pytest.raises(Exception) as expected:
+        rpc.deserialize_properties(serialize_now(state))
+    with pytest.raises(expected.type):
+        PlainState(state).deserialized()
+
+
+def _response_fields_read_by(function: str) -> set[str]:
+    """Attributes ``function`` of ``pulumi.runtime.resource`` reads from ``resp``."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(runtime_resource))
+    found = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
+    ]
+    assert found, f"pulumi.runtime.resource has no {function}()"
+    return {
+        node.attr
+        for fn in found
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "resp"
+    }
+
+
+def test_plain_response_has_every_field_the_sdk_reads() -> None:
+    """``do_register`` reads these of the monitor's answer; a Pulumi upgrade reading another
+    one fails here, so that PlainResponse is revisited."""
+    from eksplatform.preview.runtime import PlainResponse
+
+    read = _response_fields_read_by("do_register")
+    assert read <= set(PlainResponse.__slots__), read - set(PlainResponse.__slots__)
+    answer = PlainResponse("urn:a", "id-a", {"k": 1})
+    from pulumi.runtime.proto import resource_pb2
+
+    message = resource_pb2.RegisterResourceResponse(urn="urn:a", id="id-a")
+    for field in read - {"object"}:
+        assert getattr(answer, field) == getattr(message, field), field
+
+
+# --- Outputs of a registration: one future each (transfer_properties) ----------------------------
+
+
+class _Thing:
+    """Stands in for a resource: the SDK only sets attributes on it and puts it in sets."""
+
+
+def _outputs_of(make: Any) -> list[Any]:
+    """Each output's data (or its exception) after resolving them the ways the SDK does."""
+    dep = _Thing()
+    failure = ValueError("registration failed")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        res = _Thing()
+        resolvers = make(res, {"urn": None, "id": None, "a": 1, "b": None, "c": None}, True)
+        assert list(resolvers) == ["a", "b", "c"]
+        resolvers["a"]({"k": "v"}, True, False, {dep}, None)
+        resolvers["b"](Unknown(), True, True, None, None)  # type: ignore[no-untyped-call]
+        resolvers["c"](None, False, False, None, failure)
+
+        async def read(output: Any) -> Any:
+            try:
+                data = await output._data
+            except ValueError as exc:
+                return ("failed", exc is failure)
+            value = "unknown" if isinstance(data.value, Unknown) else data.value
+            kinds = sorted("self" if r is res else "dep" for r in data.resources)
+            return (value, data.is_known, data.is_secret, kinds)
+
+        return [loop.run_until_complete(read(res.__dict__[name])) for name in ("a", "b", "c")]
+    finally:
+        SETTINGS.outputs.clear()
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def test_single_future_outputs_resolve_as_pulumis() -> None:
+    from eksplatform.preview.runtime import _single_future_outputs
+
+    expected = _outputs_of(rpc.transfer_properties)
+    assert expected[0] == ({"k": "v"}, True, False, ["dep", "self"])
+    assert expected[1] == ("unknown", False, True, ["self"])
+    assert expected[2] == ("failed", True)
+    assert _outputs_of(_single_future_outputs(rpc.transfer_properties)) == expected
+
+
+# --- serialize_property: plain scalars at once ---------------------------------------------------
+
+
+def test_scalars_serialize_as_pulumi_serializes_them() -> None:
+    from eksplatform.preview.runtime import _scalars_at_once
+
+    delegated: list[Any] = []
+
+    async def recording(value: Any, *args: Any) -> Any:
+        delegated.append(value)
+        return await rpc.serialize_property(value, *args)
+
+    fast = _scalars_at_once(recording)
+    scalars: list[Any] = ["text", "", 0, -3, 2**70, 1.5, float("inf"), True, False, None]
+    others: list[Any] = [
+        type("S", (str,), {})("sub"),
+        Unknown(),  # type: ignore[no-untyped-call]
+        [1, "a"],
+        ("t",),
+        {"a": 1},
+    ]
+    for value in scalars + others:
+        deps: list[Any] = []
+        expected = run_now(rpc.serialize_property(value, [], "key"))
+        assert run_now(fast(value, deps, "key")) == expected, value
+        assert deps == []
+    assert delegated == others
+    run_now(fast("text", [], "key", return_protobuf_value=True))
+    assert delegated[-1] == "text"  # a protobuf Value is Pulumi's to make
+
+
+# --- debug log messages, the order of failures ---------------------------------------------------
+
+LOGS = """
+import pulumi
+
+pulumi.log.debug("a debug line")
+pulumi.log.info("an info line")
+pulumi.log.warn("a warning line")
+"""
+
+
+def test_debug_messages_are_dropped_and_the_others_kept(tmp_path: Path) -> None:
+    result = _run(tmp_path, LOGS)
+    assert result.ok
+    said = [(d.severity, d.message) for d in result.diagnostics]
+    assert ("info", "an info line") in said and ("warning", "a warning line") in said
+    assert not any("debug" in message for _, message in said)
+
+
+TWO_FAILURES = """
+import pulumi
+
+def boom(what):
+    def fail(v):
+        raise ValueError(f"{what} failed")
+    return fail
+
+# The first Output created fails last (three applies deep); the second fails at once.
+first = pulumi.Output.from_input(1).apply(
+    lambda v: pulumi.Output.from_input(v).apply(
+        lambda w: pulumi.Output.from_input(w).apply(boom("first"))))
+second = pulumi.Output.from_input(2).apply(boom("second"))
+"""
+
+
+def test_of_two_failed_outputs_the_first_created_is_reported(tmp_path: Path) -> None:
+    for attempt in range(3):  # the same one every run
+        result = _run(tmp_path / str(attempt), TWO_FAILURES)
+        assert result.exit_code == EXIT_PROGRAM_FAILED
+        messages = " ".join(d.message for d in result.diagnostics)
+        assert "first failed" in messages and "second failed" not in messages

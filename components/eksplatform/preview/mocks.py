@@ -26,7 +26,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 from ..core.kinds import CLUSTER_SCOPED_KINDS
 from .datadog_mocks import datadog_resource
-from .runtime import needs_own_loop, on_inline_thread, serialize_now
+from .runtime import PlainResponse, needs_own_loop, on_inline_thread, serialize_now
 
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key
@@ -749,6 +749,9 @@ class RecordingMonitor(MockMonitor):
             transforms=_resolve_callbacks(request.transforms),
         )
         id_, state = self.mocks.new_resource(resource_args)
+        if on_inline_thread():  # the SDK reads the state back without a protobuf round trip
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)  # type: ignore[arg-type]
+            return PlainResponse(urn, id_ or "", state), inputs
         obj_proto = self._serialize(state)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)  # type: ignore[arg-type]
         response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
