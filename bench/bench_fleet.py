@@ -209,21 +209,17 @@ def _fresh_build(build: Path) -> Path:
 
 
 def _engine(root: Path, build: Path, n: int) -> dict[str, float]:
+    # The fresh folder stays until the bench ends (with its temporary folder): deleting a
+    # thousand files here would be trimmed by a discard-mounted disk while the next run writes.
     fresh = _fresh_build(build)
-    try:
-        return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"engine preview n={n}")
-    finally:
-        shutil.rmtree(fresh)
+    return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"engine preview n={n}")
 
 
 def _compared(root: Path, build: Path, n: int) -> dict[str, float]:
     """The engine of another checkout (BENCH_COMPARE=<its components/ folder>): before/after."""
     other = Path(os.environ["BENCH_COMPARE"])
     fresh = _fresh_build(build)
-    try:
-        return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"compared engine n={n}", other)
-    finally:
-        shutil.rmtree(fresh)
+    return _child([_ENGINE, str(root), str(fresh), f"n{n}"], f"compared engine n={n}", other)
 
 
 def _stock(root: Path, build: Path, n: int) -> dict[str, float]:
