@@ -347,9 +347,12 @@ def main() -> None:
             ratios = [o["total"] / e["total"] for e, o in zip(eng, other, strict=True)]
             split = "  ".join(f"{p} {_med([m.get(p, 0.0) for m in other]):.3f}" for p in PHASES)
             cpus = [o["cpu"] / e["cpu"] for e, o in zip(eng, other, strict=True)]
+            sto = runs["stock"][n]
+            against_stock = [s["total"] / o["total"] for o, s in zip(other, sto, strict=True)]
             print(
                 f"    N={n:<4} {_span([m['total'] for m in other]):>18} s  "
                 f"compared/engine {_med(ratios):.2f}x (CPU {_med(cpus):.2f}x)  "
+                f"stock/compared {_med(against_stock):.2f}x (min {min(against_stock):.2f})  "
                 f"RSS {_med([m['rss_mb'] for m in other]):.0f} MB"
             )
             print(f"             phases: {split}")
