@@ -4,8 +4,10 @@ and a manifests folder ends up holding exactly this preview's files."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from eksplatform.preview.outfiles import sync_tree, write_if_changed
 
 
@@ -59,3 +61,28 @@ def test_sync_tree_replaces_a_file_where_the_folder_goes(tmp_path: Path) -> None
     out.write_text("not a folder")
     sync_tree(out, {"cluster/Namespace/a.yaml": b"a\n"})
     assert _tree(out) == {"cluster/Namespace/a.yaml": b"a\n"}
+
+
+def test_sync_tree_writes_files_as_they_are_produced(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    produced: list[str] = []
+
+    def rendered() -> Iterator[tuple[str, bytes]]:
+        for name in ("a", "b", "a"):
+            produced.append(name)
+            yield f"cluster/Namespace/{name}.yaml", f"{name}{len(produced)}\n".encode()
+
+    sync_tree(out, rendered())
+    assert produced == ["a", "b", "a"]
+    # A path given twice keeps its last bytes.
+    assert _tree(out) == {"cluster/Namespace/a.yaml": b"a3\n", "cluster/Namespace/b.yaml": b"b2\n"}
+
+
+def test_sync_tree_raises_a_write_error_after_the_other_writes(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    out.mkdir()
+    (out / "cluster").write_text("a file where a folder must go")
+    files = {"namespaces/a/Service/y.yaml": b"y\n", "cluster/Namespace/a.yaml": b"a\n"}
+    with pytest.raises(OSError):
+        sync_tree(out, files)
+    assert (out / "namespaces/a/Service/y.yaml").read_bytes() == b"y\n"

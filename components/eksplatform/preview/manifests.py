@@ -11,6 +11,7 @@ it."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,12 +235,16 @@ def write_all(directory: Path, manifests: list[Manifest]) -> None:
     """One file per object, and no other file in ``directory`` (see :mod:`.outfiles`: unchanged
     files are not rewritten); a path taken already (a duplicate object, reported as an error by
     :func:`validate_all`) gets ``~2``, ``~3``... instead of overwriting it."""
-    files: dict[str, bytes] = {}
-    for m in manifests:
-        relpath = m.relpath
-        n = 1
-        while relpath in files:
-            n += 1
-            relpath = f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
-        files[relpath] = to_yaml(m.body).encode()
-    sync_tree(directory, files)
+
+    def rendered() -> Iterator[tuple[str, bytes]]:  # written while the next is rendered
+        taken: set[str] = set()
+        for m in manifests:
+            relpath = m.relpath
+            n = 1
+            while relpath in taken:
+                n += 1
+                relpath = f"{m.relpath.removesuffix('.yaml')}~{n}.yaml"
+            taken.add(relpath)
+            yield relpath, to_yaml(m.body).encode()
+
+    sync_tree(directory, rendered())
