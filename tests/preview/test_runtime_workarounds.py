@@ -260,21 +260,27 @@ def test_resources_with_aliases_preview_as_before(tmp_path: Path) -> None:
 # --- create_urn, contains_unknowns, unwrap_type (eksplatform.preview.runtime) --------------------
 
 
-def _create_urn_uses(function: str) -> tuple[list[str], list[str]]:
-    """In every function ``function`` of ``pulumi.runtime.resource``: what each ``create_urn``
-    call's result is assigned to, and the test of the ``if`` around each read of ``mock_urn``."""
+def _sdk_functions(function: str) -> list[Any]:
+    """Every function named ``function`` in ``pulumi.runtime.resource``, parsed."""
     import ast
     import inspect
 
-    import pulumi.runtime.resource as resource_module
-
-    tree = ast.parse(inspect.getsource(resource_module))
-    functions = [
+    tree = ast.parse(inspect.getsource(runtime_resource))
+    found = [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
     ]
-    assert functions, f"pulumi.runtime.resource has no {function}()"
+    assert found, f"pulumi.runtime.resource has no {function}()"
+    return found
+
+
+def _create_urn_uses(function: str) -> tuple[list[str], list[str]]:
+    """In every function ``function`` of ``pulumi.runtime.resource``: what each ``create_urn``
+    call's result is assigned to, and the test of the ``if`` around each read of ``mock_urn``."""
+    import ast
+
+    functions = _sdk_functions(function)
     targets: list[str] = []
     reads: list[str] = []
     calls: list[ast.Call] = []
@@ -587,18 +593,10 @@ def test_plain_state_refuses_what_a_struct_refuses() -> None:
 def _response_fields_read_by(function: str) -> set[str]:
     """Attributes ``function`` of ``pulumi.runtime.resource`` reads from ``resp``."""
     import ast
-    import inspect
 
-    tree = ast.parse(inspect.getsource(runtime_resource))
-    found = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
-    ]
-    assert found, f"pulumi.runtime.resource has no {function}()"
     return {
         node.attr
-        for fn in found
+        for fn in _sdk_functions(function)
         for node in ast.walk(fn)
         if isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
