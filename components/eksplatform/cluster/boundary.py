@@ -48,6 +48,7 @@ DynamoDB tables, Kinesis streams, Firehose streams, EventBridge buses and CloudW
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -191,32 +192,41 @@ def permission_management_patterns(services: Sequence[str]) -> list[str]:
     but permission-management, read and list actions (denying a service the reading of a
     policy costs it nothing; no write or tagging action is ever caught). Derived from the
     action list, so a data update re-derives them; a test checks both properties."""
+    return sorted(p for s in services for p in _service_patterns(s))
+
+
+@functools.cache
+def _service_patterns(s: str) -> tuple[str, ...]:
+    """One service's share of :func:`permission_management_patterns`. Remembered per process:
+    it depends only on the action catalog (itself loaded once, :func:`catalog`), and a cluster
+    preview derives it twice (the validation pass checks the boundary's size, then
+    ServicePlatform writes it), each time matching a few hundred patterns against every action
+    of the service."""
     data = catalog()
+    svc = data.services.get(s)
+    if svc is None:
+        return ()
+    targets = {a.name for a in svc.actions.values() if a.access_level == PERMISSIONS}
+    harmless = {PERMISSIONS, READ, LIST}
+    candidates: set[str] = set()
+    for name in targets:
+        words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)
+        candidates.add(name)
+        for k in range(1, len(words)):
+            candidates.add("*" + "".join(words[k:]))
+            candidates.add("".join(words[:k]) + "*")
+    usable: dict[str, set[str]] = {}
+    for c in candidates:
+        hits = data.expand(f"{s}:{c}")
+        if hits and all(a.access_level in harmless for a in hits):
+            usable[c] = {a.name for a in hits} & targets
     out: list[str] = []
-    for s in sorted(services):
-        svc = data.services.get(s)
-        if svc is None:
-            continue
-        targets = {a.name for a in svc.actions.values() if a.access_level == PERMISSIONS}
-        harmless = {PERMISSIONS, READ, LIST}
-        candidates: set[str] = set()
-        for name in targets:
-            words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)
-            candidates.add(name)
-            for k in range(1, len(words)):
-                candidates.add("*" + "".join(words[k:]))
-                candidates.add("".join(words[:k]) + "*")
-        usable: dict[str, set[str]] = {}
-        for c in candidates:
-            hits = data.expand(f"{s}:{c}")
-            if hits and all(a.access_level in harmless for a in hits):
-                usable[c] = {a.name for a in hits} & targets
-        left = set(targets)
-        while left:
-            best = max(sorted(usable), key=lambda c: (len(usable[c] & left), -len(c)))
-            out.append(f"{s}:{best}")
-            left -= usable[best]
-    return sorted(out)
+    left = set(targets)
+    while left:
+        best = max(sorted(usable), key=lambda c: (len(usable[c] & left), -len(c)))
+        out.append(f"{s}:{best}")
+        left -= usable[best]
+    return tuple(out)
 
 
 def boundary_policy_document(
