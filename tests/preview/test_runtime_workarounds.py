@@ -663,7 +663,7 @@ def test_single_future_outputs_resolve_as_pulumis() -> None:
     assert expected[0] == ({"k": "v"}, True, False, ["dep", "self"])
     assert expected[1] == ("unknown", False, True, ["self"])
     assert expected[2] == ("failed", True)
-    assert _outputs_of(_single_future_outputs(rpc.transfer_properties)) == expected
+    assert _outputs_of(_single_future_outputs()) == expected
 
 
 # --- serialize_property: plain scalars at once ---------------------------------------------------

@@ -199,9 +199,9 @@ def permission_management_patterns(services: Sequence[str]) -> list[str]:
 def _service_patterns(s: str) -> tuple[str, ...]:
     """One service's share of :func:`permission_management_patterns`. Remembered per process:
     it depends only on the action catalog (itself loaded once, :func:`catalog`), and a cluster
-    preview derives it twice (the validation pass checks the boundary's size, then
-    ServicePlatform writes it), each time matching a few hundred patterns against every action
-    of the service."""
+    preview derives the boundary three times (the validation pass and ServicePlatform's
+    argument check measure its size, then ServicePlatform writes it), each derivation matching
+    a few hundred patterns against every action of the service."""
     data = catalog()
     svc = data.services.get(s)
     if svc is None:

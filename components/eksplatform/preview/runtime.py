@@ -395,7 +395,7 @@ def _memoized_resource_types(
     return resource_types
 
 
-def _single_future_outputs(original: Callable[..., Any]) -> Callable[..., Any]:
+def _single_future_outputs() -> Callable[..., Any]:
     """``rpc.transfer_properties`` whose Outputs each hold one future, resolved with the whole
     ``_OutputData`` by the resolver (see the module docstring); the resolvers take the same
     arguments and the Outputs resolve to the same data, or fail with the same exception."""
@@ -709,7 +709,7 @@ def preview_workarounds(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     saved_outputs = SETTINGS.outputs
     SETTINGS.outputs = TrackedOutputs(saved_outputs)
     setattr(sdk_log, "debug", _dropped_debug)  # noqa: B010
-    setattr(runtime_rpc, "transfer_properties", _single_future_outputs(saved_transfer))  # noqa: B010
+    setattr(runtime_rpc, "transfer_properties", _single_future_outputs())  # noqa: B010
     setattr(  # noqa: B010
         runtime_rpc, "deserialize_properties", _fast_deserialize_properties(saved_deserialize)
     )
